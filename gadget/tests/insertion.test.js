@@ -1,0 +1,111 @@
+/**
+ * Where suggestions go into the wikitext, and how they come out again.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+'use strict';
+
+const { test, before } = require( 'node:test' );
+const assert = require( 'node:assert/strict' );
+const { loadGadget, category } = require( './helpers' );
+
+let ws;
+
+before( async () => {
+	// A view of another page: the gadget defines its functions and does nothing else.
+	await loadGadget( { html: '', config: { wgAction: 'history' } } );
+	ws = mw.libs.wikiSuggest;
+} );
+
+function insert( text, suggestion, nsNames ) {
+	const plan = ws.planInsertion( text, suggestion, nsNames );
+	return plan && ws.applyInsertion( text, plan );
+}
+
+test( 'a category goes on a new line after the last category link', () => {
+	const text = 'Albedo is a measure.\n\n[[Category:Optics]]\n[[Category:Climate]]\n{{Physics-stub}}\n';
+	assert.equal(
+		insert( text, category( 'a', 'Climate forcing' ) ),
+		'Albedo is a measure.\n\n[[Category:Optics]]\n[[Category:Climate]]\n[[Category:Climate forcing]]\n{{Physics-stub}}\n'
+	);
+} );
+
+test( 'a category goes at the end after a blank line when the page has none', () => {
+	assert.equal(
+		insert( 'Albedo is a measure.\n\n{{Physics-stub}}\n\n', category( 'a', 'Optics' ) ),
+		'Albedo is a measure.\n\n{{Physics-stub}}\n\n[[Category:Optics]]\n\n'
+	);
+	assert.equal( insert( '', category( 'a', 'Optics' ) ), '[[Category:Optics]]' );
+} );
+
+test( 'category links in comments, nowiki and colon links do not count; sort keys and local names do', () => {
+	const text = 'Text [[:Category:Linked]].\n[[category: Optics|Albedo]]\n[[Kategorie:Klima]]\n<!-- [[Category:Old]] -->\n<nowiki>[[Category:Shown]]</nowiki>\nEnd';
+	const plan = ws.planInsertion( text, category( 'a', 'New' ), [ 'category', 'kategorie' ] );
+	assert.equal( text.slice( 0, plan.start ), 'Text [[:Category:Linked]].\n[[category: Optics|Albedo]]\n[[Kategorie:Klima]]' );
+	// Without the local name, the last counted link is the English one.
+	const englishOnly = ws.planInsertion( text, category( 'a', 'New' ), [ 'category' ] );
+	assert.equal( text.slice( 0, englishOnly.start ), 'Text [[:Category:Linked]].\n[[category: Optics|Albedo]]' );
+} );
+
+test( 'the wiki\'s category namespace names come from wgNamespaceIds', () => {
+	mw.config.set( 'wgNamespaceIds', { category: 14, 'катеґорія': 14, 'категорія': 14, file: 6 } );
+	const text = '[[Категорія:Фізика]]\n[[File:X.png]]';
+	assert.equal( ws.lastCategoryEnd( text, [ 'category', 'категорія' ] ), '[[Категорія:Фізика]]'.length );
+	assert.equal(
+		insert( text, category( 'a', 'Оптика', { wikitext: '[[Категорія:Оптика]]' } ) ),
+		'[[Категорія:Фізика]]\n[[Категорія:Оптика]]\n[[File:X.png]]'
+	);
+} );
+
+const reference = ( anchor, replace ) => ( {
+	id: 'r1',
+	task: 'references',
+	label: 'Coakley 2003',
+	wikitext: '<ref>{{cite journal |last=Coakley |year=2003}}</ref>',
+	insert: { kind: 'reference', anchor, replace }
+} );
+
+test( 'a reference goes right after its anchor and replaces a citation-needed template', () => {
+	const text = 'Snow has a high albedo.{{Citation needed|date=May 2020}} Water is dark.';
+	assert.equal(
+		insert( text, reference( 'Snow has a high albedo.', '{{Citation needed|date=May 2020}}' ) ),
+		'Snow has a high albedo.<ref>{{cite journal |last=Coakley |year=2003}}</ref> Water is dark.'
+	);
+} );
+
+test( 'a reference keeps text that is not the announced template', () => {
+	const text = 'Snow has a high albedo. {{Citation needed|date=May 2020}}';
+	assert.equal(
+		insert( text, reference( 'Snow has a high albedo.', '{{Citation needed|date=May 2020}}' ) ),
+		'Snow has a high albedo.<ref>{{cite journal |last=Coakley |year=2003}}</ref> {{Citation needed|date=May 2020}}'
+	);
+	assert.equal(
+		insert( 'Snow is white. More.', reference( 'Snow is white.', null ) ),
+		'Snow is white.<ref>{{cite journal |last=Coakley |year=2003}}</ref> More.'
+	);
+} );
+
+test( 'a reference whose anchor is not in the text has no place', () => {
+	assert.equal( ws.planInsertion( 'Other text.', reference( 'Snow has a high albedo.', null ) ), null );
+	assert.equal( ws.planInsertion( 'Other text.', reference( '', null ) ), null );
+} );
+
+test( 'undo restores the text, also after the text moved around it', () => {
+	const original = 'Snow has a high albedo.{{Citation needed|date=May 2020}} Water is dark.';
+	const plan = ws.planInsertion( original, reference( 'Snow has a high albedo.', '{{Citation needed|date=May 2020}}' ) );
+	const inserted = ws.applyInsertion( original, plan );
+	assert.equal( ws.undoInsertion( inserted, plan ), original );
+	// The editor typed before the insertion: the recorded offset is stale.
+	assert.equal( ws.undoInsertion( 'Intro. ' + inserted, plan ), 'Intro. ' + original );
+	// The inserted text was edited by hand: nothing is removed.
+	assert.equal( ws.undoInsertion( inserted.replace( 'Coakley', 'Smith' ), plan ), null );
+} );
+
+test( 'the service address must be an http(s) URL', () => {
+	assert.equal( ws.normaliseBackend( 'http://127.0.0.1:8000/' ), 'http://127.0.0.1:8000' );
+	assert.equal( ws.normaliseBackend( 'https://wiki-suggest.toolforge.org' ), 'https://wiki-suggest.toolforge.org' );
+	assert.equal( ws.normaliseBackend( 'javascript:alert(1)' ), null );
+	assert.equal( ws.normaliseBackend( '//evil.example' ), null );
+	assert.equal( ws.normaliseBackend( 'https://user@evil.example' ), null );
+	assert.equal( ws.normaliseBackend( 42 ), null );
+} );
