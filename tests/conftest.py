@@ -1,4 +1,76 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Shared pytest configuration."""
+"""Shared pytest configuration: the app on a throwaway database, and the real services."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_lib
+from sqlalchemy import create_engine, text
 
 pytest_plugins = ["tests.conftest_mediawiki"]
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DUMPS = FIXTURES / "dumps"
+MARIADB_ROOT = "mysql+pymysql://root@127.0.0.1:3306"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def dump_wikis() -> dict[str, dict[str, str]]:
+    """The committed fixtures as dump wikis: ``fixture-enwiki``, ``fixture-ukwiki``, ..."""
+    return {f"fixture-{lang}wiki": {"path": str(DUMPS / f"{lang}wiki-sample.xml"), "lang": lang}
+            for lang in ("en", "uk", "bn", "ja", "vi")}
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'events.sqlite3'}"
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    """A throwaway database on the real MariaDB, dropped afterwards."""
+    name = f"ws_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(MARIADB_ROOT)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    yield f"{MARIADB_ROOT}/{name}"
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+    engine.dispose()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A secret key prefix, as on Toolforge; every key under it is removed afterwards."""
+    prefix = f"test-{secrets.token_hex(16)}:"
+    yield prefix
+    client = redis_lib.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+
+
+def app_config(database_url: str, **extra: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "TESTING": True, "DATABASE_URL": database_url, "BACKEND": "tfidf",
+        "DUMP_WIKIS": dump_wikis(), "THRESHOLD": 0.0,
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture
+def app(sqlite_url: str) -> Any:
+    from suggest.web import create_app
+
+    return create_app(app_config(sqlite_url))
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()

@@ -1,0 +1,68 @@
+# wiki-suggest: `make run` starts the service, `make test` runs every test. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SAMPLE := var/data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2
+CODEX := suggest/web/static/codex.style.css
+
+.PHONY: run test install install-test lint typecheck services mediawiki-packages gadget-test clean
+
+run: install
+	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --timeout 120 \
+	  --access-logfile - --access-logformat '%(m)s %(U)s %(s)s %(b)s %(M)sms' app:app
+
+# Core service: no torch, no network at run time (the packaged e5 model and the sample dump).
+install: $(VENV)/.installed-run $(SAMPLE) $(CODEX)
+
+$(VENV)/.installed-run: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	touch $@
+
+# Tests also need torch (CPU wheel first: a bare `torch` pulls a multi-GB CUDA build),
+# transformers with its packaged model, and the test tools.
+install-test: install $(VENV)/.installed-test node_modules/.installed
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-run
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[transformers,test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CODEX): package.json package-lock.json
+	test -f node_modules/@wikimedia/codex/dist/codex.style.css || npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	cp node_modules/@wikimedia/codex/dist/codex.style.css $@
+
+# The 2016 English sample ships inside the gensim 4.4.0 wheel; pip fetches it, we keep one file.
+$(SAMPLE):
+	mkdir -p var/data var/wheels
+	$(PIP) download -q --no-deps --only-binary=:all: gensim==4.4.0 -d var/wheels
+	$(PY) -m suggest.sample_data var/wheels $(SAMPLE)
+
+services:
+	bash tests/support/start_services.sh
+
+mediawiki-packages:
+	bash tests/support/install_mediawiki_packages.sh
+
+lint: install-test
+	$(VENV)/bin/ruff check suggest tests app.py
+	$(VENV)/bin/mypy
+	npm run --silent lint
+
+gadget-test: node_modules/.installed
+	npm test --silent
+
+test: install-test services mediawiki-packages lint gadget-test
+	$(PY) -m pytest tests
+
+clean:
+	rm -rf $(VENV) var node_modules $(CODEX)

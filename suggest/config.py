@@ -1,0 +1,104 @@
+"""Configuration: built-in defaults < optional private YAML file < ``TOOL_*`` environment variables.
+
+``toolforge envvars create TOOL_DATABASE_URL ...`` is how settings reach the tool on Toolforge;
+nested keys use a double underscore (``TOOL_WIKIS__ENWIKI__THRESHOLD=0.7``) and values are parsed
+as JSON where they can be, as Flask's ``from_prefixed_env`` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Config
+
+import toolforge
+
+DEFAULTS: dict[str, Any] = {
+    # "development" allows a generated SECRET_KEY; anything else requires one.
+    "ENV": "development",
+    "SECRET_KEY": None,
+    "DATABASE_URL": "sqlite:///var/wiki-suggest.sqlite3",
+    # No Redis URL means an in-process cache (fine for one worker or development).
+    "REDIS_URL": None,
+    # Toolforge's Redis is shared by every tool and has no ACLs: a long secret prefix keeps our
+    # keys unguessable by other tools.
+    "REDIS_KEY_PREFIX": "",
+    "REDIS_TIMEOUT": 0.5,
+    "CACHE_TTL": 6 * 3600,
+    "TASKS": ["categories"],
+    "BACKEND": "e5-multilingual-offline",
+    "MAX_SUGGESTIONS": 3,
+    "THRESHOLD": 0.45,
+    # Per-wiki overrides of MAX_SUGGESTIONS / THRESHOLD / NEVER_SUGGEST, keyed by wiki id.
+    # The offline sample is 111 unrelated articles, so its suggestions are weak: it shows them
+    # (labelled low confidence) to demonstrate the flow, not the tool's precision.
+    "WIKIS": {"sample-enwiki": {"THRESHOLD": 0.15}},
+    # Wikis outside Wikimedia (a local MediaWiki): {"id": {"api_url": ..., "lang": ...}}.
+    "EXTRA_WIKIS": {},
+    # Wikis served from an XML dump file: {"id": {"path": ..., "lang": ...}}.
+    "DUMP_WIKIS": {
+        "sample-enwiki": {
+            "path": "var/data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
+            "lang": "en",
+        }
+    },
+    "NEVER_SUGGEST": {"categories": []},
+    "SITEMATRIX_TTL": 24 * 3600,
+    "SITEMATRIX_LIVE": False,
+    "WIKI_TIMEOUT": 10.0,
+    "MAX_CONTENT_LENGTH": 16 * 1024,
+    "HOSTING_TIER": "community",
+    "HOSTING_PROVIDER": "Wikimedia Toolforge",
+    "CONTACT_URL": "https://wiki-suggest.toolforge.org/",
+    "CONTACT_EMAIL": "tools.wiki-suggest@toolforge.org",
+    "SOURCE_URL": "https://gitlab.wikimedia.org/toolforge-repos/wiki-suggest",
+}
+
+# Never part of the configuration hash, the tool card or any log line.
+SECRET_KEYS = frozenset({"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "OAUTH"})
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the tool (e.g. no SECRET_KEY in production)."""
+
+
+def load_config(config: Config, overrides: dict[str, Any] | None = None) -> None:
+    """Fill a Flask config in the documented order of precedence."""
+    config.update(DEFAULTS)
+    path = os.environ.get("WIKI_SUGGEST_CONFIG", "config.yaml")
+    if Path(path).is_file():
+        with open(path, encoding="utf-8") as handle:
+            # toolforge refuses a world-readable file: the file may hold credentials.
+            data = toolforge.load_private_yaml(handle) or {}
+        config.update({str(k).upper(): v for k, v in data.items()})
+    config.from_prefixed_env("TOOL")
+    if overrides:
+        config.update(overrides)
+    if not config.get("SECRET_KEY"):
+        if config["ENV"] != "development":
+            raise ConfigError("SECRET_KEY must be set outside development (TOOL_SECRET_KEY).")
+        config["SECRET_KEY"] = os.urandom(32).hex()
+
+
+def public_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The settings that may be shown to anyone: defaults' keys minus secrets."""
+    return {k: config.get(k) for k in sorted(DEFAULTS) if k not in SECRET_KEYS}
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """A short, stable fingerprint of the public settings, reported with every suggestion."""
+    blob = json.dumps(public_config(config), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def wiki_setting(config: dict[str, Any], wiki: str, key: str) -> Any:
+    """A per-wiki override if one is configured, else the global value."""
+    per_wiki = config.get("WIKIS", {}).get(wiki, {})
+    for candidate in (key, key.lower()):
+        if candidate in per_wiki:
+            return per_wiki[candidate]
+    return config[key]

@@ -1,0 +1,166 @@
+"""The suggestion service: the one place a suggestion request flows through, outside Flask.
+
+wiki id -> registry -> page source -> page -> pause check -> cache -> task + backend -> issued ids
+stored -> response body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+from dataclasses import asdict
+from typing import Any
+
+import toolforge
+from suggest import TOOL_NAME, __version__, backends
+from suggest.backends.base import Backend
+from suggest.config import config_hash, wiki_setting
+from suggest.store.cache import ResultCache
+from suggest.store.events import EventStore
+from suggest.tasks import all_tasks
+from suggest.tasks.base import Suggestion, Task, TaskSettings
+from suggest.validation import normalize_input_title
+from suggest.wiki.api_source import ApiSource, make_session
+from suggest.wiki.dump_source import DumpSource
+from suggest.wiki.registry import Wiki, WikiRegistry
+from suggest.wiki.source import PageSource
+
+log = logging.getLogger(__name__)
+
+PAGE_REVISION_TTL = 60  # seconds a title -> revision lookup is trusted
+
+
+class TaskDisabled(LookupError):
+    """The task exists but is not enabled in this tool's configuration."""
+
+
+def user_agent(config: dict[str, Any]) -> str:
+    """Wikimedia User-Agent policy: tool/version (contact) library/version."""
+    return toolforge.set_user_agent(f"{TOOL_NAME}/{__version__}", url=config["CONTACT_URL"],
+                                    email=config["CONTACT_EMAIL"])
+
+
+class SuggestionService:
+    def __init__(self, config: dict[str, Any], registry: WikiRegistry, store: EventStore,
+                 cache: ResultCache) -> None:
+        self.config = config
+        self.registry = registry
+        self.store = store
+        self.cache = cache
+        self.tasks: dict[str, Task] = all_tasks()
+        self.config_hash = config_hash(config)
+        self.user_agent = user_agent(config)
+        self._sources: dict[str, PageSource] = {}
+        self._backend: Backend | None = None
+        self._lock = threading.Lock()
+
+    # -- parts, created once per process --------------------------------------------------------
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            with self._lock:
+                if self._backend is None:
+                    self._backend = backends.create(self.config["BACKEND"],
+                                                    self.config.get("BACKEND_OPTIONS"))
+        return self._backend
+
+    def source(self, wiki: Wiki) -> PageSource:
+        with self._lock:
+            if wiki.id not in self._sources:
+                if wiki.kind == "dump":
+                    assert wiki.dump_path
+                    self._sources[wiki.id] = DumpSource(wiki.dump_path, wiki_id=wiki.id)
+                else:
+                    session = make_session(wiki, self.user_agent, float(self.config["WIKI_TIMEOUT"]))
+                    self._sources[wiki.id] = ApiSource(
+                        wiki, session, maxlag=5 if wiki.kind == "wikimedia" else None)
+            return self._sources[wiki.id]
+
+    def task(self, task_id: str) -> Task:
+        if task_id not in self.tasks:
+            raise KeyError(task_id)
+        if task_id not in self.config["TASKS"]:
+            raise TaskDisabled(task_id)
+        return self.tasks[task_id]
+
+    def settings(self, wiki_id: str, task_id: str) -> TaskSettings:
+        never = wiki_setting(self.config, wiki_id, "NEVER_SUGGEST")
+        return TaskSettings(
+            threshold=float(wiki_setting(self.config, wiki_id, "THRESHOLD")),
+            max_suggestions=int(wiki_setting(self.config, wiki_id, "MAX_SUGGESTIONS")),
+            never_suggest=frozenset(never.get(task_id, []) if isinstance(never, dict) else never),
+        )
+
+    # -- the request ----------------------------------------------------------------------------
+    def suggest(self, wiki_id: str, task_id: str, title: str | None = None,
+                revid: int | None = None) -> dict[str, Any]:
+        wiki = self.registry.get(wiki_id)
+        task = self.task(task_id)
+        pauses = self.store.pauses_for(wiki.id)
+        meta = self.meta(task, pauses)
+        if task.id in pauses:
+            pause = pauses[task.id]
+            return {"suggestions": [], "page": {"title": title, "revid": revid},
+                    "pause": {"reason": pause["reason"], "since": pause["paused_at"].isoformat()},
+                    "meta": meta}
+        source = self.source(wiki)
+        page_key = self.cache.key("revision", wiki.id, normalize_input_title(title or ""), revid)
+        known, _ = self.cache.get(page_key)
+        page = None
+        if known is None:
+            page = source.get_page(title=title, revid=revid)
+            known = {"title": page.title, "revid": page.revid, "page_id": page.page_id}
+            self.cache.set(page_key, known, ttl=PAGE_REVISION_TTL)
+        result_key = self.cache.key("suggestions", wiki.id, known["revid"], task.id, task.version,
+                                    self.backend.info.id, self.backend.info.checksum, self.config_hash)
+        computed, meta["cache"] = self.cache.get(result_key)
+        if computed is None:
+            page = page or source.get_page(title=known["title"], revid=known["revid"])
+            found = task.suggest(page, source, self.backend, self.settings(wiki.id, task.id))
+            computed = [asdict(s) for s in found]
+            self.cache.set(result_key, computed)
+        if not self.cache.redis and meta["cache"] != "unavailable":
+            meta["cache"] = "off" if meta["cache"] == "miss" else meta["cache"]
+        issued = self._issue(wiki.id, task, known, computed)
+        return {"suggestions": issued, "page": {"title": known["title"], "revid": known["revid"]},
+                "pause": None, "meta": meta}
+
+    def _issue(self, wiki_id: str, task: Task, page: dict[str, Any],
+               computed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Give each suggestion a fresh random id and store it before anyone can decide on it."""
+        info = self.backend.info
+        issued, rows = [], []
+        for rank, item in enumerate(computed):
+            suggestion = Suggestion(**item)
+            sid = secrets.token_urlsafe(16)
+            issued.append({"id": sid, "task": task.id, "label": suggestion.label,
+                           "wikitext": suggestion.wikitext, "score": suggestion.score,
+                           "confidence": suggestion.confidence,
+                           "explanation": suggestion.explanation, "insert": suggestion.insert})
+            rows.append({"id": sid, "wiki": wiki_id, "task": task.id, "task_version": task.version,
+                         "page_title": page["title"], "page_id": page.get("page_id"),
+                         "revid": page["revid"], "rank": rank, "label": suggestion.label,
+                         "wikitext": suggestion.wikitext, "score": suggestion.score,
+                         "explanation": suggestion.explanation,
+                         "details": json.dumps({"insert": suggestion.insert,
+                                                "features": suggestion.features}),
+                         "backend": info.id, "model_checksum": info.checksum,
+                         "config_hash": self.config_hash, "app_version": __version__})
+        self.store.issue(rows)
+        return issued
+
+    def meta(self, task: Task, pauses: dict[str, Any]) -> dict[str, Any]:
+        info = self.backend.info
+        return {
+            "app_version": __version__,
+            "task": {"id": task.id, "version": task.version,
+                     "reasons": [{"id": r.id, "label": r.label} for r in task.reasons]},
+            "backend": {"id": info.id, "model": info.model, "version": info.version,
+                        "checksum": info.checksum, "hosting_tier": info.hosting_tier},
+            "config_hash": self.config_hash,
+            "hosting_tier": self.config["HOSTING_TIER"],
+            "paused": {t: t in pauses for t in self.config["TASKS"]},
+            "cache": "miss",
+        }

@@ -1,0 +1,1 @@
+"""Storage: the event store (SQLAlchemy Core) and the suggestion cache."""

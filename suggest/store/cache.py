@@ -1,0 +1,83 @@
+"""The suggestion cache (flask-caching): Redis in production, in-process otherwise.
+
+Redis on Toolforge is shared and evictable, so it only ever holds recomputable results, every key
+carries the secret prefix and a TTL, and keys contain hashes, never user text. When Redis fails the
+service answers uncached (``meta.cache = "unavailable"``) and leaves Redis alone for a while instead
+of paying the timeout on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import Any, Literal
+
+from flask import Flask
+from flask_caching import Cache
+
+log = logging.getLogger(__name__)
+
+CacheStatus = Literal["hit", "miss", "unavailable", "off"]
+BACKOFF_SECONDS = 30.0
+
+
+class ResultCache:
+    def __init__(self, app: Flask) -> None:
+        conf = app.config
+        self.redis = bool(conf.get("REDIS_URL"))
+        self.ttl = int(conf["CACHE_TTL"])
+        self.prefix = f"{conf.get('REDIS_KEY_PREFIX') or ''}wiki-suggest:"
+        settings: dict[str, Any] = {"CACHE_DEFAULT_TIMEOUT": self.ttl, "CACHE_KEY_PREFIX": self.prefix}
+        if self.redis:
+            timeout = float(conf["REDIS_TIMEOUT"])
+            settings.update({
+                "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": conf["REDIS_URL"],
+                "CACHE_OPTIONS": {"socket_timeout": timeout, "socket_connect_timeout": timeout},
+            })
+        else:
+            settings.update({"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
+        self._cache = Cache(app, config=settings)
+        self._down_until = 0.0
+
+    @staticmethod
+    def key(*parts: object) -> str:
+        """A key from any parts: hashed, so no user text reaches Redis."""
+        joined = "\x1f".join(str(p) for p in parts)
+        return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+    def get(self, key: str) -> tuple[Any, CacheStatus]:
+        if self._is_down():
+            return None, "unavailable"
+        try:
+            value = self._cache.get(key)
+        except Exception as error:  # noqa: BLE001 - any cache failure means "serve uncached"
+            self._mark_down(error)
+            return None, "unavailable"
+        return value, "hit" if value is not None else "miss"
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> bool:
+        if self._is_down():
+            return False
+        try:
+            return bool(self._cache.set(key, value, timeout=ttl or self.ttl))
+        except Exception as error:  # noqa: BLE001
+            self._mark_down(error)
+            return False
+
+    def check(self) -> CacheStatus:
+        """For /readyz: a real round trip."""
+        self._down_until = 0.0
+        probe = self.key("readyz")
+        if not self.set(probe, 1, ttl=10):
+            return "unavailable"
+        value, status = self.get(probe)
+        return "hit" if value == 1 else status
+
+    def _is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _mark_down(self, error: Exception) -> None:
+        self._down_until = time.monotonic() + BACKOFF_SECONDS
+        log.warning("cache unavailable (%s): serving uncached for %ds",
+                    type(error).__name__, BACKOFF_SECONDS)

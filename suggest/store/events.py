@@ -1,0 +1,182 @@
+"""The event store: issued suggestions, editors' decisions, saved edits, pauses and the audit log.
+
+A decision acknowledged with 201 has been committed: every write runs in one transaction that is
+committed before the API answers. Any database failure surfaces as :class:`StoreUnavailable`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event, inspect, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.schema import CreateColumn
+
+from suggest.store.schema import audit_log, decisions, edits, metadata, pauses, suggestions
+
+log = logging.getLogger(__name__)
+
+
+class StoreUnavailable(RuntimeError):
+    """The database could not be reached or failed; nothing was written."""
+
+
+class UnknownSuggestion(LookupError):
+    """No suggestion with that id was issued."""
+
+
+class AlreadyDecided(RuntimeError):
+    """The suggestion already has a decision."""
+
+
+class NotAccepted(RuntimeError):
+    """An edit was reported for a suggestion that was not accepted (or is linked elsewhere)."""
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+            cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged decision survives a crash
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    connect_args = {"charset": "utf8mb4", "connect_timeout": 5, "read_timeout": 15,
+                    "write_timeout": 15} if url.startswith("mysql") else {}
+    return create_engine(url, pool_pre_ping=True, pool_recycle=280, connect_args=connect_args)
+
+
+class EventStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    # -- schema ---------------------------------------------------------------------------------
+    def upgrade(self) -> None:
+        """Create missing tables and add columns added to the schema since the database was made."""
+        with self._begin() as conn:
+            metadata.create_all(conn)
+            inspector = inspect(conn)
+            for table in metadata.sorted_tables:
+                present = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in present:
+                        ddl = CreateColumn(column).compile(dialect=conn.dialect)
+                        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
+                        log.info("added column %s.%s", table.name, column.name)
+
+    def ping(self) -> None:
+        with self._begin() as conn:
+            conn.execute(text("SELECT 1"))
+
+    # -- suggestions and decisions --------------------------------------------------------------
+    def issue(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            with self._begin() as conn:
+                conn.execute(suggestions.insert(), [{"created_at": utcnow(), **r} for r in rows])
+
+    def get_suggestion(self, suggestion_id: str) -> dict[str, Any] | None:
+        with self._begin() as conn:
+            row = conn.execute(select(suggestions).where(suggestions.c.id == suggestion_id)).first()
+        return dict(row._mapping) if row else None
+
+    def record_decision(self, suggestion_id: str, decision: str, reason: str | None,
+                        comment: str | None, user_name: str | None) -> dict[str, Any]:
+        row = {"suggestion_id": suggestion_id, "decision": decision, "reason": reason,
+               "comment": comment, "user_name": user_name, "created_at": utcnow()}
+        try:
+            with self._begin() as conn:
+                issued = conn.execute(
+                    select(suggestions.c.id).where(suggestions.c.id == suggestion_id)).first()
+                if issued is None:
+                    raise UnknownSuggestion(suggestion_id)
+                result = conn.execute(decisions.insert(), row)
+                row["id"] = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        except IntegrityError:
+            raise AlreadyDecided(suggestion_id) from None
+        return row
+
+    def get_decision(self, suggestion_id: str) -> dict[str, Any] | None:
+        with self._begin() as conn:
+            found = conn.execute(
+                select(decisions).where(decisions.c.suggestion_id == suggestion_id)).first()
+        return dict(found._mapping) if found else None
+
+    def record_edit(self, suggestion_ids: Sequence[str], revid: int,
+                    user_name: str | None) -> int:
+        """Link accepted suggestions to the revision they were saved in; all or nothing.
+        Reporting the same link again is harmless (clients retry)."""
+        ids = list(dict.fromkeys(suggestion_ids))
+        with self._begin() as conn:
+            accepted = set(conn.execute(
+                select(decisions.c.suggestion_id).where(
+                    decisions.c.suggestion_id.in_(ids), decisions.c.decision == "accept")
+            ).scalars())
+            missing = [i for i in ids if i not in accepted]
+            if missing:
+                raise NotAccepted(", ".join(missing[:3]))
+            linked = dict(conn.execute(
+                select(edits.c.suggestion_id, edits.c.revid).where(edits.c.suggestion_id.in_(ids))
+            ).tuples().all())
+            if any(r != revid for r in linked.values()):
+                raise NotAccepted("already linked to another revision")
+            new = [{"suggestion_id": i, "revid": revid, "user_name": user_name,
+                    "created_at": utcnow()} for i in ids if i not in linked]
+            if new:
+                conn.execute(edits.insert(), new)
+        return len(ids)
+
+    # -- pauses and audit -----------------------------------------------------------------------
+    def pauses_for(self, wiki: str) -> dict[str, dict[str, Any]]:
+        with self._begin() as conn:
+            rows = conn.execute(select(pauses).where(pauses.c.wiki == wiki)).all()
+        return {r.task: dict(r._mapping) for r in rows}
+
+    def pause(self, wiki: str, task: str, reason: str, actor: str) -> None:
+        with self._begin() as conn:
+            conn.execute(pauses.delete().where(pauses.c.wiki == wiki, pauses.c.task == task))
+            conn.execute(pauses.insert(), {"wiki": wiki, "task": task, "reason": reason,
+                                           "paused_by": actor, "paused_at": utcnow()})
+            self._audit(conn, actor, "pause", wiki, task, reason)
+
+    def resume(self, wiki: str, task: str, reason: str, actor: str) -> None:
+        with self._begin() as conn:
+            conn.execute(pauses.delete().where(pauses.c.wiki == wiki, pauses.c.task == task))
+            self._audit(conn, actor, "resume", wiki, task, reason)
+
+    def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self._begin() as conn:
+            rows = conn.execute(select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)).all()
+        return [dict(r._mapping) for r in rows]
+
+    @staticmethod
+    def _audit(conn: Connection, actor: str, action: str, wiki: str | None, task: str | None,
+               reason: str | None) -> None:
+        conn.execute(audit_log.insert(), {"at": utcnow(), "actor": actor, "action": action,
+                                          "wiki": wiki, "task": task, "reason": reason})
+
+    # -- plumbing -------------------------------------------------------------------------------
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except (IntegrityError, UnknownSuggestion, NotAccepted):
+            raise
+        except SQLAlchemyError as error:
+            log.error("database error: %s", type(error).__name__)
+            raise StoreUnavailable("the database is not available") from error

@@ -1,0 +1,92 @@
+"""The event store's tables. Every column is documented on the public data page (/data).
+
+Comments on columns are what that page shows; retention is given per table in ``info``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+suggestions = Table(
+    "suggestions", metadata,
+    Column("id", String(32), primary_key=True, comment="Random id the service issued"),
+    Column("created_at", DateTime, nullable=False, index=True, comment="When it was issued (UTC)"),
+    Column("wiki", String(64), nullable=False, index=True, comment="Wiki id (dbname)"),
+    Column("task", String(32), nullable=False, comment="Task id"),
+    Column("task_version", String(16), nullable=False, comment="Task version"),
+    Column("page_title", String(512), nullable=False, comment="Title of the article"),
+    Column("page_id", BigInteger, comment="Page id on the wiki"),
+    Column("revid", BigInteger, comment="Revision the suggestion was computed for"),
+    Column("rank", Integer, nullable=False, comment="Position in the list shown (0 = first)"),
+    Column("label", String(512), nullable=False, comment="What the editor was shown"),
+    Column("wikitext", Text, nullable=False, comment="The wikitext proposed for insertion"),
+    Column("score", Float, nullable=False, comment="Model score in [0, 1]"),
+    Column("explanation", Text, nullable=False, comment="Explanation shown to the editor"),
+    Column("details", Text, nullable=False, comment="JSON: insertion place and ranking features"),
+    Column("backend", String(64), nullable=False, comment="Model backend id"),
+    Column("model_checksum", String(80), nullable=False, comment="Checksum of the model weights"),
+    Column("config_hash", String(16), nullable=False, comment="Hash of the public configuration"),
+    Column("app_version", String(40), nullable=False, comment="Version of the service"),
+    info={"retention": "kept (no personal data)", "purpose": "audit what was suggested, and why"},
+)
+
+decisions = Table(
+    "decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True, comment="Row id"),
+    Column("suggestion_id", String(32), ForeignKey("suggestions.id"), nullable=False,
+           comment="The suggestion decided on"),
+    Column("decision", String(8), nullable=False, comment="accept, reject or skip"),
+    Column("reason", String(32), comment="Rejection reason id (task's list)"),
+    Column("comment", Text, comment="Optional free-text comment of the editor"),
+    Column("user_name", String(255), comment="Wiki user name, if the client gave one"),
+    Column("created_at", DateTime, nullable=False, index=True, comment="When it was decided (UTC)"),
+    UniqueConstraint("suggestion_id", name="uq_decisions_suggestion"),
+    info={"retention": "user name and comment removed after 90 days; counts kept",
+          "purpose": "edit-acceptance metrics, monitoring, reviewer feedback"},
+)
+
+edits = Table(
+    "edits", metadata,
+    Column("suggestion_id", String(32), ForeignKey("suggestions.id"), primary_key=True,
+           comment="An accepted suggestion"),
+    Column("revid", BigInteger, nullable=False, comment="Revision the editor saved it in"),
+    Column("user_name", String(255), comment="Wiki user name, if the client gave one"),
+    Column("created_at", DateTime, nullable=False, comment="When the client reported the save"),
+    info={"retention": "user name removed after 90 days", "purpose": "verify accepted edits"},
+)
+
+pauses = Table(
+    "pauses", metadata,
+    Column("wiki", String(64), primary_key=True, comment="Wiki id"),
+    Column("task", String(32), primary_key=True, comment="Task id"),
+    Column("reason", Text, nullable=False, comment="Why the task is paused on this wiki"),
+    Column("paused_by", String(255), nullable=False, comment="Monitor or maintainer who paused"),
+    Column("paused_at", DateTime, nullable=False, comment="When (UTC)"),
+    info={"retention": "while paused", "purpose": "stop a task on a wiki when its quality drops"},
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True, comment="Row id"),
+    Column("at", DateTime, nullable=False, index=True, comment="When (UTC)"),
+    Column("actor", String(255), nullable=False, comment="Maintainer name or 'monitor'"),
+    Column("action", String(32), nullable=False, comment="pause, resume, ..."),
+    Column("wiki", String(64), comment="Wiki id"),
+    Column("task", String(32), comment="Task id"),
+    Column("reason", Text, comment="Stated reason"),
+    info={"retention": "kept, public", "purpose": "public record of every control action"},
+)

@@ -1,0 +1,12 @@
+"""Suggestion tasks, each in its own module behind :class:`suggest.tasks.base.Task`."""
+
+from __future__ import annotations
+
+from suggest.tasks.base import Task
+
+
+def all_tasks() -> dict[str, Task]:
+    from suggest.tasks.categories import CategoriesTask
+
+    tasks: list[Task] = [CategoriesTask()]
+    return {task.id: task for task in tasks}

@@ -1,0 +1,35 @@
+"""Validators for what clients send: wiki ids and page titles. They never raise."""
+
+from __future__ import annotations
+
+import re
+
+from suggest.wiki.registry import valid_wiki_id
+
+MAX_TITLE_BYTES = 255
+# Characters MediaWiki never allows in a title ($wgLegalTitleChars leaves them out).
+ILLEGAL_TITLE_CHARS = frozenset("#<>[]|{}\x7f\ufffd") | frozenset(chr(c) for c in range(32))
+PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+RELATIVE_PATH = re.compile(r"(?:^|/)\.{1,2}(?:/|$)")
+
+__all__ = ["valid_title", "valid_wiki_id", "normalize_input_title"]
+
+
+def normalize_input_title(value: str) -> str:
+    return " ".join(value.replace("_", " ").split())
+
+
+def valid_title(value: object) -> bool:
+    """True if ``value`` could be a MediaWiki page title (whether or not the page exists)."""
+    if not isinstance(value, str):
+        return False
+    title = normalize_input_title(value)
+    if not title or title.startswith(":") or "~~~" in title:
+        return False
+    if len(title.encode("utf-8", errors="replace")) > MAX_TITLE_BYTES:
+        return False
+    if any(ch in ILLEGAL_TITLE_CHARS for ch in title):
+        return False
+    if any("\ud800" <= ch <= "\udfff" for ch in title):  # lone surrogates are not text
+        return False
+    return not PERCENT_ESCAPE.search(title) and not RELATIVE_PATH.search(title)

@@ -1,0 +1,47 @@
+"""The web layer: the Flask app factory, blueprints, errors and security headers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from suggest.config import load_config
+from suggest.services import SuggestionService
+from suggest.store.cache import ResultCache
+from suggest.store.events import EventStore, StoreUnavailable
+from suggest.wiki.registry import WikiRegistry
+
+ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(Path(__file__).parent / "static"))
+    load_config(app.config, test_config)
+    _quiet_request_logs()
+    registry = WikiRegistry(extra_wikis=app.config["EXTRA_WIKIS"],
+                            dump_wikis=app.config["DUMP_WIKIS"])
+    store = EventStore(app.config["DATABASE_URL"])
+    try:
+        store.upgrade()
+    except StoreUnavailable:
+        # Start anyway: /healthz answers, the API says 503 until the database is back.
+        log.error("database unavailable at start; the schema will be checked again later")
+    app.extensions["wiki_suggest"] = SuggestionService(app.config, registry, store, ResultCache(app))
+
+    from suggest.web import api, errors, pages, security
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    errors.register(app)
+    security.register(app)
+    return app
+
+
+def _quiet_request_logs() -> None:
+    # The development server's access log starts every line with the client's IP address.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -1,0 +1,117 @@
+"""The OpenAPI 3 description of /api/v1. It documents the API and validates every request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from suggest import __version__
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error_responses(*codes: int) -> dict[str, Any]:
+    text = {400: "Invalid input", 404: "Not found", 409: "Conflict", 413: "Body too large",
+            415: "Not JSON", 429: "Rate limited", 502: "The wiki did not answer",
+            503: "Database unavailable"}
+    return {str(c): {"description": text[c], "content": {"application/json": {"schema": ERROR}}}
+            for c in codes}
+
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "wiki-suggest API",
+        "version": __version__,
+        "description": "Machine suggestions for Wikipedia editors. Humans decide every edit: the "
+                       "API proposes, records decisions, and never edits a wiki.",
+        "license": {"name": "GPL-3.0-or-later"},
+    },
+    "paths": {
+        "/api/v1/suggestions": {"get": {
+            "operationId": "getSuggestions",
+            "summary": "Suggestions of one task for one page",
+            "parameters": [
+                {"name": "wiki", "in": "query", "required": True,
+                 "schema": {"type": "string", "format": "wiki-id"}},
+                {"name": "task", "in": "query", "required": True,
+                 "schema": {"type": "string", "pattern": "^[a-z_]{1,32}$"}},
+                {"name": "title", "in": "query", "schema": {"type": "string", "format": "page-title"}},
+                {"name": "revid", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**53}},
+            ],
+            "responses": {"200": {"description": "Suggestions, best first", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}}}},
+                **_error_responses(400, 404, 429, 502, 503)},
+        }},
+        "/api/v1/decisions": {"post": {
+            "operationId": "postDecision",
+            "summary": "Record an editor's decision on an issued suggestion (once)",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/DecisionRequest"}}}},
+            "responses": {"201": {"description": "Stored durably", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Decision"}}}},
+                **_error_responses(400, 404, 409, 413, 415, 429, 503)},
+        }},
+        "/api/v1/edits": {"post": {
+            "operationId": "postEdit",
+            "summary": "Record the revision in which accepted suggestions were saved",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/EditRequest"}}}},
+            "responses": {"201": {"description": "Linked", "content": {"application/json": {
+                "schema": {"type": "object", "required": ["linked"],
+                           "properties": {"linked": {"type": "integer"}}}}}},
+                **_error_responses(400, 409, 413, 415, 429, 503)},
+        }},
+        "/api/v1/tasks": {"get": {
+            "operationId": "getTasks",
+            "summary": "The tasks, their versions, definitions and rejection reasons",
+            "responses": {"200": {"description": "Tasks", "content": {"application/json": {
+                "schema": {"type": "object"}}}}},
+        }},
+    },
+    "components": {"schemas": {
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+        "Suggestion": {"type": "object",
+                       "required": ["id", "task", "label", "wikitext", "score", "confidence",
+                                    "explanation", "insert"],
+                       "properties": {
+                           "id": {"type": "string"}, "task": {"type": "string"},
+                           "label": {"type": "string"}, "wikitext": {"type": "string"},
+                           "score": {"type": "number", "minimum": 0, "maximum": 1},
+                           "confidence": {"type": "string", "enum": ["high", "medium", "low"]},
+                           "explanation": {"type": "string"}, "insert": {"type": "object"}}},
+        "Suggestions": {"type": "object", "required": ["suggestions", "page", "meta", "pause"],
+                        "properties": {
+                            "suggestions": {"type": "array",
+                                            "items": {"$ref": "#/components/schemas/Suggestion"}},
+                            "page": {"type": "object"},
+                            "pause": {"type": "object", "nullable": True},
+                            "meta": {"type": "object", "required": [
+                                "app_version", "task", "backend", "config_hash", "hosting_tier",
+                                "paused", "cache"]}}},
+        "DecisionRequest": {
+            "type": "object", "additionalProperties": False,
+            "required": ["suggestion_id", "decision"],
+            "properties": {
+                "suggestion_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,32}$"},
+                "decision": {"type": "string", "enum": ["accept", "reject", "skip"]},
+                "reason": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
+                "comment": {"type": "string", "maxLength": 500},
+                "user": {"type": "string", "minLength": 1, "maxLength": 255},
+            }},
+        "Decision": {"type": "object", "required": ["suggestion_id", "decision"],
+                     "properties": {"suggestion_id": {"type": "string"},
+                                    "decision": {"type": "string"},
+                                    "reason": {"type": "string", "nullable": True}}},
+        "EditRequest": {
+            "type": "object", "additionalProperties": False, "required": ["suggestion_ids", "revid"],
+            "properties": {
+                "suggestion_ids": {"type": "array", "minItems": 1, "maxItems": 50,
+                                   "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,32}$"}},
+                "revid": {"type": "integer", "minimum": 1, "maximum": 2**53},
+                "user": {"type": "string", "minLength": 1, "maxLength": 255},
+            }},
+    }},
+}

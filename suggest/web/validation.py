@@ -1,0 +1,72 @@
+"""Request validation against the OpenAPI spec, so the spec and the code cannot drift apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft7Validator, FormatChecker
+from werkzeug.datastructures import MultiDict
+
+from suggest.validation import valid_title, valid_wiki_id
+from suggest.web.errors import ApiError
+from suggest.web.openapi import SPEC
+
+FORMATS = FormatChecker()
+FORMATS.checks("wiki-id")(valid_wiki_id)
+FORMATS.checks("page-title")(valid_title)
+CODES = {"wiki-id": "unknown_wiki", "page-title": "invalid_title"}
+
+
+def _inline(node: Any) -> Any:
+    """Replace local ``$ref``s by the schemas they point to (the spec has no cycles)."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target: Any = SPEC
+            for part in node["$ref"].lstrip("#/").split("/"):
+                target = target[part]
+            return _inline(target)
+        return {k: _inline(v) for k, v in node.items() if k != "nullable"}
+    if isinstance(node, list):
+        return [_inline(v) for v in node]
+    return node
+
+
+def _operation(path: str, method: str) -> dict[str, Any]:
+    operation: dict[str, Any] = SPEC["paths"][path][method]
+    return operation
+
+
+def query(path: str, args: MultiDict[str, str]) -> dict[str, Any]:
+    """Typed query parameters of a GET operation, or ApiError."""
+    values: dict[str, Any] = {}
+    for param in _operation(path, "get").get("parameters", []):
+        name, schema = param["name"], param["schema"]
+        raw = args.getlist(name)
+        if len(raw) > 1:
+            raise ApiError(400, "invalid_parameter", f"'{name}' was given more than once")
+        if not raw or raw[0] == "":
+            if param.get("required"):
+                raise ApiError(400, "missing_parameter", f"'{name}' is required")
+            continue
+        value: Any = raw[0]
+        if schema["type"] == "integer":
+            if not value.isascii() or not value.isdigit() or len(value) > 16:
+                raise ApiError(400, "invalid_parameter", f"'{name}' must be a positive integer")
+            value = int(value)
+        error = next(Draft7Validator(schema, format_checker=FORMATS).iter_errors(value), None)
+        if error is not None:
+            code = CODES.get(schema.get("format", ""), "invalid_parameter")
+            raise ApiError(400, code, f"'{name}' is not valid")
+        values[name] = value
+    return values
+
+
+def body(path: str, document: Any) -> dict[str, Any]:
+    """The JSON body of a POST operation, validated, or ApiError."""
+    schema = _inline(_operation(path, "post")["requestBody"]["content"]["application/json"]["schema"])
+    error = next(Draft7Validator(schema, format_checker=FORMATS).iter_errors(document), None)
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "body"
+        raise ApiError(400, "invalid_body", f"{where}: {error.validator} check failed")
+    assert isinstance(document, dict)
+    return document

@@ -1,0 +1,1 @@
+"""Wiki access: which wikis the tool may talk to, and how pages are read from them."""

@@ -1,0 +1,184 @@
+"""A live MediaWiki answered through its action API with mwapi.
+
+Requests go only to the registry's URL for the wiki, follow no redirects, time out, send the
+Wikimedia-policy User-Agent and ``maxlag``; maxlag, rate-limit and server errors are retried a
+bounded number of times, then reported as :class:`WikiUnavailable`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import mwapi
+import mwapi.errors
+import requests
+
+from suggest.wiki import wikitext as wt
+from suggest.wiki.registry import Wiki
+from suggest.wiki.source import Page, PageNotFound, WikiUnavailable
+
+log = logging.getLogger(__name__)
+
+BATCH = 50  # titles per query (the API's limit for normal users)
+RETRIES = 2
+RETRY_CODES = {"maxlag", "ratelimited", "readonly", "internal_api_error_DBQueryTimeoutError"}
+MAX_BACKOFF = 2.0
+
+
+def _raise_for_server_errors(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    # mwapi reads any body as JSON; a 429 or 5xx must count as a failure even when it is JSON.
+    if response.status_code == 429 or response.status_code >= 500:
+        response.raise_for_status()
+
+
+def make_session(wiki: Wiki, user_agent: str, timeout: float) -> mwapi.Session:
+    assert wiki.api_url, "only wikis with an API URL from the registry"
+    parts = urlsplit(wiki.api_url)
+    http = requests.Session()
+    http.max_redirects = 0  # a redirect to another host must never be followed
+    http.trust_env = False  # no proxy from the environment
+    http.hooks["response"].append(_raise_for_server_errors)
+    return mwapi.Session(f"{parts.scheme}://{parts.netloc}", user_agent=user_agent,
+                         formatversion=2, api_path=parts.path, timeout=timeout, session=http)
+
+
+class ApiSource:
+    def __init__(self, wiki: Wiki, session: mwapi.Session, maxlag: int | None = 5,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.wiki = wiki
+        self.wiki_id = wiki.id
+        self.session = session
+        self.maxlag = maxlag
+        self._sleep = sleep
+        self._siteinfo: dict[str, Any] | None = None
+
+    # -- requests -------------------------------------------------------------------------------
+    def _query(self, **params: Any) -> dict[str, Any]:
+        params = {"action": "query", **params}
+        if self.maxlag is not None:
+            params["maxlag"] = self.maxlag
+        for attempt in range(RETRIES + 1):
+            try:
+                doc = self.session.get(**params)
+                if not isinstance(doc, dict):
+                    raise WikiUnavailable("malformed answer")
+                return doc
+            except mwapi.errors.APIError as error:
+                if error.code not in RETRY_CODES or attempt == RETRIES:
+                    raise WikiUnavailable(f"API error {error.code}") from error
+            except (mwapi.errors.HTTPError, mwapi.errors.ConnectionError,
+                    mwapi.errors.TimeoutError) as error:
+                if attempt == RETRIES:
+                    raise WikiUnavailable(type(error).__name__) from error
+            except (mwapi.errors.TooManyRedirectsError, mwapi.errors.RequestError,
+                    ValueError) as error:
+                raise WikiUnavailable(type(error).__name__) from error
+            self._sleep(min(MAX_BACKOFF, 0.5 * 2**attempt))
+        raise WikiUnavailable("no answer")  # pragma: no cover - the loop always returns or raises
+
+    def siteinfo(self) -> dict[str, Any]:
+        if self._siteinfo is None:
+            doc = self._query(meta="siteinfo", siprop="general|namespaces|namespacealiases|extensions")
+            info = doc.get("query")
+            if not isinstance(info, dict) or "namespaces" not in info:
+                raise WikiUnavailable("malformed siteinfo")
+            self._siteinfo = info
+        return self._siteinfo
+
+    def _names(self, namespace: int) -> list[str]:
+        info = self.siteinfo()
+        ns = info["namespaces"].get(str(namespace), {})
+        names = [ns.get("name"), ns.get("canonical")]
+        names += [a.get("alias") for a in info.get("namespacealiases", []) if a.get("id") == namespace]
+        return [n for n in dict.fromkeys(names) if n]
+
+    # -- PageSource -----------------------------------------------------------------------------
+    def category_prefixes(self) -> list[str]:
+        return self._names(wt.CATEGORY_NS)
+
+    def namespace_prefixes(self) -> list[str]:
+        ids = {int(k) for k in self.siteinfo()["namespaces"] if int(k) != 0}
+        return [name for ns in sorted(ids) for name in self._names(ns)]
+
+    def get_page(self, title: str | None = None, revid: int | None = None) -> Page:
+        params: dict[str, Any] = {"prop": "revisions|categories", "rvprop": "ids|content",
+                                  "rvslots": "main", "clprop": "hidden", "cllimit": "max",
+                                  "redirects": 1}
+        if revid is not None:
+            params["revids"] = revid
+        else:
+            params["titles"] = title
+        doc = self._query(**params)
+        pages = doc.get("query", {}).get("pages", [])
+        if not pages or pages[0].get("missing") or pages[0].get("invalid") or not pages[0].get("revisions"):
+            raise PageNotFound(title or str(revid))
+        data = pages[0]
+        revision = data["revisions"][0]
+        text = revision.get("slots", {}).get("main", {}).get("content")
+        if not isinstance(text, str):
+            raise PageNotFound(title or str(revid))
+        categories: list[str] = []
+        hidden: list[str] = []
+        for category in data.get("categories", []):
+            name = self._strip_namespace(category.get("title", ""))
+            (hidden if category.get("hidden") else categories).append(name)
+        found = wt.analyze(text, self.category_prefixes(), self.namespace_prefixes())
+        for name in found.categories:  # in the text but not (yet) registered
+            if name not in categories and name not in hidden:
+                categories.append(name)
+        return Page(wiki=self.wiki_id, title=data["title"], wikitext=text,
+                    revid=int(revision["revid"]), page_id=int(data["pageid"]),
+                    namespace=int(data.get("ns", 0)), categories=categories,
+                    hidden_categories=hidden, links=found.links)
+
+    def categories_of(self, titles: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        unique = list(dict.fromkeys(titles))
+        for start in range(0, len(unique), BATCH):
+            batch = unique[start:start + BATCH]
+            aliases: dict[str, str] = {t: t for t in batch}
+            for doc in self._continued(prop="categories", clshow="!hidden", cllimit="max",
+                                       redirects=1, titles="|".join(batch)):
+                query = doc.get("query", {})
+                for step in (*query.get("normalized", []), *query.get("redirects", [])):
+                    for original, alias in list(aliases.items()):
+                        if alias == step.get("from"):
+                            aliases[original] = step.get("to", alias)
+                for page in query.get("pages", []):
+                    if page.get("missing") or page.get("invalid") or page.get("ns") != 0:
+                        continue
+                    names = found.setdefault(page["title"], [])
+                    for category in page.get("categories", []):
+                        name = self._strip_namespace(category.get("title", ""))
+                        if name not in names:
+                            names.append(name)
+        return found
+
+    def similar(self, page: Page, limit: int) -> list[tuple[str, float]]:
+        """CirrusSearch ``morelike:``; wikis without CirrusSearch have no similar articles."""
+        extensions = {e.get("name") for e in self.siteinfo().get("extensions", [])}
+        if "CirrusSearch" not in extensions:
+            return []
+        doc = self._query(list="search", srsearch=f"morelike:{page.title}", srnamespace=0,
+                          srlimit=limit, srprop="", srqiprofile="classic_noboostlinks")
+        hits = [h["title"] for h in doc.get("query", {}).get("search", []) if h.get("title") != page.title]
+        # The search gives an order, not a similarity: decay by rank.
+        return [(title, round(1.0 - 0.5 * i / max(limit, 1), 4)) for i, title in enumerate(hits)]
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _continued(self, **params: Any) -> Iterator[dict[str, Any]]:
+        cont: dict[str, Any] = {}
+        for _ in range(20):  # bounded: 20 continuations of 500 category links is plenty
+            doc = self._query(**params, **cont)
+            yield doc
+            if "continue" not in doc:
+                return
+            cont = doc["continue"]
+
+    def _strip_namespace(self, title: str) -> str:
+        _, name = wt.split_namespace(title, self.category_prefixes())
+        return name

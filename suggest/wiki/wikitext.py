@@ -1,0 +1,129 @@
+"""Wikitext questions answered with mwparserfromhell (never with regular expressions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import mwparserfromhell
+from mwparserfromhell.nodes import ExternalLink, Tag, Text, Wikilink
+from mwparserfromhell.wikicode import Wikicode
+
+CATEGORY_NS = 14
+
+
+def normalize_title(title: str) -> str:
+    """MediaWiki's display form: underscores to spaces, single spaces, first letter upper-case."""
+    text = " ".join(title.replace("_", " ").split())
+    return text[:1].upper() + text[1:]
+
+
+def split_namespace(title: str, prefixes: Iterable[str]) -> tuple[str | None, str]:
+    """(prefix, rest) if ``title`` starts with one of the namespace ``prefixes`` (any case)."""
+    head, sep, rest = title.partition(":")
+    if sep:
+        folded = normalize_title(head).casefold()
+        for prefix in prefixes:
+            if folded == normalize_title(prefix).casefold():
+                return prefix, normalize_title(rest)
+    return None, title
+
+
+def parse(wikitext: str | Wikicode) -> Wikicode:
+    return wikitext if isinstance(wikitext, Wikicode) else mwparserfromhell.parse(wikitext)
+
+
+@dataclass
+class Analysis:
+    categories: list[str]
+    links: list[str]
+    text: str
+
+
+def analyze(wikitext: str, category_prefixes: Iterable[str], namespace_prefixes: Iterable[str],
+            max_chars: int | None = None) -> Analysis:
+    """Categories, article links and plain text from one parse (parsing is the costly part)."""
+    code = parse(wikitext)
+    categories = category_links(code, category_prefixes)
+    links = article_links(code, namespace_prefixes)
+    return Analysis(categories, links, plain_text(code, max_chars))
+
+
+def category_links(wikitext: str | Wikicode, category_prefixes: Iterable[str]) -> list[str]:
+    """Names (without namespace) of the categories the text puts its page in, in order."""
+    prefixes = list(category_prefixes)
+    names: list[str] = []
+    for link in parse(wikitext).filter_wikilinks():
+        target = str(link.title).strip()
+        if target.startswith(":"):  # [[:Category:X]] links to the category, it doesn't add it
+            continue
+        prefix, name = split_namespace(target, prefixes)
+        if prefix is not None and name and name not in names:
+            names.append(name)
+    return names
+
+
+def remove_categories(wikitext: str, category_prefixes: Iterable[str]) -> str:
+    """The text without its category links (used to evaluate on real articles)."""
+    prefixes = list(category_prefixes)
+    code = mwparserfromhell.parse(wikitext)
+    for link in code.filter_wikilinks(recursive=False):
+        target = str(link.title).strip()
+        if not target.startswith(":") and split_namespace(target, prefixes)[0] is not None:
+            code.remove(link)
+    return str(code)
+
+
+def article_links(wikitext: str | Wikicode, namespace_prefixes: Iterable[str]) -> list[str]:
+    """Titles of main-namespace pages the text links to, in order, without duplicates."""
+    prefixes = list(namespace_prefixes)
+    titles: list[str] = []
+    for link in parse(wikitext).filter_wikilinks():
+        target = str(link.title).split("#", 1)[0].strip().lstrip(":")
+        if not target or split_namespace(target, prefixes)[0] is not None:
+            continue
+        title = normalize_title(target)
+        if title not in titles:
+            titles.append(title)
+    return titles
+
+
+def plain_text(wikitext: str | Wikicode, max_chars: int | None = None) -> str:
+    """Readable text of the top level: templates, references, tables, headings, files and
+    categories are left out; bold/italic markup keeps its words."""
+    parts: list[str] = []
+    for node in parse(wikitext).nodes:
+        if isinstance(node, Text):
+            parts.append(str(node))
+        elif isinstance(node, Wikilink):
+            if ":" not in str(node.title).strip().lstrip(":"):
+                parts.append(str(node.text if node.text is not None else node.title))
+        elif isinstance(node, ExternalLink):
+            parts.append(str(node.title or ""))
+        elif isinstance(node, Tag) and node.wiki_markup and str(node.tag) in {"b", "i"}:
+            parts.append(plain_text(node.contents))
+        if max_chars and sum(len(p) for p in parts) > 2 * max_chars:
+            break
+    text = " ".join("".join(parts).split())
+    return text[:max_chars] if max_chars else text
+
+
+def lead_wikitext(wikitext: str) -> str:
+    """Section 0: everything before the first heading."""
+    sections = mwparserfromhell.parse(wikitext).get_sections(levels=None, include_lead=True, flat=True)
+    return str(sections[0]) if sections else ""
+
+
+def append_category(wikitext: str, link: str, category_prefixes: Iterable[str]) -> str:
+    """Insert ``link`` after the last category link (where editors keep them), or at the end."""
+    prefixes = list(category_prefixes)
+    code = mwparserfromhell.parse(wikitext)
+    last: Wikilink | None = None
+    for node in code.filter_wikilinks(recursive=False):
+        target = str(node.title).strip()
+        if not target.startswith(":") and split_namespace(target, prefixes)[0] is not None:
+            last = node
+    if last is None:
+        return wikitext.rstrip("\n") + "\n" + link + "\n"
+    code.insert_after(last, "\n" + link)
+    return str(code)
