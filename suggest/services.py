@@ -16,6 +16,7 @@ from typing import Any
 import toolforge
 from suggest import TOOL_NAME, __version__, backends
 from suggest.backends.base import Backend
+from suggest.community import CommunityConfigs, CommunityState, rejected_twice
 from suggest.config import config_hash, wiki_setting
 from suggest.store.cache import ResultCache
 from suggest.store.events import EventStore
@@ -55,6 +56,7 @@ class SuggestionService:
         self._sources: dict[str, PageSource] = {}
         self._backend: Backend | None = None
         self._lock = threading.Lock()
+        self.community = CommunityConfigs(config, cache, self.user_agent)
 
     # -- parts, created once per process --------------------------------------------------------
     @property
@@ -85,13 +87,18 @@ class SuggestionService:
             raise TaskDisabled(task_id)
         return self.tasks[task_id]
 
-    def settings(self, wiki_id: str, task_id: str) -> TaskSettings:
+    def settings(self, wiki_id: str, task_id: str, community: CommunityState | None = None,
+                 exclude: tuple[str, ...] = ()) -> TaskSettings:
         never = wiki_setting(self.config, wiki_id, "NEVER_SUGGEST")
-        return TaskSettings(
-            threshold=float(wiki_setting(self.config, wiki_id, "THRESHOLD")),
-            max_suggestions=int(wiki_setting(self.config, wiki_id, "MAX_SUGGESTIONS")),
-            never_suggest=frozenset(never.get(task_id, []) if isinstance(never, dict) else never),
-        )
+        blocked = set(never.get(task_id, []) if isinstance(never, dict) else never) | set(exclude)
+        threshold = float(wiki_setting(self.config, wiki_id, "THRESHOLD"))
+        max_suggestions = int(wiki_setting(self.config, wiki_id, "MAX_SUGGESTIONS"))
+        if community is not None:  # the wiki's own page: raise only, block more, show fewer
+            blocked |= set(community.never_suggest(task_id))
+            threshold = max(threshold, float(community.settings.get("thresholds", {}).get(task_id, 0.0)))
+            max_suggestions = int(community.settings.get("max_suggestions", max_suggestions))
+        return TaskSettings(threshold=threshold, max_suggestions=max_suggestions,
+                            never_suggest=frozenset(blocked))
 
     # -- the request ----------------------------------------------------------------------------
     def suggest(self, wiki_id: str, task_id: str, title: str | None = None,
@@ -99,7 +106,16 @@ class SuggestionService:
         wiki = self.registry.get(wiki_id)
         task = self.task(task_id)
         pauses = self.store.pauses_for(wiki.id)
+        community = self.community.get(wiki)
         meta = self.meta(task, pauses)
+        meta["community_config"] = {"page": community.page, "status": community.status,
+                                    "revid": community.revid}
+        if not community.task_enabled(task.id):
+            meta["paused"][task.id] = True
+            return {"suggestions": [], "page": {"title": title, "revid": revid},
+                    "pause": {"reason": f"This wiki's community has turned the {task.id} task off "
+                                        f"on {community.page}.", "since": None, "by": "community"},
+                    "meta": meta}
         if task.id in pauses:
             pause = pauses[task.id]
             return {"suggestions": [], "page": {"title": title, "revid": revid},
@@ -113,16 +129,17 @@ class SuggestionService:
             page = source.get_page(title=title, revid=revid)
             known = {"title": page.title, "revid": page.revid, "page_id": page.page_id}
             self.cache.set(page_key, known, ttl=PAGE_REVISION_TTL)
+        rejected = tuple(rejected_twice(self.store.engine, wiki.id, task.id, known["title"]))
         result_key = self.cache.key("suggestions", wiki.id, known["revid"], task.id, task.version,
-                                    self.backend.info.id, self.backend.info.checksum, self.config_hash)
+                                    self.backend.info.id, self.backend.info.checksum, self.config_hash,
+                                    community.hash, rejected)
         computed, meta["cache"] = self.cache.get(result_key)
         if computed is None:
             page = page or source.get_page(title=known["title"], revid=known["revid"])
-            found = task.suggest(page, source, self.backend, self.settings(wiki.id, task.id))
+            settings = self.settings(wiki.id, task.id, community, rejected)
+            found = task.suggest(page, source, self.backend, settings)
             computed = [asdict(s) for s in found]
             self.cache.set(result_key, computed)
-        if not self.cache.redis and meta["cache"] != "unavailable":
-            meta["cache"] = "off" if meta["cache"] == "miss" else meta["cache"]
         issued = self._issue(wiki.id, task, known, computed)
         return {"suggestions": issued, "page": {"title": known["title"], "revid": known["revid"]},
                 "pause": None, "meta": meta}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -64,11 +66,26 @@ class EventStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self.ready = False  # schema checked; a database down at start is checked again on use
+        self._schema_lock = threading.Lock()
 
     # -- schema ---------------------------------------------------------------------------------
     def upgrade(self) -> None:
-        """Create missing tables and add columns added to the schema since the database was made."""
-        with self._begin() as conn:
+        """Create missing tables and add columns added to the schema since the database was made.
+        Workers starting together may race on the DDL: the loser retries and finds it done."""
+        with self._schema_lock:
+            for attempt in range(3):
+                try:
+                    self._upgrade_once()
+                    self.ready = True
+                    return
+                except StoreUnavailable:
+                    if attempt == 2:
+                        raise
+                    time.sleep(0.2 * (attempt + 1))
+
+    def _upgrade_once(self) -> None:
+        with self._connect() as conn:
             metadata.create_all(conn)
             inspector = inspect(conn)
             for table in metadata.sorted_tables:
@@ -172,6 +189,13 @@ class EventStore:
     # -- plumbing -------------------------------------------------------------------------------
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
+        if not self.ready:
+            self.upgrade()
+        with self._connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
         try:
             with self.engine.begin() as conn:
                 yield conn
