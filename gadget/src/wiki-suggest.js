@@ -126,7 +126,7 @@
 	 * @return {Object}
 	 */
 	function readConfig() {
-		var config = {}, sources = [], fromOption, key, i, backend;
+		var config = {}, sources = [], backends = [ DEFAULTS.backend ], fromOption, key, i, backend;
 		for ( key in DEFAULTS ) {
 			config[ key ] = DEFAULTS[ key ];
 		}
@@ -143,14 +143,17 @@
 						config[ key ] = sources[ i ][ key ];
 					}
 				}
+				if ( hasOwn( sources[ i ], 'backend' ) ) {
+					// An invalid address leaves the previous layer's in force.
+					backend = normaliseBackend( sources[ i ].backend );
+					if ( !backend ) {
+						mw.log.warn( 'wiki-suggest: ignoring invalid backend setting' );
+					}
+					config.backend = backend || backends[ backends.length - 1 ];
+					backends.push( config.backend );
+				}
 			}
 		}
-		backend = normaliseBackend( config.backend );
-		if ( !backend ) {
-			mw.log.warn( 'wiki-suggest: ignoring invalid backend setting' );
-			backend = DEFAULTS.backend;
-		}
-		config.backend = backend;
 		config.tasks = ( Array.isArray( config.tasks ) ? config.tasks : DEFAULTS.tasks )
 			.filter( function ( task ) {
 				return contains( KNOWN_TASKS, task );
@@ -689,7 +692,7 @@
 		}
 		$proposal = $( '<div>' ).addClass( 'wiki-suggest-proposal' ).append(
 			$( '<span>' ).addClass( 'wiki-suggest-task' )
-				.text( msg( isCategory ? 'task-categories' : 'task-references' ) ),
+				.text( isCategory ? msg( 'task-categories' ) : msg( 'task-references' ) ),
 			' ',
 			$label
 		);

@@ -68,7 +68,7 @@ function suggestionsResponse( suggestions, extra ) {
 		suggestions,
 		page: { title: 'Albedo', revid: 100 },
 		meta: {
-			// eslint-disable-next-line camelcase
+
 			app_version: '0.1.0',
 			task: { id: 'categories', version: '1.0', reasons: REASONS },
 			backend: {},
@@ -203,7 +203,11 @@ async function loadGadget( options ) {
 	return mw.libs.wikiSuggest.startup;
 }
 
-/** Let pending promise callbacks (fetch mocks, decision posts) run. */
+/**
+ * Let pending promise callbacks (fetch mocks, decision posts) run.
+ *
+ * @return {Promise}
+ */
 function settle() {
 	return new Promise( ( resolve ) => {
 		setTimeout( resolve, 0 );

@@ -48,7 +48,7 @@ test( 'category links in comments, nowiki and colon links do not count; sort key
 } );
 
 test( 'the wiki\'s category namespace names come from wgNamespaceIds', () => {
-	mw.config.set( 'wgNamespaceIds', { category: 14, 'катеґорія': 14, 'категорія': 14, file: 6 } );
+	mw.config.set( 'wgNamespaceIds', { category: 14, катеґорія: 14, категорія: 14, file: 6 } );
 	const text = '[[Категорія:Фізика]]\n[[File:X.png]]';
 	assert.equal( ws.lastCategoryEnd( text, [ 'category', 'категорія' ] ), '[[Категорія:Фізика]]'.length );
 	assert.equal(

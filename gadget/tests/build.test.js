@@ -1,0 +1,46 @@
+/**
+ * The deployable files: dist/ must be what src/ and i18n/ build to, and valid ES5.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+'use strict';
+
+const { test } = require( 'node:test' );
+const assert = require( 'node:assert/strict' );
+const fs = require( 'node:fs' );
+const path = require( 'node:path' );
+const { pathToFileURL } = require( 'node:url' );
+
+const GADGET = path.join( __dirname, '..' );
+
+test( 'dist/ is up to date with src/ and i18n/ (run npm run build:gadget)', async () => {
+	const build = await import( pathToFileURL( path.join( GADGET, 'build.mjs' ) ).href );
+	assert.equal( fs.readFileSync( path.join( GADGET, 'dist', 'wiki-suggest.js' ), 'utf8' ), build.buildScript() );
+	assert.equal( fs.readFileSync( path.join( GADGET, 'dist', 'wiki-suggest.css' ), 'utf8' ), build.buildStyle() );
+} );
+
+test( 'the built script carries the package version and every language', async () => {
+	const build = await import( pathToFileURL( path.join( GADGET, 'build.mjs' ) ).href );
+	const script = build.buildScript();
+	const { version } = JSON.parse( fs.readFileSync( path.join( GADGET, '..', 'package.json' ), 'utf8' ) );
+	assert.ok( script.includes( `var VERSION = ${ JSON.stringify( version ) }; // build:version` ) );
+	assert.deepEqual( Object.keys( build.loadMessages() ).sort(), [ 'bn', 'en', 'ja', 'uk', 'vi' ] );
+} );
+
+test( 'the gadget definition is opt-in and loads on view, edit and submit', () => {
+	const lines = fs.readFileSync( path.join( GADGET, 'Gadgets-definition.txt' ), 'utf8' )
+		.split( '\n' ).filter( ( line ) => line.startsWith( '*' ) );
+	assert.equal( lines.length, 1 );
+	const match = lines[ 0 ].match( /^\* ?wiki-suggest\[([^\]]+)\]\|wiki-suggest\.js\|wiki-suggest\.css$/ );
+	assert.ok( match, lines[ 0 ] );
+	const options = Object.fromEntries( match[ 1 ].split( '|' ).map( ( part ) => {
+		const [ key, value ] = part.split( '=' );
+		return [ key, value === undefined ? true : value.split( ',' ) ];
+	} ) );
+	assert.equal( options.ResourceLoader, true );
+	assert.equal( options.default, undefined, 'opt-in: no default' );
+	assert.deepEqual( options.actions.sort(), [ 'edit', 'submit', 'view' ] );
+	for ( const module of [ 'jquery.textSelection', 'mediawiki.util', 'mediawiki.user', 'mediawiki.storage' ] ) {
+		assert.ok( options.dependencies.includes( module ), module );
+	}
+} );

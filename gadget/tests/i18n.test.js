@@ -1,0 +1,72 @@
+/**
+ * Messages: the user's language with English fallback, and consistent message files.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+'use strict';
+
+const { test } = require( 'node:test' );
+const assert = require( 'node:assert/strict' );
+const fs = require( 'node:fs' );
+const path = require( 'node:path' );
+const { loadGadget, fakeService, suggestionsResponse, category, items, gadgetSource } = require( './helpers' );
+
+const I18N = path.join( __dirname, '..', 'i18n' );
+const read = ( lang ) => JSON.parse( fs.readFileSync( path.join( I18N, `${ lang }.json` ), 'utf8' ) );
+const keys = ( data ) => Object.keys( data ).filter( ( key ) => key !== '@metadata' );
+
+test( 'every language file has the required languages and only keys that English has', () => {
+	const en = keys( read( 'en' ) );
+	assert.deepEqual( keys( read( 'qqq' ) ).sort(), en.slice().sort(), 'qqq documents every message' );
+	for ( const lang of [ 'bn', 'ja', 'uk', 'vi' ] ) {
+		const translated = keys( read( lang ) );
+		assert.deepEqual( translated.filter( ( key ) => !en.includes( key ) ), [], `${ lang } has no unknown keys` );
+		for ( const key of [ 'wiki-suggest-add', 'wiki-suggest-reject', 'wiki-suggest-skip', 'wiki-suggest-undo', 'wiki-suggest-heading', 'wiki-suggest-disclaimer' ] ) {
+			assert.ok( translated.includes( key ), `${ lang } translates ${ key }` );
+			assert.notEqual( read( lang )[ key ], read( 'en' )[ key ], `${ lang } ${ key } is translated` );
+		}
+		for ( const key of translated ) {
+			const params = ( s ) => ( s.match( /\$\d/g ) || [] ).sort().join();
+			assert.equal( params( read( lang )[ key ] ), params( read( 'en' )[ key ] ), `${ lang } ${ key } keeps its parameters` );
+		}
+	}
+} );
+
+test( 'every message the source uses exists, and every message is used', async () => {
+	const source = fs.readFileSync( path.join( __dirname, '..', 'src', 'wiki-suggest.js' ), 'utf8' );
+	const used = new Set( Array.from( source.matchAll( /\bmsg\( '([a-z_-]+)'(?! \+)/g ), ( m ) => `wiki-suggest-${ m[ 1 ] }` ) );
+	// Built keys: documented in the source next to their use.
+	for ( const suffix of [ 'high', 'medium', 'low' ] ) {
+		used.add( `wiki-suggest-confidence-${ suffix }` );
+	}
+	for ( const reason of [ 'wrong_topic', 'too_general', 'too_specific', 'already_covered', 'other' ] ) {
+		used.add( `wiki-suggest-reason-${ reason }` );
+	}
+	const en = keys( read( 'en' ) );
+	assert.deepEqual( [ ...used ].filter( ( key ) => !en.includes( key ) ), [], 'used but missing' );
+	assert.deepEqual( en.filter( ( key ) => !used.has( key ) ), [], 'defined but unused' );
+	assert.match( await gadgetSource(), /"wiki-suggest-add": "追加"/, 'the build embeds the translations' );
+} );
+
+test( 'the panel speaks the user\'s language and falls back to English per message', async () => {
+	const fetch = () => fakeService( { categories: suggestionsResponse( [ category( 's1', 'Альбедо' ) ] ) } );
+	await loadGadget( { text: 'x', fetch: fetch(), config: { wgUserLanguage: 'uk' } } );
+	assert.equal( items()[ 0 ].querySelector( '.wiki-suggest-add' ).textContent, 'Додати' );
+	assert.equal( items()[ 0 ].querySelector( '.wiki-suggest-add' ).getAttribute( 'aria-label' ), 'Додати Альбедо' );
+	assert.equal( items()[ 0 ].querySelector( '.wiki-suggest-reason[data-reason="too_general"]' ).textContent, 'Надто загальна' );
+
+	// bn translates the short strings only: the rest falls back to English.
+	const ws = mw.libs.wikiSuggest;
+	mw.config.set( 'wgUserLanguage', 'bn' );
+	assert.equal( ws.msg( 'add' ), 'যোগ করুন' );
+	assert.equal( ws.msg( 'post-failed' ), 'Your choice could not be sent to the tool.' );
+	// Variants use their base language; unknown languages use English.
+	assert.equal( ws.pickLanguage( 'ja-jp' ), 'ja' );
+	assert.equal( ws.pickLanguage( 'de' ), 'en' );
+	assert.equal( ws.pickLanguage( undefined ), 'en' );
+	mw.config.set( 'wgUserLanguage', 'de' );
+	assert.equal( ws.msg( 'error', 'page_not_found' ), 'Suggestions could not be loaded (page_not_found).' );
+	assert.equal( ws.msg( 'no-such-message' ), '⧼wiki-suggest-no-such-message⧽' );
+	// Parameters are inserted once, literally.
+	assert.equal( ws.msg( 'add-label', '$2 & $1' ), 'Add $2 & $1' );
+} );
