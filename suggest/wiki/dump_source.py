@@ -103,7 +103,8 @@ class DumpSource:
             else:
                 self.articles[title] = DumpArticle(title, int(page.id), int(revision.id), revision.text)
         elif page.namespace == wt.CATEGORY_NS and HIDDENCAT in revision.text:
-            self.hidden.add(title)
+            # Dump titles carry the namespace; category links name the category without it.
+            self.hidden.add(wt.split_namespace(title, self.category_prefixes())[1])
 
     # -- PageSource ----------------------------------------------------------------------------
     def category_prefixes(self) -> list[str]:
