@@ -151,7 +151,7 @@
 			"wiki-suggest-reject-label": "Відхилити $1",
 			"wiki-suggest-skip": "Не впевнений",
 			"wiki-suggest-skip-label": "Пропустити $1 (не впевнений)",
-			"wiki-suggest-undo": "Скасувати",
+			"wiki-suggest-undo": "Відмінити",
 			"wiki-suggest-undo-label": "Прибрати $1",
 			"wiki-suggest-reasons-prompt": "Чому ця пропозиція хибна?",
 			"wiki-suggest-reason-wrong_topic": "Інша тема",
