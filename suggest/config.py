@@ -97,7 +97,10 @@ def config_hash(config: dict[str, Any]) -> str:
 
 def wiki_setting(config: dict[str, Any], wiki: str, key: str) -> Any:
     """A per-wiki override if one is configured, else the global value."""
-    per_wiki = config.get("WIKIS", {}).get(wiki, {})
+    wikis = config.get("WIKIS", {})
+    # Environment variables name the wiki in upper case (TOOL_WIKIS__ENWIKI__THRESHOLD); they
+    # come last in the order of precedence, so that spelling wins.
+    per_wiki = {**wikis.get(wiki, {}), **wikis.get(wiki.upper(), {})}
     for candidate in (key, key.lower()):
         if candidate in per_wiki:
             return per_wiki[candidate]

@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Configuration precedence: defaults < private config.yaml < TOOL_* environment < test overrides."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Config
+
+import toolforge
+from suggest.config import DEFAULTS, ConfigError, config_hash, load_config, public_config, wiki_setting
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No TOOL_* variable of the machine leaks in; the config file is one of our own."""
+    for name in list(os.environ):
+        if name.startswith("TOOL_"):
+            monkeypatch.delenv(name)
+    path = tmp_path / "config.yaml"
+    monkeypatch.setenv("WIKI_SUGGEST_CONFIG", str(path))
+    return path
+
+
+def loaded(overrides: dict[str, Any] | None = None) -> Config:
+    config = Config(root_path=".")
+    load_config(config, overrides)
+    return config
+
+
+def write_private(path: Path, text: str, mode: int = 0o600) -> None:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+
+
+def test_defaults_without_file_or_environment() -> None:
+    config = loaded()
+    for key in ("THRESHOLD", "MAX_SUGGESTIONS", "TASKS", "BACKEND", "DATABASE_URL", "CACHE_TTL"):
+        assert config[key] == DEFAULTS[key]
+    assert config["ENV"] == "development"
+    assert len(config["SECRET_KEY"]) == 64  # generated for development only
+    assert loaded()["SECRET_KEY"] != config["SECRET_KEY"]
+
+
+def test_private_file_overrides_defaults(clean_environment: Path) -> None:
+    write_private(clean_environment, "threshold: 0.7\nMAX_SUGGESTIONS: 5\n"
+                                     "wikis:\n  ukwiki:\n    THRESHOLD: 0.8\n")
+    config = loaded()
+    assert config["THRESHOLD"] == 0.7 and config["MAX_SUGGESTIONS"] == 5
+    assert wiki_setting(config, "ukwiki", "THRESHOLD") == 0.8
+    assert wiki_setting(config, "enwiki", "THRESHOLD") == 0.7
+    assert config["BACKEND"] == DEFAULTS["BACKEND"]
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o604, 0o666])
+def test_world_readable_file_is_refused(clean_environment: Path, mode: int) -> None:
+    write_private(clean_environment, "SECRET_KEY: not-so-secret\n", mode)
+    with pytest.raises(toolforge.PrivateFileWorldReadableError):
+        loaded()
+    clean_environment.chmod(0o640)  # group-readable is what Toolforge's tool accounts use
+    assert loaded()["SECRET_KEY"] == "not-so-secret"
+
+
+def test_environment_overrides_file_with_json_values_and_nested_keys(
+        clean_environment: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_private(clean_environment, "THRESHOLD: 0.7\nMAX_SUGGESTIONS: 5\nBACKEND: tfidf\n")
+    monkeypatch.setenv("TOOL_THRESHOLD", "0.9")
+    monkeypatch.setenv("TOOL_TASKS", '["categories", "references"]')
+    monkeypatch.setenv("TOOL_REDIS_URL", "redis://127.0.0.1:6379/0")  # not JSON: kept as text
+    monkeypatch.setenv("TOOL_EXTRA_WIKIS__localwiki", '{"api_url": "http://127.0.0.1:8080/api.php"}')
+    monkeypatch.setenv("TOOL_WIKIS__ukwiki__MAX_SUGGESTIONS", "2")
+    config = loaded()
+    assert config["THRESHOLD"] == 0.9 and isinstance(config["THRESHOLD"], float)
+    assert config["MAX_SUGGESTIONS"] == 5  # from the file
+    assert config["BACKEND"] == "tfidf"
+    assert config["TASKS"] == ["categories", "references"]
+    assert config["REDIS_URL"] == "redis://127.0.0.1:6379/0"
+    assert config["EXTRA_WIKIS"] == {"localwiki": {"api_url": "http://127.0.0.1:8080/api.php"}}
+    assert wiki_setting(config, "ukwiki", "MAX_SUGGESTIONS") == 2
+    # The default per-wiki setting survives a nested override of another wiki.
+    assert wiki_setting(config, "sample-enwiki", "THRESHOLD") == 0.15
+    assert loaded({"THRESHOLD": 0.1})["THRESHOLD"] == 0.1  # explicit overrides come last
+
+
+def test_documented_upper_case_wiki_key_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # config.py documents TOOL_WIKIS__ENWIKI__THRESHOLD=0.7 (environment names are upper case).
+    monkeypatch.setenv("TOOL_WIKIS__ENWIKI__THRESHOLD", "0.7")
+    config = loaded()
+    assert wiki_setting(config, "enwiki", "THRESHOLD") == 0.7
+    assert wiki_setting(config, "ukwiki", "THRESHOLD") == DEFAULTS["THRESHOLD"]
+
+
+def test_secret_key_required_outside_development(monkeypatch: pytest.MonkeyPatch,
+                                                 clean_environment: Path) -> None:
+    monkeypatch.setenv("TOOL_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        loaded()
+    write_private(clean_environment, "SECRET_KEY: from-the-file\n")
+    assert loaded()["SECRET_KEY"] == "from-the-file"
+    monkeypatch.setenv("TOOL_SECRET_KEY", "from-the-environment")
+    assert loaded()["SECRET_KEY"] == "from-the-environment"
+    write_private(clean_environment, "ENV: staging\n")
+    monkeypatch.delenv("TOOL_SECRET_KEY")
+    monkeypatch.delenv("TOOL_ENV")
+    with pytest.raises(ConfigError):
+        loaded()
+
+
+def test_config_hash_follows_public_settings_only() -> None:
+    base = loaded({"SECRET_KEY": "a", "DATABASE_URL": "sqlite:///a", "REDIS_URL": "redis://a",
+                   "REDIS_KEY_PREFIX": "secret-a"})
+    same = loaded({"SECRET_KEY": "b", "DATABASE_URL": "mysql+pymysql://u:pw@db/x",
+                   "REDIS_URL": "redis://b", "REDIS_KEY_PREFIX": "secret-b"})
+    assert config_hash(base) == config_hash(same)
+    assert config_hash(loaded({"THRESHOLD": 0.5})) != config_hash(base)
+    assert config_hash(loaded({"WIKIS": {"ukwiki": {"THRESHOLD": 0.9}}})) != config_hash(base)
+    public = public_config(base)
+    for secret in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX"):
+        assert secret not in public
+    assert "secret-a" not in str(public)
