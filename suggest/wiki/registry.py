@@ -109,7 +109,7 @@ class WikiRegistry:
         self._ttl = ttl
         self._lock = threading.Lock()
         self._wikimedia = parse_sitematrix(load_snapshot())
-        self._fetched_at = 0.0
+        self._fetched_at = float("-inf")  # never: the first lookup refreshes (monotonic may be small)
         self._local: dict[str, Wiki] = {}
         for wiki_id, spec in (extra_wikis or {}).items():
             self._local[wiki_id] = _configured_wiki(wiki_id, spec)
