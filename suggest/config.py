@@ -47,6 +47,12 @@ DEFAULTS: dict[str, Any] = {
         }
     },
     "NEVER_SUGGEST": {"categories": []},
+    # Each wiki's MediaWiki:Wiki-suggest.json is read again after this many seconds.
+    "COMMUNITY_CONFIG_TTL": 300,
+    # The evaluation's per-wiki thresholds: the minimum a community may set (absent = THRESHOLD),
+    # and the committed evaluation results the tool card shows (relative to the repository root).
+    "THRESHOLDS_PATH": "suggest/data/thresholds.json",
+    "EVAL_DIR": "eval",
     "SITEMATRIX_TTL": 24 * 3600,
     "SITEMATRIX_LIVE": False,
     "WIKI_TIMEOUT": 10.0,
