@@ -62,6 +62,30 @@ DEFAULTS: dict[str, Any] = {
     "CONTACT_URL": "https://wiki-suggest.toolforge.org/",
     "CONTACT_EMAIL": "tools.wiki-suggest@toolforge.org",
     "SOURCE_URL": "https://gitlab.wikimedia.org/toolforge-repos/wiki-suggest",
+    # Monitoring (suggest/metrics/monitor.py). Pre-registered alarms, after the Growth team's
+    # practice; each is judged on the Wilson 95% bound, never the point estimate, and only with at
+    # least ALARM_MIN_DECISIONS in the rate's denominator within the window. A triggered alarm
+    # pauses the task on that wiki at once.
+    "ALARMS": [
+        {"id": "rejection-high", "rate": "rejection", "above": 0.30},
+        {"id": "revert-high", "rate": "revert", "above": 0.20},
+        {"id": "acceptance-low", "rate": "acceptance", "below": 0.40},
+    ],
+    "ALARM_MIN_DECISIONS": 50,
+    "ALARM_WINDOW_DAYS": 14,
+    # Verification (suggest/metrics/verify.py): survival of a verified edit is judged this many
+    # hours after it was saved; an acceptance not linked to a saved revision after
+    # NOT_SAVED_AFTER_HOURS counts as "accepted, not saved".
+    "VERIFY_DELAY": 48,
+    "NOT_SAVED_AFTER_HOURS": 24,
+    "VERIFY_MAX_ATTEMPTS": 6,
+    # Raw decision user names and comments are removed after this many days (purge job).
+    "RETENTION_DAYS": 90,
+    # Wiki user names (as OAuth reports them) who may pause and resume tasks.
+    "MAINTAINERS": [],
+    # Wikimedia OAuth 1.0a consumer: {"consumer_key", "consumer_secret", "mw_uri"
+    # (…/w/index.php of the wiki that registered the consumer), "callback" (default "oob")}.
+    "OAUTH": {},
 }
 
 # Never part of the configuration hash, the tool card or any log line.

@@ -66,6 +66,17 @@ edits = Table(
     Column("revid", BigInteger, nullable=False, comment="Revision the editor saved it in"),
     Column("user_name", String(255), comment="Wiki user name, if the client gave one"),
     Column("created_at", DateTime, nullable=False, comment="When the client reported the save"),
+    Column("status", String(16),
+           comment="Verification: empty = pending, verified, not_verified, unverifiable, failed"),
+    Column("reason", String(16),
+           comment="Why not verified: missing, other_page, other_user, not_in_diff, api_error, no_api"),
+    Column("attempts", Integer, comment="API attempts made by the verification job"),
+    Column("next_check_at", DateTime, comment="Earliest next attempt after an API error (back-off)"),
+    Column("checked_at", DateTime, comment="When the revision was verified or rejected (UTC)"),
+    Column("survival", String(16), comment="After the delay: kept or reverted (empty = not yet)"),
+    Column("survival_reason", String(16),
+           comment="How a revert was seen: mw-reverted tag, or removed by a later revision"),
+    Column("survival_checked_at", DateTime, comment="When survival was checked (UTC)"),
     info={"retention": "user name removed after 90 days", "purpose": "verify accepted edits"},
 )
 

@@ -1,0 +1,304 @@
+"""Edit-acceptance metrics, counted by the database (GROUP BY), never by looping over rows.
+
+One row per task × wiki × model (backend and model checksum) × week; the week is the Monday (UTC)
+of the week the suggestion was shown, so a decision counts in the week its suggestion was shown.
+
+Definitions (the /stats page shows them):
+
+* shown: suggestions issued; decided: accepted + rejected + skipped.
+* acceptance rate = accepted / decided; rejection rate = rejected / decided (the Growth team's
+  denominators: skips are decisions too).
+* verified edit-acceptance rate = verified / decided: decisions that ended in a saved revision the
+  verification job confirmed (right page, right user, the diff adds the suggested wikitext).
+* revert rate = reverted / (reverted + kept), over verified edits whose survival was checked.
+* accepted, not saved: accepted, and no revision was linked within NOT_SAVED_AFTER_HOURS.
+* over-acceptance: among users with at least 5 decisions in the window, the share who accepted
+  every suggestion they decided on (a sign of rubber-stamping).
+
+Every rate comes with a Wilson score 95% interval, which stays inside [0, 1] and is honest for
+small counts, unlike the normal approximation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    Table,
+    and_,
+    case,
+    func,
+    inspect,
+    literal,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from suggest.store.schema import decisions, edits, suggestions
+
+Z95 = 1.959963984540054
+OVER_ACCEPTANCE_MIN_DECISIONS = 5
+GROUP_KEYS = ("task", "wiki", "backend", "model_checksum", "week")
+COUNTS = ("shown", "decided", "accepted", "rejected", "skipped", "saved", "verified",
+          "not_verified", "kept", "reverted", "not_saved")
+RATES = {  # rate -> (numerator, denominator)
+    "acceptance": ("accepted", "decided"),
+    "rejection": ("rejected", "decided"),
+    "skip": ("skipped", "decided"),
+    "verified_acceptance": ("verified", "decided"),
+    "revert": ("reverted", "survival_checked"),
+}
+
+
+# -- statistics ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rate:
+    successes: int
+    total: int
+    value: float | None
+    low: float | None
+    high: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"successes": self.successes, "total": self.total, "value": self.value,
+                "low": self.low, "high": self.high}
+
+
+def wilson(successes: int, total: int, z: float = Z95) -> Rate:
+    """Wilson score interval for a binomial proportion; no values when there is no data."""
+    if total <= 0:
+        return Rate(successes, total, None, None, None)
+    p = successes / total
+    denominator = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denominator
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
+    return Rate(successes, total, round(p, 4), round(max(0.0, centre - half), 4),
+                round(min(1.0, centre + half), 4))
+
+
+def rates(counts: dict[str, int]) -> dict[str, Rate]:
+    enriched = {**counts, "survival_checked": counts.get("kept", 0) + counts.get("reverted", 0)}
+    return {name: wilson(int(enriched.get(num, 0)), int(enriched.get(den, 0)))
+            for name, (num, den) in RATES.items()}
+
+
+# -- SQL helpers ---------------------------------------------------------------------------------
+class week_start(FunctionElement[dt.date]):  # noqa: N801 - reads as the SQL function it is
+    """The Monday of a timestamp's ISO week, computed in the database (SQLite and MariaDB)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "week_start"
+
+
+@compiles(week_start, "sqlite")
+def _week_start_sqlite(element: week_start, compiler: Any, **kw: Any) -> str:
+    arg = compiler.process(element.clauses, **kw)
+    return f"date({arg}, '-' || ((CAST(strftime('%w', {arg}) AS INTEGER) + 6) % 7) || ' days')"
+
+
+@compiles(week_start, "mysql")
+@compiles(week_start, "mariadb")
+def _week_start_mysql(element: week_start, compiler: Any, **kw: Any) -> str:
+    arg = compiler.process(element.clauses, **kw)
+    return f"DATE(DATE_SUB({arg}, INTERVAL WEEKDAY({arg}) DAY))"
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _as_date_string(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+@dataclass
+class Filters:
+    wiki: str | None = None
+    task: str | None = None
+    backend: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def apply(self, query: Any) -> Any:
+        if self.wiki:
+            query = query.where(suggestions.c.wiki == self.wiki)
+        if self.task:
+            query = query.where(suggestions.c.task == self.task)
+        if self.backend:
+            query = query.where(suggestions.c.backend == self.backend)
+        if self.since:
+            query = query.where(suggestions.c.created_at >= self.since)
+        if self.until:
+            query = query.where(suggestions.c.created_at < self.until)
+        return query
+
+
+def _joined() -> Any:
+    return (suggestions
+            .outerjoin(decisions, decisions.c.suggestion_id == suggestions.c.id)
+            .outerjoin(edits, edits.c.suggestion_id == suggestions.c.id))
+
+
+def _count_columns(now: dt.datetime, not_saved_after: dt.timedelta) -> list[Any]:
+    decision = decisions.c.decision
+    return [
+        func.count(suggestions.c.id).label("shown"),
+        func.count(decisions.c.id).label("decided"),
+        _count_if(decision == "accept").label("accepted"),
+        _count_if(decision == "reject").label("rejected"),
+        _count_if(decision == "skip").label("skipped"),
+        func.count(edits.c.suggestion_id).label("saved"),
+        _count_if(edits.c.status == "verified").label("verified"),
+        _count_if(edits.c.status == "not_verified").label("not_verified"),
+        _count_if(and_(edits.c.status == "verified", edits.c.survival == "kept")).label("kept"),
+        _count_if(and_(edits.c.status == "verified", edits.c.survival == "reverted")).label("reverted"),
+        _count_if(and_(decision == "accept", edits.c.suggestion_id.is_(None),
+                       decisions.c.created_at < now - not_saved_after)).label("not_saved"),
+    ]
+
+
+# -- queries -------------------------------------------------------------------------------------
+@dataclass
+class Report:
+    """Everything /stats shows: weekly rows, totals per task and wiki, reasons, over-acceptance."""
+
+    weeks: list[dict[str, Any]] = field(default_factory=list)
+    totals: list[dict[str, Any]] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+
+
+def weekly(conn: Connection, filters: Filters, now: dt.datetime,
+           not_saved_after: dt.timedelta = dt.timedelta(hours=24),
+           by_model: bool = True) -> list[dict[str, Any]]:
+    """Counts, reasons and rates per task × wiki × week, and per model (backend and model
+    checksum) unless ``by_model`` is False."""
+    week = week_start(suggestions.c.created_at)
+    keys: list[Any] = [suggestions.c.task, suggestions.c.wiki]
+    if by_model:
+        keys += [suggestions.c.backend, suggestions.c.model_checksum]
+    query = filters.apply(select(*keys, week.label("week"), *_count_columns(now, not_saved_after))
+                          .select_from(_joined()))
+    query = query.group_by(*keys, week).order_by(*keys, week)
+    rows = [dict(r._mapping) for r in conn.execute(query)]
+    reasons = _reasons(conn, filters, by_week=True, by_model=by_model)
+    for row in rows:
+        row["week"] = _as_date_string(row["week"])
+        for name in COUNTS:
+            row[name] = int(row[name])
+        key = tuple(row[k] for k in GROUP_KEYS if k in row)
+        row["rejected_by_reason"] = reasons.get(key, {})
+        row["rates"] = {n: r.as_dict() for n, r in rates(row).items()}
+    return rows
+
+
+def totals(conn: Connection, filters: Filters, now: dt.datetime,
+           not_saved_after: dt.timedelta = dt.timedelta(hours=24),
+           over_acceptance_window: dt.timedelta = dt.timedelta(days=28)) -> list[dict[str, Any]]:
+    """Counts and rates per task × wiki over the filtered period (all models together)."""
+    keys = [suggestions.c.task, suggestions.c.wiki]
+    query = filters.apply(select(*keys, *_count_columns(now, not_saved_after)).select_from(_joined()))
+    rows = [dict(r._mapping) for r in conn.execute(query.group_by(*keys).order_by(*keys))]
+    reasons = _reasons(conn, filters, by_week=False)
+    over = over_acceptance(conn, filters, since=now - over_acceptance_window)
+    for row in rows:
+        for name in COUNTS:
+            row[name] = int(row[name])
+        row["rejected_by_reason"] = reasons.get((row["task"], row["wiki"]), {})
+        row["rates"] = {n: r.as_dict() for n, r in rates(row).items()}
+        users, all_accepted = over.get((row["task"], row["wiki"]), (0, 0))
+        row["over_acceptance"] = {**wilson(all_accepted, users).as_dict(),
+                                  "min_decisions": OVER_ACCEPTANCE_MIN_DECISIONS,
+                                  "window_days": over_acceptance_window.days}
+    return rows
+
+
+def _reasons(conn: Connection, filters: Filters, by_week: bool,
+             by_model: bool = False) -> dict[tuple[Any, ...], dict[str, int]]:
+    keys: list[Any] = [suggestions.c.task, suggestions.c.wiki]
+    if by_model:
+        keys += [suggestions.c.backend, suggestions.c.model_checksum]
+    if by_week:
+        keys.append(week_start(suggestions.c.created_at).label("week"))
+    query = (select(*keys, decisions.c.reason, func.count().label("n"))
+             .select_from(suggestions.join(decisions, decisions.c.suggestion_id == suggestions.c.id))
+             .where(decisions.c.decision == "reject"))
+    query = filters.apply(query).group_by(*keys, decisions.c.reason)
+    found: dict[tuple[Any, ...], dict[str, int]] = {}
+    for row in conn.execute(query):
+        values = list(row)
+        key = tuple(values[:-2])
+        if by_week:
+            key = (*key[:-1], _as_date_string(key[-1]))
+        found.setdefault(key, {})[str(values[-2] or "unknown")] = int(values[-1])
+    return found
+
+
+def over_acceptance(conn: Connection, filters: Filters,
+                    since: dt.datetime) -> dict[tuple[str, str], tuple[int, int]]:
+    """(users with >= 5 decisions, of whom accepted all) per task and wiki, decisions since ``since``."""
+    per_user = (select(suggestions.c.task, suggestions.c.wiki, decisions.c.user_name,
+                       case((func.sum(case((decisions.c.decision == "accept", 1), else_=0))
+                             == func.count(), 1), else_=0).label("all_accepted"))
+                .select_from(suggestions.join(decisions, decisions.c.suggestion_id == suggestions.c.id))
+                .where(decisions.c.user_name.is_not(None), decisions.c.created_at >= since))
+    per_user = (filters.apply(per_user)
+                .group_by(suggestions.c.task, suggestions.c.wiki, decisions.c.user_name)
+                .having(func.count() >= OVER_ACCEPTANCE_MIN_DECISIONS)
+                .subquery())
+    query = (select(per_user.c.task, per_user.c.wiki, func.count().label("users"),
+                    func.coalesce(func.sum(per_user.c.all_accepted), 0).label("all_accepted"))
+             .group_by(per_user.c.task, per_user.c.wiki))
+    return {(r.task, r.wiki): (int(r.users), int(r.all_accepted)) for r in conn.execute(query)}
+
+
+def review_precision(conn: Connection, filters: Filters) -> dict[tuple[str, str], dict[str, Any]]:
+    """Reviewers' labels, when a ``review_labels`` table exists: of the labels that judge
+    (correct or incorrect; "unsure" is left out), the share that say correct, per task and wiki.
+    Each reviewer's label counts once. Absent table or unknown columns -> empty."""
+    if not inspect(conn).has_table("review_labels"):
+        return {}
+    table = Table("review_labels", MetaData(), autoload_with=conn)
+    label = next((table.c[n] for n in ("label", "verdict", "correct", "judgement")
+                  if n in table.c), None)
+    if label is None or "suggestion_id" not in table.c:
+        return {}
+    numeric = isinstance(label.type, (Boolean, Integer))
+    good = label == literal(1) if numeric else label.in_(["correct", "good", "yes", "true", "1"])
+    query = (select(suggestions.c.task, suggestions.c.wiki, func.count().label("n"),
+                    _count_if(good).label("good"))
+             .select_from(suggestions.join(table, table.c.suggestion_id == suggestions.c.id)))
+    if not numeric:  # "unsure" is no judgement either way
+        query = query.where(label.not_in(["unsure", "skip", "skipped"]))
+    query = filters.apply(query).group_by(suggestions.c.task, suggestions.c.wiki)
+    return {(r.task, r.wiki): wilson(int(r.good), int(r.n)).as_dict() for r in conn.execute(query)}
+
+
+def models(conn: Connection) -> list[str]:
+    """Backends that issued suggestions, for the filter menu."""
+    return [str(b) for b in conn.execute(
+        select(suggestions.c.backend).group_by(suggestions.c.backend).order_by(suggestions.c.backend)
+    ).scalars()]
+
+
+def window_counts(conn: Connection, wiki: str, task: str, since: dt.datetime,
+                  now: dt.datetime) -> dict[str, int]:
+    """Counts for one task on one wiki over decisions made since ``since`` (the monitor's window).
+
+    Unlike the weekly rows this is keyed on decision time: the monitor judges recent behaviour."""
+    query = (select(*_count_columns(now, dt.timedelta(hours=24)))
+             .select_from(_joined())
+             .where(suggestions.c.wiki == wiki, suggestions.c.task == task,
+                    decisions.c.created_at >= since))
+    row = conn.execute(query).one()
+    return {name: int(value) for name, value in row._mapping.items()}
