@@ -57,6 +57,10 @@ DEFAULTS: dict[str, Any] = {
     "SITEMATRIX_LIVE": False,
     "WIKI_TIMEOUT": 10.0,
     "MAX_CONTENT_LENGTH": 16 * 1024,
+    # Token buckets (suggest/web/ratelimit.py): per wiki user and per wiki, never per IP address;
+    # rate in tokens per second, burst = bucket size. Redis down: per-worker buckets take over.
+    "RATE_LIMITS": {"enabled": True, "user": {"rate": 1.0, "burst": 120},
+                    "wiki": {"rate": 20.0, "burst": 400}},
     "HOSTING_TIER": "community",
     "HOSTING_PROVIDER": "Wikimedia Toolforge",
     "CONTACT_URL": "https://wiki-suggest.toolforge.org/",

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from suggest.config import load_config
+from suggest.logging_setup import configure as configure_logging
 from suggest.services import SuggestionService
 from suggest.store.cache import ResultCache
 from suggest.store.events import EventStore, StoreUnavailable
@@ -22,7 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder=str(Path(__file__).parent / "static"))
     load_config(app.config, test_config)
-    _quiet_request_logs()
+    configure_logging()
     registry = WikiRegistry(extra_wikis=app.config["EXTRA_WIKIS"],
                             dump_wikis=app.config["DUMP_WIKIS"])
     store = EventStore(app.config["DATABASE_URL"])
@@ -33,15 +34,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         log.error("database unavailable at start; the schema will be checked again later")
     app.extensions["wiki_suggest"] = SuggestionService(app.config, registry, store, ResultCache(app))
 
-    from suggest.web import api, errors, pages, security
+    from suggest.web import api, errors, pages, ratelimit, security
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     errors.register(app)
     security.register(app)
+    ratelimit.register(app)
     return app
-
-
-def _quiet_request_logs() -> None:
-    # The development server's access log starts every line with the client's IP address.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -70,12 +70,12 @@ class ApiSource:
             except mwapi.errors.APIError as error:
                 if error.code not in RETRY_CODES or attempt == RETRIES:
                     raise WikiUnavailable(f"API error {error.code}") from error
-            except (mwapi.errors.HTTPError, mwapi.errors.ConnectionError,
-                    mwapi.errors.TimeoutError) as error:
+            except (mwapi.errors.HTTPError, mwapi.errors.ConnectionError) as error:
                 if attempt == RETRIES:
                     raise WikiUnavailable(type(error).__name__) from error
-            except (mwapi.errors.TooManyRedirectsError, mwapi.errors.RequestError,
-                    ValueError) as error:
+            # A timeout is not retried: the editor would wait RETRIES times WIKI_TIMEOUT.
+            except (mwapi.errors.TimeoutError, mwapi.errors.TooManyRedirectsError,
+                    mwapi.errors.RequestError, ValueError) as error:
                 raise WikiUnavailable(type(error).__name__) from error
             self._sleep(min(MAX_BACKOFF, 0.5 * 2**attempt))
         raise WikiUnavailable("no answer")  # pragma: no cover - the loop always returns or raises

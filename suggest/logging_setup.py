@@ -1,0 +1,58 @@
+"""Logging that never records who is asking: no IP addresses, no user agents, no user names.
+
+Toolforge tools sit behind a proxy and should keep no personal data beyond OAuth user names, and
+not even those in logs. The service's own log lines never contain request headers or bodies (the
+privacy tests check that); as a second line of defence :class:`RedactingFilter` replaces anything
+that looks like an IPv4 or IPv6 address in any log line with ``[ip]``.
+
+Access logs: gunicorn's format below leaves out ``%(h)s`` (client address), ``%(a)s`` (user agent),
+``%(f)s`` (referer), ``%(r)s`` and ``%(q)s`` (the query string); the Flask development server's
+access log (which starts with the client's address) is silenced.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# Method, path without query string, status, size, duration.
+GUNICORN_ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(b)s %(M)sms"
+# The placeholders that would record who is asking or what they typed.
+GUNICORN_FORBIDDEN = ("%(h)s", "%(a)s", "%(f)s", "%(r)s", "%(q)s", "%({x-forwarded-for}i)s")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+_IPV4 = r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d])"
+_IPV6 = r"(?<![:\w])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?![:\w])|(?<![:\w])::1(?![:\w])"
+ADDRESS = re.compile(f"{_IPV4}|{_IPV6}")
+
+
+def redact(text: str) -> str:
+    return ADDRESS.sub("[ip]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces IP addresses in the formatted message (and drops the arguments it came from)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken log call must not break the request
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def configure(level: int | str = logging.INFO) -> None:
+    """Root logging to stderr through the redacting filter, unless the root logger already has
+    handlers (a test runner's, or an embedding application's): those are left alone."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.addFilter(RedactingFilter())
+        root.addHandler(handler)
+        root.setLevel(level)
+    # The development server's access log starts every line with the client's IP address.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

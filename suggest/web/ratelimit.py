@@ -1,0 +1,206 @@
+"""Rate limits: token buckets per wiki user and per wiki, never per IP address.
+
+Toolforge tools sit behind a proxy and must not keep IP addresses, so the buckets are keyed by
+what the request is about:
+
+* ``wiki``: every ``GET /api/v1/suggestions`` takes a token from the bucket of its wiki id (the
+  costly request: it reads the wiki and runs the model).
+* ``user``: every suggestion, decision or edit report that names a user (the ``user`` field of a
+  JSON body, or the signed-in user of the session) takes a token from that user's bucket.
+
+A bucket holds ``burst`` tokens and refills at ``rate`` tokens per second. An empty bucket answers
+429 with ``Retry-After`` and the JSON error code ``rate_limited``. Settings: ``RATE_LIMITS`` in the
+configuration (``{"enabled": true, "user": {"rate": .., "burst": ..}, "wiki": {...}}``).
+
+Buckets live in Redis (shared by every worker) under the secret key prefix, with a TTL of the time
+a bucket needs to refill, and their keys hold an HMAC of the user name or wiki id, never the text.
+Without Redis the buckets are in-process (per worker).
+
+Failure direction: when Redis fails or times out the limiter does **not** refuse requests; it
+falls back to the in-process buckets (the same limits, counted per worker) for
+``BACKOFF_SECONDS`` and then tries Redis again. Limits get looser by at most the number of workers
+while Redis is away; editors are never locked out by a cache outage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis as redis_lib
+from flask import Flask, Response, current_app, request, session
+
+from suggest.web.errors import error_response
+from suggest.wiki.registry import valid_wiki_id
+
+log = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = 30.0
+LOCAL_MAX_BUCKETS = 10_000
+# Paths that spend tokens; everything else (the spec, the task list, pages) is free.
+LIMITED = {
+    "/api/v1/suggestions": ("wiki", "user"),
+    "/api/v1/decisions": ("user",),
+    "/api/v1/edits": ("user",),
+}
+
+# Atomic take-one-token: KEYS[1] bucket; ARGV rate, burst, ttl. Returns {allowed, retry_ms}.
+# Redis's own clock keeps every worker on the same time.
+TAKE = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1])
+local ts = tonumber(state[2])
+if tokens == nil or ts == nil then
+  tokens = burst
+  ts = now
+end
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local allowed = 0
+local retry_ms = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  retry_ms = math.ceil((1 - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('EXPIRE', KEYS[1], ttl)
+return {allowed, retry_ms}
+"""
+
+
+@dataclass(frozen=True)
+class Limit:
+    rate: float  # tokens per second
+    burst: int  # bucket size
+
+    @property
+    def ttl(self) -> int:
+        """Seconds until an untouched bucket is full again (then it can be forgotten)."""
+        return max(1, math.ceil(self.burst / self.rate)) + 1
+
+
+DEFAULT_LIMITS: dict[str, Any] = {
+    "enabled": True,
+    "user": {"rate": 1.0, "burst": 120},
+    "wiki": {"rate": 20.0, "burst": 400},
+}
+
+
+class LocalBuckets:
+    """In-process token buckets: used without Redis, and while Redis is away."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, monotonic time)
+
+    def take(self, key: str, limit: Limit) -> float:
+        """0 if a token was taken, else the seconds until one is available."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._buckets) >= LOCAL_MAX_BUCKETS:
+                self._forget_full(now, limit)
+            tokens, then = self._buckets.get(key, (float(limit.burst), now))
+            tokens = min(float(limit.burst), tokens + (now - then) * limit.rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) / limit.rate
+
+    def _forget_full(self, now: float, limit: Limit) -> None:
+        stale = [k for k, (_, then) in self._buckets.items() if now - then > limit.ttl]
+        for key in stale or list(self._buckets)[: LOCAL_MAX_BUCKETS // 2]:
+            del self._buckets[key]
+
+
+class RateLimiter:
+    def __init__(self, app: Flask) -> None:
+        conf = app.config
+        settings = {**DEFAULT_LIMITS, **(conf.get("RATE_LIMITS") or {})}
+        self.enabled = bool(settings.get("enabled", True))
+        self.limits = {kind: Limit(float(settings[kind]["rate"]), int(settings[kind]["burst"]))
+                       for kind in ("user", "wiki")}
+        self.prefix = f"{conf.get('REDIS_KEY_PREFIX') or ''}wiki-suggest:rl:"
+        self._secret = str(conf["SECRET_KEY"]).encode()
+        self.local = LocalBuckets()
+        self.redis: redis_lib.Redis | None = None
+        if conf.get("REDIS_URL"):
+            timeout = float(conf["REDIS_TIMEOUT"])
+            self.redis = redis_lib.Redis.from_url(conf["REDIS_URL"], socket_timeout=timeout,
+                                                  socket_connect_timeout=timeout)
+        self._script: Any = self.redis.register_script(TAKE) if self.redis else None
+        self._down_until = 0.0
+
+    def key(self, kind: str, value: str) -> str:
+        """The bucket's key: secret prefix + kind + HMAC of the value (no user text in Redis)."""
+        digest = hmac.new(self._secret, value.encode("utf-8", "replace"), hashlib.sha256)
+        return f"{self.prefix}{kind}:{digest.hexdigest()[:32]}"
+
+    def take(self, kind: str, value: str) -> float:
+        """0 if allowed, else seconds to wait."""
+        limit = self.limits[kind]
+        key = self.key(kind, value)
+        if self._script is not None and time.monotonic() >= self._down_until:
+            try:
+                allowed, retry_ms = self._script(keys=[key], args=[limit.rate, limit.burst, limit.ttl])
+                return 0.0 if int(allowed) else int(retry_ms) / 1000
+            except redis_lib.RedisError as error:
+                self._down_until = time.monotonic() + BACKOFF_SECONDS
+                log.warning("rate limiter: Redis unavailable (%s); per-worker limits for %ds",
+                            type(error).__name__, BACKOFF_SECONDS)
+        return self.local.take(key, limit)
+
+    def check(self) -> Response | None:
+        """A 429 response if the request is over a limit, else None."""
+        kinds = LIMITED.get(request.path)
+        if not self.enabled or kinds is None or request.method not in ("GET", "POST"):
+            return None
+        subjects = [(kind, value) for kind in kinds if (value := _subject(kind))]
+        wait = 0.0
+        for kind, value in subjects:
+            wait = max(wait, self.take(kind, value))
+            if wait:
+                break
+        if not wait:
+            return None
+        response = error_response(429, "rate_limited",
+                                  "Too many requests for this user or wiki; please wait and retry.")
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
+
+
+def _subject(kind: str) -> str | None:
+    if kind == "wiki":
+        wiki = request.args.get("wiki", "")
+        return wiki if valid_wiki_id(wiki) else None  # malformed ids are refused anyway
+    user: Any = None
+    if request.is_json and request.method == "POST":
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            user = body.get("user")
+    if not isinstance(user, str) or not user:
+        user = session.get("username") if current_app.secret_key else None
+    return user if isinstance(user, str) and user else None
+
+
+def register(app: Flask) -> RateLimiter:
+    limiter = RateLimiter(app)
+    app.extensions["wiki_suggest_ratelimit"] = limiter
+
+    @app.before_request
+    def _rate_limit() -> Response | None:
+        return limiter.check()
+
+    return limiter
