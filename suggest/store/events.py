@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event, inspect, select, text
+from sqlalchemy import Column, Connection, MetaData, Table, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
@@ -92,7 +92,11 @@ class EventStore:
                 present = {c["name"] for c in inspector.get_columns(table.name)}
                 for column in table.columns:
                     if column.name not in present:
-                        ddl = CreateColumn(column).compile(dialect=conn.dialect)
+                        # Rows already there have no value: the added column must allow NULL
+                        # (SQLite refuses a NOT NULL column without a default).
+                        added = Column(column.name, column.type, nullable=True, comment=column.comment)
+                        Table(table.name, MetaData(), added)
+                        ddl = CreateColumn(added).compile(dialect=conn.dialect)
                         conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
                         log.info("added column %s.%s", table.name, column.name)
 

@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The event store on real SQLite and the real MariaDB on 127.0.0.1:3306."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, event, func, inspect, select, text
+
+from suggest.store import events as events_module
+from suggest.store.events import (
+    AlreadyDecided,
+    EventStore,
+    NotAccepted,
+    StoreUnavailable,
+    UnknownSuggestion,
+)
+from suggest.store.schema import audit_log, decisions, edits, metadata, pauses, suggestions
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def url(request: pytest.FixtureRequest) -> str:
+    value: str = request.getfixturevalue(f"{request.param}_url")
+    return value
+
+
+@pytest.fixture
+def store(url: str) -> EventStore:
+    events = EventStore(url)
+    events.upgrade()
+    return events
+
+
+def row(**extra: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "id": secrets.token_urlsafe(16), "wiki": "ukwiki", "task": "categories", "task_version": "1.0",
+        "page_title": "Коло", "page_id": 12, "revid": 345, "rank": 0, "label": "Кола",
+        "wikitext": "[[Категорія:Кола]]", "score": 0.8, "explanation": "in 2 of the 5 linked articles",
+        "details": "{}", "backend": "tfidf", "model_checksum": "sha256:x", "config_hash": "abc",
+        "app_version": "0.1.0"}
+    values.update(extra)
+    return values
+
+
+def count(store: EventStore, table: Any) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_upgrade_is_idempotent_and_adds_new_columns(url: str) -> None:
+    engine = create_engine(url)
+    # An "old" database: the suggestions table as a first version had it, with one row in it.
+    with engine.begin() as conn:
+        conn.execute(text(
+            "CREATE TABLE suggestions (id VARCHAR(32) NOT NULL PRIMARY KEY, created_at DATETIME NOT NULL, "
+            "wiki VARCHAR(64) NOT NULL, task VARCHAR(32) NOT NULL, task_version VARCHAR(16) NOT NULL, "
+            "page_title VARCHAR(512) NOT NULL, rank INTEGER NOT NULL, label VARCHAR(512) NOT NULL, "
+            "wikitext TEXT NOT NULL, score FLOAT NOT NULL, explanation TEXT NOT NULL)"))
+        conn.execute(text(
+            "INSERT INTO suggestions VALUES ('old1', '2024-01-01 00:00:00', 'ukwiki', 'categories', "
+            "'0.9', 'Коло', 0, 'Кола', '[[Категорія:Кола]]', 0.5, 'old')"))
+    store = EventStore(url)
+    store.upgrade()
+    store.upgrade()  # a second run changes nothing and does not fail
+    columns = {c["name"] for c in inspect(engine).get_columns("suggestions")}
+    assert columns == {c.name for c in suggestions.columns}
+    assert set(inspect(engine).get_table_names()) >= set(metadata.tables)
+    old = store.get_suggestion("old1")
+    assert old is not None and old["label"] == "Кола" and old["revid"] is None
+    # The upgraded table takes new rows and decisions.
+    new = row()
+    store.issue([new])
+    store.record_decision(new["id"], "accept", None, None, None)
+    store.record_decision("old1", "skip", None, None, None)
+    engine.dispose()
+
+
+def test_issue_and_get(store: EventStore) -> None:
+    rows = [row(rank=i, label=f"Кола {i}") for i in range(3)]
+    store.issue(rows)
+    store.issue([])
+    got = store.get_suggestion(rows[1]["id"])
+    assert got is not None
+    assert {k: got[k] for k in rows[1]} == rows[1]
+    assert got["created_at"] is not None
+    assert store.get_suggestion("nope") is None
+    assert count(store, suggestions) == 3
+
+
+def test_decisions_once_each(store: EventStore) -> None:
+    first, second = row(), row()
+    store.issue([first, second])
+    saved = store.record_decision(first["id"], "reject", "too_general", "broad", "Editor")
+    assert saved["id"] is not None
+    with pytest.raises(AlreadyDecided):
+        store.record_decision(first["id"], "accept", None, None, None)
+    with pytest.raises(UnknownSuggestion):
+        store.record_decision("A" * 22, "accept", None, None, None)
+    decided = store.get_decision(first["id"])
+    assert decided is not None
+    assert (decided["decision"], decided["reason"], decided["comment"], decided["user_name"]) == (
+        "reject", "too_general", "broad", "Editor")
+    assert store.get_decision(second["id"]) is None
+    assert count(store, decisions) == 1
+
+
+def test_concurrent_decisions_exactly_one_wins(store: EventStore) -> None:
+    target = row()
+    store.issue([target])
+    outcomes: list[str] = []
+    barrier = threading.Barrier(20)
+
+    def decide(n: int) -> None:
+        barrier.wait()
+        try:
+            store.record_decision(target["id"], "accept" if n % 2 else "reject",
+                                  None if n % 2 else "other", None, f"user{n}")
+            outcomes.append("won")
+        except AlreadyDecided:
+            outcomes.append("already")
+        except Exception as error:  # noqa: BLE001 - any other outcome is a failure below
+            outcomes.append(type(error).__name__)
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert Counter(outcomes) == {"won": 1, "already": 19}
+    assert count(store, decisions) == 1
+
+
+def test_record_edit_is_all_or_nothing(store: EventStore) -> None:
+    accepted, other, rejected, undecided = row(), row(), row(), row()
+    store.issue([accepted, other, rejected, undecided])
+    store.record_decision(accepted["id"], "accept", None, None, "Editor")
+    store.record_decision(other["id"], "accept", None, None, "Editor")
+    store.record_decision(rejected["id"], "reject", "other", None, "Editor")
+    with pytest.raises(NotAccepted):
+        store.record_edit([accepted["id"], rejected["id"]], 1000, "Editor")
+    with pytest.raises(NotAccepted):
+        store.record_edit([accepted["id"], undecided["id"]], 1000, "Editor")
+    assert count(store, edits) == 0  # the accepted one was not linked either
+    assert store.record_edit([accepted["id"], accepted["id"]], 1000, "Editor") == 1
+    assert store.record_edit([accepted["id"]], 1000, "Editor") == 1  # a retry is harmless
+    with pytest.raises(NotAccepted):  # the same suggestion in another revision, with a new one
+        store.record_edit([other["id"], accepted["id"]], 1001, "Editor")
+    assert count(store, edits) == 1
+    with store.engine.connect() as conn:
+        assert conn.execute(select(edits.c.suggestion_id, edits.c.revid)).all() == [(accepted["id"], 1000)]
+
+
+def test_pause_resume_and_audit(store: EventStore) -> None:
+    assert store.pauses_for("ukwiki") == {}
+    store.pause("ukwiki", "categories", "rejection rate 35%", "monitor")
+    store.pause("ukwiki", "categories", "still high", "Maintainer")  # pausing again replaces
+    paused = store.pauses_for("ukwiki")
+    assert list(paused) == ["categories"]
+    assert (paused["categories"]["reason"], paused["categories"]["paused_by"]) == ("still high", "Maintainer")
+    assert store.pauses_for("enwiki") == {}
+    store.resume("ukwiki", "categories", "fixed", "Maintainer")
+    assert store.pauses_for("ukwiki") == {}
+    entries = store.audit_entries()
+    assert [(e["action"], e["actor"], e["reason"]) for e in entries] == [
+        ("resume", "Maintainer", "fixed"), ("pause", "Maintainer", "still high"),
+        ("pause", "monitor", "rejection rate 35%")]
+    assert len(store.audit_entries(limit=1)) == 1
+
+
+def test_utf8mb4_round_trip(store: EventStore) -> None:
+    titles = ["🦒 Жирафа", "東京都", "বাংলা ভাষা", "Hà Nội", "𠮷野家"]
+    rows = [row(page_title=t, label=f"{t} 🏷", explanation="😀 in 1 of the 1 linked articles")
+            for t in titles]
+    store.issue(rows)
+    for original in rows:
+        got = store.get_suggestion(original["id"])
+        assert got is not None
+        assert (got["page_title"], got["label"], got["explanation"]) == (
+            original["page_title"], original["label"], original["explanation"])
+    store.record_decision(rows[0]["id"], "reject", "other", "Не та тема 🙅", "Користувач 🐱")
+    decided = store.get_decision(rows[0]["id"])
+    assert decided is not None and decided["comment"] == "Не та тема 🙅"
+    assert decided["user_name"] == "Користувач 🐱"
+
+
+@pytest.mark.parametrize("down_url", [
+    "mysql+pymysql://root@127.0.0.1:1/none",
+    "sqlite:////nonexistent-directory/for/sure/events.sqlite3",
+])
+def test_unreachable_database_is_store_unavailable(down_url: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events_module.time, "sleep", lambda _seconds: None)  # no retry pauses
+    store = EventStore(down_url)
+    with pytest.raises(StoreUnavailable):
+        store.upgrade()
+    for call in (lambda: store.issue([row()]), lambda: store.get_suggestion("x"),
+                 lambda: store.record_decision("x", "skip", None, None, None),
+                 lambda: store.pauses_for("ukwiki"), store.ping):
+        with pytest.raises(StoreUnavailable):
+            call()
+
+
+def test_connection_lost_mid_transaction_writes_nothing(mariadb_url: str) -> None:
+    """The server drops the connection between the statements of one write."""
+    store = EventStore(mariadb_url)
+    store.upgrade()
+    target = row()
+    store.issue([target])
+    killer = create_engine(mariadb_url)
+    armed = {"table": "audit_log"}
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def _kill(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith(f"INSERT INTO {armed['table']}"):
+            armed["table"] = "-"  # once
+            with killer.begin() as other:
+                other.execute(text(f"KILL CONNECTION {conn.connection.dbapi_connection.thread_id()}"))
+
+    # pause = delete + insert pause + insert audit: the lost audit insert takes the pause with it.
+    with pytest.raises(StoreUnavailable):
+        store.pause("ukwiki", "categories", "reason", "monitor")
+    assert count(store, pauses) == 0 and count(store, audit_log) == 0
+    armed["table"] = "decisions"
+    with pytest.raises(StoreUnavailable):
+        store.record_decision(target["id"], "accept", None, None, None)
+    assert store.get_decision(target["id"]) is None
+    # The pool recovers: the next write works.
+    store.record_decision(target["id"], "accept", None, None, None)
+    assert store.get_decision(target["id"]) is not None
+    killer.dispose()
+
+
+def test_issue_is_one_transaction(url: str, tmp_path: Path) -> None:
+    store = EventStore(url)
+    store.upgrade()
+    good, clash = row(), row()
+    store.issue([clash])
+    with pytest.raises(Exception):  # noqa: B017 - the duplicate id fails; which error is the driver's
+        store.issue([good, dict(clash)])
+    assert store.get_suggestion(good["id"]) is None
+    assert count(store, suggestions) == 1
