@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The suggestion cache against the real Redis on 127.0.0.1:6379, and a Redis that goes away."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import redis as redis_lib
+
+from suggest.store import cache as cache_module
+from suggest.web import create_app
+from tests.conftest import REDIS_URL, app_config
+from tests.support.mediawiki import free_port
+
+URL = "/api/v1/suggestions"
+TITLES = ("Коло", "Трахея")
+
+
+def ask(client: Any, title: str) -> dict[str, Any]:
+    response = client.get(URL, query_string={"wiki": "fixture-ukwiki", "title": title,
+                                             "task": "categories"})
+    assert response.status_code == 200, response.get_json()
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def decide(client: Any, body: dict[str, Any]) -> int:
+    sid = body["suggestions"][0]["id"]
+    status: int = client.post("/api/v1/decisions", json={"suggestion_id": sid,
+                                                         "decision": "skip"}).status_code
+    return status
+
+
+def test_keys_carry_the_prefix_and_a_ttl_and_no_title(sqlite_url: str, redis_prefix: str) -> None:
+    app = create_app(app_config(sqlite_url, REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=redis_prefix))
+    client = app.test_client()
+    first = {title: ask(client, title) for title in TITLES}
+    assert all(body["meta"]["cache"] == "miss" for body in first.values())
+    redis = redis_lib.Redis.from_url(REDIS_URL)
+    keys = list(redis.scan_iter(f"{redis_prefix}*"))
+    assert len(keys) >= 2 * len(TITLES)  # at least title -> revision and the suggestions, per page
+    for key in keys:
+        assert key.startswith(redis_prefix.encode())
+        assert 0 < redis.ttl(key) <= app.config["CACHE_TTL"]
+        for title in TITLES:
+            for form in (title.encode(), quote(title).encode(), title.encode("unicode_escape")):
+                assert form not in key
+    second = {title: ask(client, title) for title in TITLES}
+    for title in TITLES:
+        assert second[title]["meta"]["cache"] == "hit"
+        assert [s["label"] for s in second[title]["suggestions"]] == [
+            s["label"] for s in first[title]["suggestions"]]
+    assert len(list(redis.scan_iter(f"{redis_prefix}*"))) == len(keys)
+
+
+def test_unreachable_redis_serves_uncached_and_stores_decisions(sqlite_url: str) -> None:
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    app = create_app(app_config(sqlite_url, REDIS_URL=closed, REDIS_KEY_PREFIX="x:"))
+    client = app.test_client()
+    started = time.monotonic()
+    body = ask(client, "Коло")
+    assert body["suggestions"] and body["meta"]["cache"] == "unavailable"
+    assert decide(client, body) == 201
+    assert ask(client, "Коло")["meta"]["cache"] == "unavailable"
+    assert time.monotonic() - started < 10
+    ready = client.get("/readyz")
+    assert ready.status_code != 200 or ready.get_json().get("cache") != "ok"
+
+
+@pytest.fixture
+def own_redis() -> Iterator[dict[str, Any]]:
+    """A redis-server of our own on a free port, which the test may stop and start again."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed")
+    state: dict[str, Any] = {"port": free_port(), "process": None}
+
+    def start() -> None:
+        state["process"] = subprocess.Popen(
+            [binary, "--port", str(state["port"]), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis_lib.Redis(port=state["port"], socket_timeout=0.5)
+        for _ in range(100):
+            try:
+                if client.ping():
+                    return
+            except redis_lib.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop() -> None:
+        process = state["process"]
+        if process is not None and process.poll() is None:
+            process.terminate()
+            process.wait(10)
+
+    state.update(start=start, stop=stop)
+    start()
+    yield state
+    stop()
+
+
+def test_redis_stopped_mid_run_then_back_after_backoff(sqlite_url: str, own_redis: dict[str, Any],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    offset = [0.0]
+    real = time.monotonic
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: real() + offset[0])
+    app = create_app(app_config(sqlite_url, REDIS_URL=f"redis://127.0.0.1:{own_redis['port']}/0",
+                                REDIS_KEY_PREFIX="own:"))
+    client = app.test_client()
+    assert ask(client, "Коло")["meta"]["cache"] == "miss"
+    assert ask(client, "Коло")["meta"]["cache"] == "hit"
+
+    own_redis["stop"]()
+    down = ask(client, "Коло")
+    assert down["meta"]["cache"] == "unavailable" and down["suggestions"]
+    assert decide(client, down) == 201
+
+    own_redis["start"]()  # back, but the service leaves it alone until the back-off is over
+    assert ask(client, "Коло")["meta"]["cache"] == "unavailable"
+    offset[0] += cache_module.BACKOFF_SECONDS + 1
+    assert ask(client, "Коло")["meta"]["cache"] == "miss"  # a fresh, empty Redis
+    assert ask(client, "Коло")["meta"]["cache"] == "hit"
+    keys = redis_lib.Redis(port=own_redis["port"]).keys("*")
+    assert keys and all(k.startswith(b"own:") for k in keys)
