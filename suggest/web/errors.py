@@ -45,8 +45,12 @@ def register(app: Flask) -> None:
         if not request.path.startswith("/api/") and error.code != 413:
             return error
         status = error.code or 500
-        return error_response(status, HTTP_CODES.get(status, "http_error"),
-                              error.description or "HTTP error")
+        response = error_response(status, HTTP_CODES.get(status, "http_error"),
+                                  error.description or "HTTP error")
+        for name, value in error.get_headers():  # e.g. Allow on a 405 (RFC 9110)
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
