@@ -38,6 +38,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    from suggest import cli
+    from suggest.web import admin, auth, stats
+
+    app.register_blueprint(stats.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    cli.register(app)
     errors.register(app)
     security.register(app)
     ratelimit.register(app)

@@ -1,0 +1,102 @@
+"""Flask CLI commands for the tool's operator and its scheduled jobs (toolforge/jobs.yaml):
+
+    flask --app app verify        verify saved edits, then check survival (hourly)
+    flask --app app monitor       judge the alarms, pause where one triggers (hourly)
+    flask --app app purge         remove user names and comments after RETENTION_DAYS (daily)
+    flask --app app pause WIKI TASK --reason "..."
+    flask --app app resume WIKI TASK --reason "..."
+
+Each prints one JSON line, so a job's log says what it did.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from suggest.metrics import monitor, purge
+from suggest.metrics.verify import Verifier
+from suggest.services import SuggestionService
+
+OPERATOR = "operator"
+
+
+def _service() -> SuggestionService:
+    found: SuggestionService = current_app.extensions["wiki_suggest"]
+    return found
+
+
+def _echo(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, sort_keys=True, default=str))
+
+
+@click.command("verify")
+@with_appcontext
+@click.option("--limit", default=500, show_default=True, help="Edits per step in one run.")
+def verify_command(limit: int) -> None:
+    """Verify saved edits against the wiki, and check the survival of older ones."""
+    svc = _service()
+    config = svc.config
+    verifier = Verifier(svc.store.engine, svc.registry, svc.user_agent,
+                        timeout=float(config["WIKI_TIMEOUT"]),
+                        delay_hours=float(config["VERIFY_DELAY"]),
+                        max_attempts=int(config["VERIFY_MAX_ATTEMPTS"]))
+    _echo({"job": "verify", **verifier.run(limit=limit).as_dict()})
+
+
+@click.command("monitor")
+@with_appcontext
+def monitor_command() -> None:
+    """Judge the alarms per task and wiki; pause a task where one triggers."""
+    svc = _service()
+    triggered = monitor.run(svc.store, svc.config)
+    _echo({"job": "monitor", "triggered": [r.describe() + f" [{r.task} on {r.wiki}]" for r in triggered]})
+
+
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Remove user names and comments older than RETENTION_DAYS (counts are kept)."""
+    svc = _service()
+    _echo({"job": "purge", **purge.run(svc.store, int(svc.config["RETENTION_DAYS"]))})
+
+
+def _control(action: str, wiki: str, task: str, reason: str, actor: str) -> None:
+    from suggest.web.admin import InvalidControl, change_pause
+
+    try:
+        change_pause(_service(), action, wiki, task, reason, actor)
+    except InvalidControl as error:
+        raise click.ClickException(str(error)) from None
+    _echo({"action": action, "wiki": wiki, "task": task, "actor": actor})
+
+
+@click.command("pause")
+@with_appcontext
+@click.argument("wiki")
+@click.argument("task")
+@click.option("--reason", required=True, help="Shown in the public audit log.")
+@click.option("--actor", default=OPERATOR, show_default=True)
+def pause_command(wiki: str, task: str, reason: str, actor: str) -> None:
+    """Pause TASK on WIKI: the API stops issuing its suggestions."""
+    _control("pause", wiki, task, reason, actor)
+
+
+@click.command("resume")
+@with_appcontext
+@click.argument("wiki")
+@click.argument("task")
+@click.option("--reason", required=True, help="Shown in the public audit log.")
+@click.option("--actor", default=OPERATOR, show_default=True)
+def resume_command(wiki: str, task: str, reason: str, actor: str) -> None:
+    """Resume TASK on WIKI."""
+    _control("resume", wiki, task, reason, actor)
+
+
+def register(app: Flask) -> None:
+    for command in (verify_command, monitor_command, purge_command, pause_command, resume_command):
+        app.cli.add_command(command)

@@ -1,0 +1,112 @@
+"""The monitor job: judge the pre-registered alarms per task and wiki, and pause at once.
+
+Alarms come from configuration (``ALARMS``), fixed before anyone looks at the numbers:
+
+* ``{"rate": "rejection", "above": 0.30}`` triggers when the *lower* Wilson 95% bound of the
+  rejection rate is above 30%: we are confident the true rate is too high, not merely unlucky;
+* ``{"rate": "acceptance", "below": 0.40}`` triggers when the *upper* bound is below the floor.
+
+A rate is judged only with at least ``ALARM_MIN_DECISIONS`` in its denominator (decisions, or for
+the revert rate verified edits whose survival was checked). The window is the last
+``ALARM_WINDOW_DAYS`` of decisions, and never reaches back before the latest resume of that task on
+that wiki: a maintainer who resumes a task gives it a fresh start instead of an instant re-pause.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from suggest.metrics.aggregates import rates, window_counts
+from suggest.store.events import EventStore, utcnow
+from suggest.store.schema import audit_log, decisions, suggestions
+
+log = logging.getLogger(__name__)
+
+ACTOR = "monitor"
+
+
+@dataclass(frozen=True)
+class AlarmResult:
+    alarm: str
+    wiki: str
+    task: str
+    rate: str
+    value: float | None
+    low: float | None
+    high: float | None
+    total: int
+    judged: bool
+    triggered: bool
+    since: dt.datetime
+
+    def describe(self) -> str:
+        if not self.judged or self.value is None or self.low is None or self.high is None:
+            return f"{self.alarm}: not judged ({self.total} in window)"
+        return (f"{self.alarm}: {self.rate} rate {self.value:.0%} "
+                f"(95% interval {self.low:.0%}-{self.high:.0%}, n={self.total}, "
+                f"since {self.since:%Y-%m-%d %H:%M} UTC)")
+
+
+def window_start(store: EventStore, wiki: str, task: str, now: dt.datetime, days: float) -> dt.datetime:
+    start = now - dt.timedelta(days=days)
+    with store.engine.connect() as conn:
+        resumed = conn.execute(select(func.max(audit_log.c.at)).where(
+            audit_log.c.action == "resume", audit_log.c.wiki == wiki, audit_log.c.task == task)
+        ).scalar()
+    return max(start, resumed) if resumed else start
+
+
+def judge(alarm: dict[str, Any], counts: dict[str, int], min_total: int, wiki: str, task: str,
+          since: dt.datetime) -> AlarmResult:
+    rate = rates(counts)[alarm["rate"]]
+    judged = rate.total >= min_total and rate.low is not None and rate.high is not None
+    triggered = False
+    if judged and rate.low is not None and rate.high is not None:
+        if "above" in alarm:
+            triggered = rate.low > float(alarm["above"])
+        if "below" in alarm:
+            triggered = triggered or rate.high < float(alarm["below"])
+    return AlarmResult(alarm=str(alarm["id"]), wiki=wiki, task=task, rate=alarm["rate"],
+                       value=rate.value, low=rate.low, high=rate.high, total=rate.total,
+                       judged=judged, triggered=triggered, since=since)
+
+
+def evaluate(store: EventStore, config: dict[str, Any],
+             now: dt.datetime | None = None) -> list[AlarmResult]:
+    """Every alarm for every task and wiki with decisions in the window; pauses nothing."""
+    now = now or utcnow()
+    days = float(config["ALARM_WINDOW_DAYS"])
+    with store.engine.connect() as conn:
+        pairs = conn.execute(
+            select(suggestions.c.wiki, suggestions.c.task)
+            .select_from(suggestions.join(decisions, decisions.c.suggestion_id == suggestions.c.id))
+            .where(decisions.c.created_at >= now - dt.timedelta(days=days))
+            .group_by(suggestions.c.wiki, suggestions.c.task)).all()
+    results = []
+    for wiki, task in pairs:
+        since = window_start(store, wiki, task, now, days)
+        with store.engine.connect() as conn:
+            counts = window_counts(conn, wiki, task, since, now)
+        for alarm in config["ALARMS"]:
+            results.append(judge(alarm, counts, int(config["ALARM_MIN_DECISIONS"]), wiki, task, since))
+    return results
+
+
+def run(store: EventStore, config: dict[str, Any], now: dt.datetime | None = None) -> list[AlarmResult]:
+    """Evaluate, and pause each task on each wiki where an alarm triggered (with an audit entry).
+    Returns the triggered alarms; a task already paused is left as it is."""
+    triggered = [r for r in evaluate(store, config, now) if r.triggered]
+    paused: set[tuple[str, str]] = set()
+    for result in triggered:
+        key = (result.wiki, result.task)
+        if key in paused or result.task in store.pauses_for(result.wiki):
+            continue
+        store.pause(result.wiki, result.task, f"Automatic pause. {result.describe()}", ACTOR)
+        paused.add(key)
+        log.warning("paused %s on %s: %s", result.task, result.wiki, result.describe())
+    return triggered

@@ -1,0 +1,209 @@
+"""Log in with a Wikimedia account (OAuth 1.0a through mwoauth), for maintainers and reviewers.
+
+What other views use:
+
+``current_user()``
+    The logged-in :class:`User` (``name``, ``maintainer``) or ``None``. Anyone with a wiki account
+    can log in; only names in the ``MAINTAINERS`` setting are maintainers.
+``maintainer_required``
+    View decorator: anonymous visitors are sent to ``/login`` (and back), others get 403.
+``login_required``
+    View decorator for any logged-in user (the reviewer page).
+``csrf_token()`` / ``check_csrf()``
+    Every state-changing form carries ``<input type="hidden" name="csrf_token"
+    value="{{ csrf_token() }}">``; the POST view calls ``check_csrf()`` first (400 on mismatch).
+    Templates also get ``current_user`` and ``csrf_token``.
+
+Only the user name is kept, in Flask's signed session cookie; the OAuth access token is used once
+to ask the wiki who the user is and then dropped, since the tool never edits on anyone's behalf.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import mwoauth
+import requests
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from werkzeug.wrappers import Response
+
+from suggest import __version__
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    maintainer: bool
+
+
+def normalize_name(name: str) -> str:
+    name = " ".join(str(name).replace("_", " ").split())
+    return name[:1].upper() + name[1:]
+
+
+def current_user() -> User | None:
+    name = session.get("user")
+    if not isinstance(name, str) or not name:
+        return None
+    maintainers = {normalize_name(m) for m in current_app.config.get("MAINTAINERS") or []}
+    return User(name=name, maintainer=normalize_name(name) in maintainers)
+
+
+def _to_login() -> Response:
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def login_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return _to_login()
+        return view(*args, **kwargs)
+    return cast(F, wrapped)
+
+
+def maintainer_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        user = current_user()
+        if user is None:
+            return _to_login()
+        if not user.maintainer:
+            abort(403)
+        return view(*args, **kwargs)
+    return cast(F, wrapped)
+
+
+# -- CSRF ----------------------------------------------------------------------------------------
+def csrf_token() -> str:
+    """The session's CSRF token (made on first use). Forms send it back as ``csrf_token``."""
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def check_csrf() -> None:
+    """Abort with 400 unless the form's ``csrf_token`` matches the session's. Another site can
+    make a logged-in maintainer's browser POST here, but it cannot read this token."""
+    sent = request.form.get("csrf_token", "")
+    expected = session.get("csrf")
+    if not isinstance(expected, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
+        abort(400, description="The form expired or did not come from this site; reload and retry.")
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    app = state.app
+    # Lax keeps the session cookie off cross-site POSTs (a second line behind the CSRF token) while
+    # still sending it on the redirect back from the wiki's authorization page.
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if app.config.get("ENV") != "development":
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, Any]:
+    return {"current_user": current_user(), "csrf_token": csrf_token}
+
+
+# -- OAuth handshake -----------------------------------------------------------------------------
+def _consumer() -> tuple[mwoauth.ConsumerToken, str] | None:
+    settings = current_app.config.get("OAUTH") or {}
+    key, secret, mw_uri = (settings.get(k) for k in ("consumer_key", "consumer_secret", "mw_uri"))
+    if not (key and secret and mw_uri):
+        return None
+    return mwoauth.ConsumerToken(key, secret), str(mw_uri)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never ``//host`` or ``https://host`` (an open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("pages.index")
+
+
+def _user_agent() -> str:
+    service = current_app.extensions.get("wiki_suggest")
+    return str(getattr(service, "user_agent", f"wiki-suggest/{__version__}"))
+
+
+def _failed(message: str, status: int = 502) -> tuple[str, int]:
+    return render_template("login_error.html", message=message, version=__version__), status
+
+
+@bp.get("/login")
+def login() -> Any:
+    consumer = _consumer()
+    if consumer is None:
+        return _failed("Login is not configured on this installation.", 503)
+    token, mw_uri = consumer
+    callback = (current_app.config.get("OAUTH") or {}).get("callback", "oob")
+    try:
+        redirect_to, request_token = mwoauth.initiate(mw_uri, token, callback=callback,
+                                                      user_agent=_user_agent())
+    except (mwoauth.OAuthException, requests.RequestException) as error:
+        log.warning("OAuth initiate failed: %s", type(error).__name__)
+        return _failed("The wiki did not start the login; please try again later.")
+    session["oauth_request"] = [request_token.key, request_token.secret]
+    session["login_next"] = _safe_next(request.args.get("next"))
+    return redirect(redirect_to)
+
+
+@bp.get("/oauth-callback")
+def oauth_callback() -> Any:
+    consumer = _consumer()
+    pending = session.pop("oauth_request", None)
+    if consumer is None or not isinstance(pending, list) or len(pending) != 2:
+        return _failed("No login was in progress; start again from the login link.", 400)
+    token, mw_uri = consumer
+    try:
+        access = mwoauth.complete(mw_uri, token, mwoauth.RequestToken(*pending),
+                                  request.query_string, user_agent=_user_agent())
+        identity = mwoauth.identify(mw_uri, token, access, user_agent=_user_agent())
+    except (mwoauth.OAuthException, requests.RequestException, KeyError, TypeError) as error:
+        log.warning("OAuth completion failed: %s", type(error).__name__)
+        return _failed("The wiki did not confirm the login; please try again.")
+    if identity.get("blocked"):
+        return _failed("Blocked accounts cannot log in to this tool.", 403)
+    target = _safe_next(session.pop("login_next", None))
+    # A fresh session on login: nothing set before it (a planted token) carries over.
+    session.clear()
+    session["user"] = str(identity["username"])
+    return redirect(target)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    check_csrf()
+    session.clear()
+    return redirect(url_for("pages.index"))
+
+
+@bp.get("/login-status")
+def login_status() -> Any:
+    """Who is logged in, as a page (also where the header's login link leads after logging in)."""
+    return render_template("login.html", user=current_user(), version=__version__)

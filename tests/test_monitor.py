@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Monitoring: simulated editors' decisions cross a pre-registered alarm, the monitor pauses the
+task on that wiki, the suggestions API stops issuing, resuming works, and the audit log shows it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from suggest.metrics import monitor
+from suggest.store.events import utcnow
+from suggest.store.schema import suggestions
+from tests.conftest import app_config
+
+WIKI, TASK = "fixture-enwiki", "categories"
+TITLES = ("Albedo", "Actrius", "Animalia (book)", "A")
+ALARMS = [{"id": "rejection-high", "rate": "rejection", "above": 0.30},
+          {"id": "revert-high", "rate": "revert", "above": 0.20},
+          {"id": "acceptance-low", "rate": "acceptance", "below": 0.40}]
+
+
+def issued_count(app: Any) -> int:
+    with app.extensions["wiki_suggest"].store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(suggestions)).scalar_one())
+
+
+def ask(client: Any, title: str) -> dict[str, Any]:
+    response = client.get("/api/v1/suggestions", query_string={"wiki": WIKI, "title": title, "task": TASK})
+    assert response.status_code == 200, response.get_json()
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def suggestion_ids(client: Any, needed: int) -> list[str]:
+    ids: list[str] = []
+    while len(ids) < needed:
+        for title in TITLES:
+            ids += [s["id"] for s in ask(client, title)["suggestions"]]
+    return ids[:needed]
+
+
+def run_monitor(app: Any) -> dict[str, Any]:
+    result = app.test_cli_runner().invoke(args=["monitor"])
+    assert result.exit_code == 0, result.output
+    found: dict[str, Any] = json.loads(result.output)
+    return found
+
+
+def test_a_stream_of_rejections_pauses_the_task_and_resume_restores_it(sqlite_url: str) -> None:
+    from suggest.web import create_app
+
+    app = create_app(app_config(sqlite_url, ALARMS=ALARMS, ALARM_MIN_DECISIONS=50))
+    client = app.test_client()
+    ids = suggestion_ids(client, 70)
+    # 3 of every 5 editors reject (60%), 2 accept: far above the 30% rejection alarm.
+    for n, sid in enumerate(ids):
+        reject = n % 5 < 3
+        body = {"suggestion_id": sid, "decision": "reject" if reject else "accept",
+                "user": f"Editor {n % 7}"}
+        if reject:
+            body["reason"] = ("wrong_topic", "too_general")[n % 2]
+        assert client.post("/api/v1/decisions", json=body).status_code == 201
+        if n + 1 == 40:
+            # 24 rejections of 40: too few decisions to judge, whatever the rate.
+            assert run_monitor(app)["triggered"] == []
+            assert ask(client, TITLES[0])["pause"] is None
+        if n + 1 == 60:
+            triggered = run_monitor(app)["triggered"]
+            assert len(triggered) == 1 and "rejection-high" in triggered[0]
+            break
+
+    before = issued_count(app)
+    paused = ask(client, TITLES[0])
+    assert paused["suggestions"] == [] and paused["meta"]["paused"] == {TASK: True}
+    assert "rejection-high" in paused["pause"]["reason"] and "n=60" in paused["pause"]["reason"]
+    assert issued_count(app) == before  # nothing issued while paused
+    # Deciding on a suggestion issued before the pause is still recorded.
+    assert client.post("/api/v1/decisions", json={"suggestion_id": ids[60], "decision": "skip"}
+                       ).status_code == 201
+    assert run_monitor(app)["triggered"]  # still alarming, but not paused twice
+    store = app.extensions["wiki_suggest"].store
+    assert [e["action"] for e in store.audit_entries()] == ["pause"]
+
+    resumed = app.test_cli_runner().invoke(
+        args=["resume", WIKI, TASK, "--reason", "Rejections were a bad dump; model fixed"])
+    assert resumed.exit_code == 0, resumed.output
+    again = ask(client, TITLES[0])
+    assert again["pause"] is None and again["suggestions"]
+    # The window starts at the resume: the old rejections do not pause it again at once.
+    assert run_monitor(app)["triggered"] == []
+    assert ask(client, TITLES[1])["pause"] is None
+
+    audit = store.audit_entries()
+    assert [(e["action"], e["actor"]) for e in audit] == [("resume", "operator"), ("pause", "monitor")]
+    assert audit[0]["reason"] == "Rejections were a bad dump; model fixed"
+    public = client.get("/api/v1/stats").get_json()
+    assert [e["action"] for e in public["audit_log"]] == ["resume", "pause"]
+    assert public["pauses"] == []
+    page = client.get("/stats").get_data(as_text=True)
+    assert "Rejections were a bad dump; model fixed" in page and "rejection-high" in page
+
+
+def counts(**values: int) -> dict[str, int]:
+    base = {"decided": 0, "accepted": 0, "rejected": 0, "skipped": 0, "kept": 0, "reverted": 0}
+    return {**base, **values}
+
+
+SINCE = dt.datetime(2026, 1, 1)
+
+
+@pytest.mark.parametrize(("alarm", "values", "triggered"), [
+    # 36% rejected of 50: the point estimate is above 30%, the Wilson lower bound (24%) is not.
+    (ALARMS[0], counts(decided=50, rejected=18, accepted=32), False),
+    (ALARMS[0], counts(decided=50, rejected=25, accepted=25), True),   # low bound 36.6%
+    (ALARMS[0], counts(decided=49, rejected=49), False),               # too few to judge
+    (ALARMS[1], counts(decided=200, kept=20, reverted=40), True),      # 67% reverted, low 54%
+    (ALARMS[1], counts(decided=200, kept=10, reverted=30), False),     # only 40 checked edits
+    (ALARMS[2], counts(decided=60, accepted=20, rejected=40), False),  # 33%, upper bound 46%
+    (ALARMS[2], counts(decided=100, accepted=25, rejected=75), True),  # 25%, upper bound 34%
+])
+def test_alarms_are_judged_on_the_wilson_bound(alarm: dict[str, Any], values: dict[str, int],
+                                               triggered: bool) -> None:
+    result = monitor.judge(alarm, values, 50, WIKI, TASK, SINCE)
+    assert result.triggered is triggered, result.describe()
+
+
+def test_revert_alarm_at_half_is_triggered_by_the_bound() -> None:
+    # 30 of 60 checked edits reverted: 50%, Wilson 95% from 37.7% -> above the 20% alarm.
+    result = monitor.judge(ALARMS[1], counts(decided=200, kept=30, reverted=30), 50, WIKI, TASK, SINCE)
+    assert result.low is not None and result.low > 0.3 and result.triggered
+
+
+def test_monitor_leaves_a_manually_paused_task_alone(sqlite_url: str) -> None:
+    from suggest.web import create_app
+
+    app = create_app(app_config(sqlite_url))
+    store = app.extensions["wiki_suggest"].store
+    store.pause(WIKI, TASK, "checking the model", "Maintainer")
+    assert monitor.run(store, app.config, now=utcnow()) == []
+    assert store.pauses_for(WIKI)[TASK]["paused_by"] == "Maintainer"
