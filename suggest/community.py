@@ -195,11 +195,12 @@ class CommunityConfigs:
 
     def validate(self, wiki: Wiki, document: Any) -> dict[str, Any]:
         """The settings of a page, or :class:`InvalidCommunityConfig` saying what is wrong."""
-        try:
-            jsonschema.Draft202012Validator(SCHEMA).validate(document)
-        except jsonschema.ValidationError as error:
-            where = "/".join(str(p) for p in error.absolute_path) or "the page"
-            raise InvalidCommunityConfig(f"{where}: {error.message}") from None
+        errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(document),
+                        key=lambda e: [str(p) for p in e.absolute_path])
+        if errors:
+            raise InvalidCommunityConfig("; ".join(
+                f"{'/'.join(str(p) for p in e.absolute_path) or 'the page'}: {e.message}"
+                for e in errors[:5]))
         known = set(self.config["TASKS"])
         for task in document.get("enabled_tasks", []):
             if task not in known:

@@ -101,3 +101,17 @@ audit_log = Table(
     Column("reason", Text, comment="Stated reason"),
     info={"retention": "kept, public", "purpose": "public record of every control action"},
 )
+
+review_labels = Table(
+    "review_labels", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True, comment="Row id"),
+    Column("suggestion_id", String(32), ForeignKey("suggestions.id"), nullable=False, index=True,
+           comment="The suggestion a reviewer labelled"),
+    Column("reviewer", String(255), nullable=False,
+           comment="Wiki user name of the reviewer (logged in with OAuth)"),
+    Column("label", String(16), nullable=False, comment="correct, incorrect or unsure"),
+    Column("created_at", DateTime, nullable=False, comment="When it was labelled (UTC)"),
+    UniqueConstraint("suggestion_id", "reviewer", name="uq_review_labels_reviewer"),
+    info={"retention": "kept (reviewer names are public wiki user names; pages show counts only)",
+          "purpose": "reviewer precision and agreement between reviewers"},
+)

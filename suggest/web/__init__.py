@@ -38,6 +38,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    from suggest.web import review, transparency
+
+    app.register_blueprint(transparency.bp)
+    app.register_blueprint(review.bp)
     from suggest import cli
     from suggest.web import admin, auth, stats
 
@@ -45,6 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     cli.register(app)
+    from suggest import deploy
+
+    deploy.register(app)
     errors.register(app)
     security.register(app)
     ratelimit.register(app)
