@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The deployment files parse, name commands that exist and agree with the code."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from suggest.config import DEFAULTS, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOLFORGE = ROOT / "toolforge"
+
+
+def procfile() -> dict[str, list[str]]:
+    processes = {}
+    for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, command = line.partition(":")
+            assert re.fullmatch(r"[a-z][a-z0-9_-]*", name), line
+            processes[name] = shlex.split(command)
+    return processes
+
+
+def flask_commands(app: Any) -> set[str]:
+    return set(app.cli.list_commands(app.app_context()))
+
+
+def test_procfile_runs_gunicorn_on_port_8000_with_the_app(app: Any) -> None:
+    web = procfile()["web"]
+    assert web[0] == "gunicorn"
+    bind = web[web.index("--bind") + 1]
+    assert bind == "0.0.0.0:8000"
+    target = web[-1]
+    module, attribute = target.split(":")
+    assert (ROOT / f"{module}.py").is_file()
+    assert "create_app()" in (ROOT / f"{module}.py").read_text() and attribute == "app"
+    # gunicorn reads gunicorn.conf.py from the working directory: its access log has no IPs.
+    conf = (ROOT / "gunicorn.conf.py").read_text()
+    assert "access_log_format" in conf
+
+
+def test_service_template_parses_and_its_health_check_exists(client: Any) -> None:
+    template = yaml.safe_load((TOOLFORGE / "service.template").read_text(encoding="utf-8"))
+    assert template["type"] == "buildservice" and template["mount"] == "none"
+    path = template["health-check-path"]
+    assert path == "/healthz"
+    response = client.get(path)
+    assert response.status_code == 200 and response.get_json()["status"] == "ok"
+
+
+def test_guide_commands_and_paths_exist(app: Any, client: Any) -> None:
+    guide = (TOOLFORGE / "DEPLOY.md").read_text(encoding="utf-8")
+    for step in ("toolforge build start", "toolforge webservice", "__wiki_suggest",
+                 "toolforge envvars create", "OAuthConsumerRegistration", "Gadgets-definition",
+                 "Procfile", "toolforge jobs"):
+        assert step in guide, step
+    named = set(re.findall(r"flask --app app ([a-z][a-z0-9-]*)", guide))
+    jobs = TOOLFORGE / "jobs.yaml"
+    if jobs.exists():
+        for job in yaml.safe_load(jobs.read_text(encoding="utf-8")) or []:
+            named |= set(re.findall(r"flask --app app ([a-z][a-z0-9-]*)", str(job.get("command", ""))))
+    assert named, "the guide names no flask command"
+    assert named <= flask_commands(app), named - flask_commands(app)
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    for path in sorted(set(re.findall(r"wiki-suggest\.toolforge\.org(/[a-z./-]*[a-z])", guide))):
+        assert path in rules, path
+    assert "--health-check-path /healthz" in guide
+
+
+def test_envvars_name_real_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (TOOLFORGE / "envvars.md").read_text(encoding="utf-8")
+    names = set(re.findall(r"`(TOOL_[A-Z_]+)`", text))
+    for required in ("TOOL_SECRET_KEY", "TOOL_DATABASE_URL", "TOOL_REDIS_URL", "TOOL_REDIS_KEY_PREFIX",
+                     "TOOL_OAUTH"):
+        assert required in names
+    for name in names:
+        assert name.removeprefix("TOOL_") in DEFAULTS, name
+    assert "tools.db.svc.wikimedia.cloud" in text and "__wiki_suggest" in text
+    # The documented JSON form reaches the code under the keys suggest.web.auth reads.
+    from flask import Config
+
+    monkeypatch.setenv("TOOL_OAUTH", '{"consumer_key": "k", "consumer_secret": "s", "mw_uri": "u"}')
+    monkeypatch.setenv("TOOL_REDIS_KEY_PREFIX", "secret:")
+    config = Config(str(ROOT))
+    load_config(config)
+    assert config["OAUTH"]["consumer_key"] == "k" and config["REDIS_KEY_PREFIX"] == "secret:"
