@@ -55,6 +55,7 @@
 		},
 		"en": {
 			"wiki-suggest-heading": "Suggestions for this page",
+			"wiki-suggest-gadget-description": "wiki-suggest: machine-suggested categories for the article you edit, shown above the edit box. You decide: add, reject or skip each one; nothing is saved for you.",
 			"wiki-suggest-loading": "Loading suggestions…",
 			"wiki-suggest-disclaimer": "These suggestions are machine-generated and may be wrong. Check each one before you add it.",
 			"wiki-suggest-toolcard-link": "About this tool",

@@ -42,6 +42,8 @@ test( 'every message the source uses exists, and every message is used', async (
 	for ( const reason of [ 'wrong_topic', 'too_general', 'too_specific', 'already_covered', 'other' ] ) {
 		used.add( `wiki-suggest-reason-${ reason }` );
 	}
+	// Written to MediaWiki:Gadget-wiki-suggest by the deploy command (suggest/deploy.py).
+	used.add( 'wiki-suggest-gadget-description' );
 	const en = keys( read( 'en' ) );
 	assert.deepEqual( [ ...used ].filter( ( key ) => !en.includes( key ) ), [], 'used but missing' );
 	assert.deepEqual( en.filter( ( key ) => !used.has( key ) ), [], 'defined but unused' );
