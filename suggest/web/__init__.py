@@ -49,6 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     cli.register(app)
+    from suggest import deploy
+
+    deploy.register(app)
     errors.register(app)
     security.register(app)
     ratelimit.register(app)
