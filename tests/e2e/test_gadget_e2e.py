@@ -1,0 +1,334 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The gadget end to end: a real MediaWiki 1.39 (Ukrainian, with Gadgets and WikiEditor), real
+articles from the uk fixture, the gadget installed by ``flask deploy-gadget``, the service as a
+real HTTP server with an SQLite store, and a person's clicks in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from suggest.store.schema import decisions, edits, suggestions
+from suggest.wiki.wikitext import remove_categories
+from tests.conftest import DUMPS, app_config
+from tests.conftest_mediawiki import MediaWikiFactory
+from tests.e2e import helpers as h
+from tests.support.browser import save_screenshot
+from tests.support.mediawiki import LocalMediaWiki
+
+pytestmark = pytest.mark.mediawiki
+
+GADGET = "wiki-suggest"
+# "Коло" (circle) links to three other fixture articles whose categories it shares.
+ARTICLE = "Коло"
+PAGES = (ARTICLE, "Точка", "Радіус", "Діаметр")
+CATEGORY_PREFIXES = ("Категорія", "Category")
+DEPLOYER, DEPLOYER_PASSWORD = "Gadget deployer", "Deployer-password-1234"
+EDITOR, EDITOR_PASSWORD = "Editor Ukr", "Editor-password-1234"
+READER, READER_PASSWORD = "Reader Ukr", "Reader-password-1234"
+# Grants of the deploy bot password: create and edit pages, the MediaWiki namespace, site JS/CSS.
+DEPLOY_GRANTS = ("basic", "highvolume", "editpage", "createeditmovepage", "editinterface",
+                 "editsiteconfig")
+OTHER_GADGET_LINES = "== tools ==\n* other-gadget[ResourceLoader]|other-gadget.js\n"
+
+
+@pytest.fixture(scope="module")
+def wiki(mediawiki_factory: MediaWikiFactory, tmp_path_factory: pytest.TempPathFactory) -> LocalMediaWiki:
+    t0 = time.monotonic()
+    wiki = mediawiki_factory("uk", shared=False)
+    subset = h.dump_subset(DUMPS / "ukwiki-sample.xml", PAGES,
+                           tmp_path_factory.mktemp("e2e") / "uk-subset.xml")
+    # No job queue run: category links in the text are written at import time.
+    wiki.php("importDump.php", "--username-prefix=imported", str(subset))
+    wiki.create_user(DEPLOYER, DEPLOYER_PASSWORD, groups=("interface-admin", "bot"))
+    # Normal accounts are made the quick way: through the API, like a person signing up.
+    for user, password in ((EDITOR, EDITOR_PASSWORD), (READER, READER_PASSWORD)):
+        h.create_account(wiki, user, password)
+    # Another gadget is defined already: deploying must keep it.
+    admin = h.session(wiki, wiki.admin_user, wiki.admin_password)
+    admin.post(action="edit", title="MediaWiki:Gadgets-definition", text=OTHER_GADGET_LINES,
+               summary="other gadgets", token=h.csrf(admin))
+    print(f"e2e wiki ready in {time.monotonic() - t0:.1f} s")
+    return wiki
+
+
+@pytest.fixture(scope="module")
+def service(wiki: LocalMediaWiki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from suggest.web import create_app
+
+    database = tmp_path_factory.mktemp("e2e-store") / "events.sqlite3"
+    app = create_app(app_config(f"sqlite:///{database}",
+                                EXTRA_WIKIS={wiki.dbname: {"api_url": wiki.api_url, "lang": "uk"}}))
+    assert app.extensions["wiki_suggest"].backend.info.id == "tfidf"  # loaded now, not on request
+    with h.ServiceServer(app) as server:
+        server.app = app
+        server.store = app.extensions["wiki_suggest"].store
+        yield server
+
+
+def deploy(service: Any, wiki: LocalMediaWiki, login: str, password: str) -> Any:
+    runner = service.app.test_cli_runner()
+    return runner.invoke(args=["deploy-gadget", "--wiki", wiki.dbname],
+                         env={"WIKI_SUGGEST_DEPLOY_USER": login,
+                              "WIKI_SUGGEST_DEPLOY_PASSWORD": password})
+
+
+@pytest.fixture(scope="module")
+def deployed(wiki: LocalMediaWiki, service: Any) -> dict[str, Any]:
+    """The gadget installed with the deploy command, as a bot password of an interface admin."""
+    login, password = wiki.create_bot_password(DEPLOYER, "deploy", grants=DEPLOY_GRANTS)
+    t0 = time.monotonic()
+    result = deploy(service, wiki, login, password)
+    assert result.exit_code == 0, result.output
+    return {"login": login, "password": password, "output": result.output,
+            "seconds": time.monotonic() - t0}
+
+
+def enable_gadget(wiki: LocalMediaWiki, service: Any, user: str, password: str,
+                  enable: bool) -> Any:
+    """What the documented settings say: the gadget preference and ``userjs-wiki-suggest``.
+    Returns the user's logged-in API session."""
+    s = h.session(wiki, user, password)
+    token = h.csrf(s)
+    s.post(action="options", change=f"gadget-{GADGET}={1 if enable else 0}", token=token)
+    s.post(action="options", optionname="userjs-wiki-suggest",
+           optionvalue=json.dumps({"backend": service.url}), token=token)
+    return s
+
+
+@pytest.fixture(scope="module")
+def stripped(wiki: LocalMediaWiki, deployed: dict[str, Any]) -> dict[str, Any]:
+    """The article without its category links, saved by the editor, who enables the gadget."""
+    s = h.session(wiki, EDITOR, EDITOR_PASSWORD)
+    original = h.page_text(s, ARTICLE)
+    text = remove_categories(original, CATEGORY_PREFIXES)
+    assert text != original
+    s.post(action="edit", title=ARTICLE, text=text, summary="categories removed for a test",
+           token=h.csrf(s))
+    revision = h.latest_revision(s, ARTICLE)
+    return {"original": original, "text": text, "revid": revision["revid"]}
+
+
+def stored(service: Any, table: Any, *where: Any) -> list[dict[str, Any]]:
+    with service.store.engine.begin() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(table).where(*where)).all()]
+
+
+# --- the deploy command ------------------------------------------------------------------------
+
+def test_deploy_command_writes_the_gadget_pages(wiki: LocalMediaWiki, service: Any,
+                                                 deployed: dict[str, Any]) -> None:
+    s = h.session(wiki)
+    root = Path(__file__).resolve().parents[2] / "gadget"
+    for title, source in ((f"MediaWiki:Gadget-{GADGET}.js", root / "dist" / "wiki-suggest.js"),
+                          (f"MediaWiki:Gadget-{GADGET}.css", root / "dist" / "wiki-suggest.css")):
+        revision = h.latest_revision(s, title)
+        assert revision["slots"]["main"]["content"] == source.read_text(encoding="utf-8").rstrip()
+        assert revision["user"] == DEPLOYER
+        assert "0.1.0" in revision["comment"] and GADGET in revision["comment"]
+    description = json.loads((root / "i18n" / "en.json").read_text(encoding="utf-8"))
+    assert h.page_text(s, f"MediaWiki:Gadget-{GADGET}") == (
+        description["wiki-suggest-gadget-description"])
+    definition = h.page_text(s, "MediaWiki:Gadgets-definition")
+    assert OTHER_GADGET_LINES.strip() in definition, "the other gadget's lines are kept"
+    line = (root / "Gadgets-definition.txt").read_text(encoding="utf-8").strip()
+    assert definition.splitlines()[-1] == line
+    # Flagged as bot edits.
+    changes = s.get(action="query", list="recentchanges", rcuser=DEPLOYER, rcprop="title|flags",
+                    rclimit="max")["query"]["recentchanges"]
+    assert len(changes) == 4 and all(c["bot"] for c in changes)
+    # The Gadgets extension sees the gadget (opt-in: not on by default).
+    gadgets = s.get(action="query", list="gadgets", gaprop="id|metadata")["query"]["gadgets"]
+    ours = [g for g in gadgets if g["id"] == GADGET]
+    assert ours and not ours[0]["metadata"]["settings"]["default"]
+    assert "jquery.textSelection" in ours[0]["metadata"]["module"]["dependencies"]
+
+
+def test_deploy_again_changes_nothing(wiki: LocalMediaWiki, service: Any,
+                                      deployed: dict[str, Any]) -> None:
+    s = h.session(wiki)
+    titles = [f"MediaWiki:Gadget-{GADGET}.js", f"MediaWiki:Gadget-{GADGET}.css",
+              f"MediaWiki:Gadget-{GADGET}", "MediaWiki:Gadgets-definition"]
+    before = {t: h.revision_count(s, t) for t in titles}
+    result = deploy(service, wiki, deployed["login"], deployed["password"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": unchanged") == 4, result.output
+    assert {t: h.revision_count(s, t) for t in titles} == before
+
+
+def test_deploy_refuses_bad_credentials_and_unknown_wikis(wiki: LocalMediaWiki, service: Any,
+                                                          deployed: dict[str, Any]) -> None:
+    result = deploy(service, wiki, deployed["login"], "x" * 32)
+    assert result.exit_code != 0 and "login" in result.output
+    runner = service.app.test_cli_runner()
+    result = runner.invoke(args=["deploy-gadget", "--wiki", "nosuchwiki"],
+                           env={"WIKI_SUGGEST_DEPLOY_USER": deployed["login"],
+                                "WIKI_SUGGEST_DEPLOY_PASSWORD": deployed["password"]})
+    assert result.exit_code != 0 and "unknown wiki" in result.output
+    result = runner.invoke(args=["deploy-gadget", "--wiki", wiki.dbname],
+                           env={"WIKI_SUGGEST_DEPLOY_USER": "", "WIKI_SUGGEST_DEPLOY_PASSWORD": ""})
+    assert result.exit_code != 0 and "WIKI_SUGGEST_DEPLOY_USER" in result.output
+
+
+# --- the gadget in the browser -----------------------------------------------------------------
+
+def test_editor_adds_rejects_skips_and_saves(wiki: LocalMediaWiki, service: Any,
+                                             stripped: dict[str, Any], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    enable_gadget(wiki, service, EDITOR, EDITOR_PASSWORD, enable=True)
+    h.browser_login(browser, wiki, EDITOR, EDITOR_PASSWORD)
+    t0 = time.monotonic()
+    browser.get(wiki.page_url(ARTICLE, action="edit"))
+    assert h.gadget_startup(browser) == "panel"
+    items = h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".wiki-suggest-item"),
+                       what="suggestions")
+    shown_after = time.monotonic() - t0
+    assert len(items) == 3
+    panel = browser.find_element(By.ID, "wiki-suggest-panel")
+    assert panel.find_element(By.CSS_SELECTOR, ".wiki-suggest-disclaimer").is_displayed()
+    # Directly above WikiEditor's toolbar and edit box.
+    assert browser.execute_script(
+        "return $('#wiki-suggest-panel').next().is('.wikiEditor-ui')"), "panel above WikiEditor"
+    save_screenshot(browser, "e2e-panel-suggestions")
+
+    ids = [item.get_attribute("data-id") for item in items]
+    rows = {r["id"]: r for r in stored(service, suggestions, suggestions.c.id.in_(ids))}
+    assert set(rows) == set(ids), "every suggestion shown was issued and stored first"
+    added, rejected, skipped = (rows[i] for i in ids)
+    for row in rows.values():
+        assert row["wikitext"].startswith("[[Категорія:")
+        assert row["wikitext"] not in stripped["text"]
+        assert row["revid"] == stripped["revid"]
+
+    textbox = "return $('#wpTextbox1').textSelection('getContents')"
+    items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    assert items[0].get_attribute("data-state") == "accepted"
+    assert browser.execute_script(textbox).rstrip().endswith(added["wikitext"])
+
+    items[1].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
+    reasons = items[1].find_element(By.CSS_SELECTOR, ".wiki-suggest-reasons")
+    assert reasons.is_displayed()
+    items[1].find_element(By.CSS_SELECTOR, ".wiki-suggest-comment").send_keys("belongs elsewhere")
+    items[1].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="too_general"]').click()
+    assert items[1].get_attribute("data-state") == "rejected"
+
+    items[2].find_element(By.CSS_SELECTOR, ".wiki-suggest-skip").click()
+    assert items[2].get_attribute("data-state") == "skipped"
+    assert rejected["wikitext"] not in browser.execute_script(textbox)
+    save_screenshot(browser, "e2e-panel-decided")
+
+    got = h.wait_for(lambda: (lambda r: r if len(r) == 3 else None)(
+        stored(service, decisions, decisions.c.suggestion_id.in_(ids))), what="three decisions")
+    by_id = {d["suggestion_id"]: d for d in got}
+    assert (by_id[added["id"]]["decision"], by_id[rejected["id"]]["decision"],
+            by_id[skipped["id"]]["decision"]) == ("accept", "reject", "skip")
+    assert by_id[rejected["id"]]["reason"] == "too_general"
+    assert by_id[rejected["id"]]["comment"] == "belongs elsewhere"
+    assert {d["user_name"] for d in got} == {EDITOR}
+
+    browser.find_element(By.ID, "wpSave").click()
+    h.wait_for(lambda: browser.execute_script(
+        "return window.mw && mw.config.get('wgAction') === 'view'"), what="the saved page")
+    assert h.gadget_startup(browser) is True, "the post-save report was sent"
+
+    s = h.session(wiki)
+    revision = h.latest_revision(s, ARTICLE)
+    assert revision["revid"] > stripped["revid"] and revision["user"] == EDITOR
+    content = revision["slots"]["main"]["content"]
+    assert added["wikitext"] in content and rejected["wikitext"] not in content
+    assert skipped["wikitext"] not in content
+    assert f"+{added['wikitext']} (suggested by [[toolforge:wiki-suggest|wiki-suggest]])" in (
+        revision["comment"])
+    category = added["wikitext"].strip("[]")
+    h.wait_for(lambda: category in [c["title"] for c in s.get(
+        action="query", prop="categories", titles=ARTICLE)["query"]["pages"][0].get("categories", [])],
+        what="the category link to be registered")
+
+    linked = h.wait_for(lambda: stored(service, edits, edits.c.suggestion_id.in_(ids)),
+                        what="the edit report")
+    assert [(e["suggestion_id"], e["revid"], e["user_name"]) for e in linked] == [
+        (added["id"], revision["revid"], EDITOR)]
+    print(f"suggestions shown {shown_after:.1f} s after opening the edit page")
+
+
+def test_paused_task_shows_only_the_notice(wiki: LocalMediaWiki, service: Any,
+                                           stripped: dict[str, Any], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    editor = enable_gadget(wiki, service, EDITOR, EDITOR_PASSWORD, enable=True)
+    issued_before = len(stored(service, suggestions, suggestions.c.wiki == wiki.dbname))
+    service.store.pause(wiki.dbname, "categories", "Checking a report of bad suggestions", "tests")
+    try:
+        h.browser_session(browser, editor)
+        browser.get(wiki.page_url(ARTICLE, action="edit"))
+        assert browser.execute_script("return mw.config.get('wgUserName')") == EDITOR
+        assert h.gadget_startup(browser) == "panel"
+        panel = browser.find_element(By.ID, "wiki-suggest-panel")
+        notice = panel.find_element(By.CSS_SELECTOR, ".wiki-suggest-paused")
+        assert notice.is_displayed()
+        assert "Checking a report of bad suggestions" in notice.text
+        for selector in (".wiki-suggest-item", ".wiki-suggest-list", ".wiki-suggest-disclaimer",
+                         ".wiki-suggest-error", ".wiki-suggest-none"):
+            assert not panel.find_elements(By.CSS_SELECTOR, selector), selector
+        save_screenshot(browser, "e2e-panel-paused")
+    finally:
+        service.store.resume(wiki.dbname, "categories", "test over", "tests")
+    assert len(stored(service, suggestions, suggestions.c.wiki == wiki.dbname)) == issued_before
+
+
+def test_gadget_is_silent_when_not_enabled(wiki: LocalMediaWiki, service: Any,
+                                           stripped: dict[str, Any], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    # The reader has the service configured but has not turned the gadget on.
+    reader = enable_gadget(wiki, service, READER, READER_PASSWORD, enable=False)
+    issued_before = len(stored(service, suggestions, suggestions.c.wiki == wiki.dbname))
+    h.browser_session(browser, reader)
+    browser.get(wiki.page_url(ARTICLE, action="edit"))
+    assert browser.execute_script("return mw.config.get('wgUserName')") == READER
+    h.wait_for(lambda: h.page_ready(browser), what="the edit page to settle")
+    assert browser.find_elements(By.ID, "wpTextbox1")
+    assert browser.execute_script("return mw.loader.getState('ext.gadget.wiki-suggest')") == (
+        "registered"), "the gadget exists on the wiki but is not loaded"
+    time.sleep(0.5)
+    assert not browser.find_elements(By.ID, "wiki-suggest-panel")
+    assert len(stored(service, suggestions, suggestions.c.wiki == wiki.dbname)) == issued_before
+
+
+XSS_PAYLOADS = ('<img src=x onerror="window.wikiSuggestXss=1">',
+                '"><svg onload="window.wikiSuggestXss=2">')
+
+
+def test_hostile_suggestion_text_is_shown_as_text(wiki: LocalMediaWiki, service: Any,
+                                                  deployed: dict[str, Any], browser: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Suggestion text is untrusted: in the real browser, markup in it stays text."""
+    from selenium.webdriver.common.by import By
+
+    from suggest.tasks.base import Suggestion
+
+    def hostile(*args: Any, **kwargs: Any) -> list[Suggestion]:
+        return [Suggestion(task="categories", label=payload, wikitext=f"[[Категорія:{payload}]]",
+                           score=0.9, explanation=f"because {payload}", insert={"kind": "category"})
+                for payload in XSS_PAYLOADS]
+
+    task = service.app.extensions["wiki_suggest"].tasks["categories"]
+    monkeypatch.setattr(task, "suggest", hostile)
+    editor = enable_gadget(wiki, service, EDITOR, EDITOR_PASSWORD, enable=True)
+    h.browser_session(browser, editor)
+    browser.get(wiki.page_url("Точка", action="edit"))
+    assert h.gadget_startup(browser) == "panel"
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".wiki-suggest-label")]
+    assert labels == list(XSS_PAYLOADS)
+    panel = browser.find_element(By.ID, "wiki-suggest-panel")
+    assert not panel.find_elements(By.CSS_SELECTOR, "img, svg")
+    time.sleep(0.3)  # an injected onerror/onload would have fired by now
+    assert browser.execute_script("return window.wikiSuggestXss") is None
+    save_screenshot(browser, "e2e-panel-xss")
