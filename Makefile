@@ -9,7 +9,7 @@ PORT ?= 8000
 SAMPLE := var/data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2
 CODEX := suggest/web/static/codex.style.css
 
-.PHONY: run test install install-test lint typecheck services mediawiki-packages gadget-test clean
+.PHONY: run test bench install install-test lint typecheck services mediawiki-packages gadget-test clean train eval
 
 run: install
 	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --timeout 120 \
@@ -63,6 +63,22 @@ gadget-test: node_modules/.installed
 
 test: install-test services mediawiki-packages lint gadget-test
 	$(PY) -m pytest tests
+
+# The category ranker and the per-language evaluation over the development dumps (when present).
+DEV_DUMPS ?= $(sort $(wildcard ../shared/data/dumps/*wiki*.xml*))
+EVAL_BACKENDS ?= e5-multilingual-offline tfidf transformers
+
+train: install-test
+	$(PY) -m suggest.ranking.train $(addprefix --dump ,$(DEV_DUMPS)) $(addprefix --backend ,$(EVAL_BACKENDS))
+
+eval: install-test
+	$(PY) -m suggest.evaluate --task categories $(addprefix --dump ,$(DEV_DUMPS)) \
+	  $(addprefix --backend ,$(EVAL_BACKENDS)) --out eval/results.json --report eval/report.md \
+	  --notes eval/notes.md
+
+# Performance ratios against floors measured in the same run (not a test; see bench/README.md).
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var node_modules $(CODEX)

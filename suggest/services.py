@@ -18,6 +18,7 @@ from suggest import TOOL_NAME, __version__, backends
 from suggest.backends.base import Backend
 from suggest.community import CommunityConfigs, CommunityState, rejected_twice
 from suggest.config import config_hash, wiki_setting
+from suggest.ranking.thresholds import operating_threshold
 from suggest.store.cache import ResultCache
 from suggest.store.events import EventStore
 from suggest.tasks import all_tasks
@@ -91,7 +92,7 @@ class SuggestionService:
                  exclude: tuple[str, ...] = ()) -> TaskSettings:
         never = wiki_setting(self.config, wiki_id, "NEVER_SUGGEST")
         blocked = set(never.get(task_id, []) if isinstance(never, dict) else never) | set(exclude)
-        threshold = float(wiki_setting(self.config, wiki_id, "THRESHOLD"))
+        threshold = operating_threshold(self.config, task_id, wiki_id)
         max_suggestions = int(wiki_setting(self.config, wiki_id, "MAX_SUGGESTIONS"))
         if community is not None:  # the wiki's own page: raise only, block more, show fewer
             blocked |= set(community.never_suggest(task_id))

@@ -38,4 +38,9 @@ def create(name: str, options: dict[str, Any] | None = None) -> Backend:
 
 def _import_all() -> None:
     # Imported here so that a backend's heavy dependencies load only when it is chosen.
-    from suggest.backends import e5_offline, tfidf  # noqa: F401
+    from suggest.backends import e5_offline, remote, tfidf  # noqa: F401
+
+    try:  # needs torch: the optional [transformers] extra
+        from suggest.backends import transformers_backend  # noqa: F401
+    except ImportError:
+        pass
