@@ -62,12 +62,27 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_recycle=280, connect_args=connect_args)
 
 
+class _Waiter:
+    """One issue() call waiting for the group commit that carries its rows."""
+
+    __slots__ = ("error", "rows", "state", "wake")
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.state = "waiting"  # -> "promoted" (commit the next group) or "done"
+        self.wake = threading.Event()
+        self.error: BaseException | None = None
+
+
 class EventStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.ready = False  # schema checked; a database down at start is checked again on use
         self._schema_lock = threading.Lock()
+        self._group_lock = threading.Lock()
+        self._group: list[_Waiter] = []
+        self._group_leader = False
 
     # -- schema ---------------------------------------------------------------------------------
     def upgrade(self) -> None:
@@ -99,6 +114,11 @@ class EventStore:
                         ddl = CreateColumn(added).compile(dialect=conn.dialect)
                         conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
                         log.info("added column %s.%s", table.name, column.name)
+                indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+                for index in table.indexes:
+                    if index.name not in indexes:  # added to the schema after the table was made
+                        index.create(conn)
+                        log.info("added index %s", index.name)
 
     def ping(self) -> None:
         with self._begin() as conn:
@@ -106,9 +126,50 @@ class EventStore:
 
     # -- suggestions and decisions --------------------------------------------------------------
     def issue(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
+        """Store issued suggestions; returns once they are committed.
+
+        Concurrent calls of one process share a transaction (group commit): one durable commit
+        (one fsync with SQLite's synchronous=FULL) acknowledges every call waiting in it. A failed
+        transaction fails every call in it; nothing is acknowledged before its commit."""
+        if not rows:
+            return
+        waiter = _Waiter([{"created_at": utcnow(), **r} for r in rows])
+        with self._group_lock:
+            self._group.append(waiter)
+            lead = not self._group_leader
+            self._group_leader = True
+        if lead:
+            self._commit_group()
+        for _ in range(1_000_000):  # bounded: each pass ends in a commit or a promotion
+            if waiter.state == "done":
+                break
+            waiter.wake.wait()
+            waiter.wake.clear()
+            if waiter.state == "promoted":
+                self._commit_group()
+        if waiter.error is not None:
+            raise waiter.error
+
+    def _commit_group(self) -> None:
+        """Commit every waiting call in one transaction, then hand the lead to the next waiter."""
+        with self._group_lock:
+            batch, self._group = self._group, []
+        error: BaseException | None = None
+        try:
             with self._begin() as conn:
-                conn.execute(suggestions.insert(), [{"created_at": utcnow(), **r} for r in rows])
+                conn.execute(suggestions.insert(), [r for w in batch for r in w.rows])
+        except BaseException as failure:  # noqa: BLE001 - handed to every call in the batch
+            error = failure
+        for waiter in batch:
+            waiter.error = error
+            waiter.state = "done"
+            waiter.wake.set()
+        with self._group_lock:
+            if self._group:
+                self._group[0].state = "promoted"
+                self._group[0].wake.set()
+            else:
+                self._group_leader = False
 
     def get_suggestion(self, suggestion_id: str) -> dict[str, Any] | None:
         with self._begin() as conn:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -41,6 +42,8 @@ suggestions = Table(
     Column("model_checksum", String(80), nullable=False, comment="Checksum of the model weights"),
     Column("config_hash", String(16), nullable=False, comment="Hash of the public configuration"),
     Column("app_version", String(40), nullable=False, comment="Version of the service"),
+    # Earlier rejections of a page's suggestions are looked up on every suggestion request.
+    Index("ix_suggestions_page", "wiki", "task", "page_title"),
     info={"retention": "kept (no personal data)", "purpose": "audit what was suggested, and why"},
 )
 
