@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker
@@ -36,6 +37,14 @@ def _operation(path: str, method: str) -> dict[str, Any]:
     return operation
 
 
+@functools.cache
+def _validator(path: str, name: str) -> Draft7Validator:
+    """The validator of one query parameter, built once (the spec does not change at run time)."""
+    schema = next(p["schema"] for p in _operation(path, "get").get("parameters", [])
+                  if p["name"] == name)
+    return Draft7Validator(schema, format_checker=FORMATS)
+
+
 def query(path: str, args: MultiDict[str, str]) -> dict[str, Any]:
     """Typed query parameters of a GET operation, or ApiError."""
     values: dict[str, Any] = {}
@@ -53,7 +62,7 @@ def query(path: str, args: MultiDict[str, str]) -> dict[str, Any]:
             if not value.isascii() or not value.isdigit() or len(value) > 16:
                 raise ApiError(400, "invalid_parameter", f"'{name}' must be a positive integer")
             value = int(value)
-        error = next(Draft7Validator(schema, format_checker=FORMATS).iter_errors(value), None)
+        error = next(_validator(path, name).iter_errors(value), None)
         if error is not None:
             code = CODES.get(schema.get("format", ""), "invalid_parameter")
             raise ApiError(400, code, f"'{name}' is not valid")
