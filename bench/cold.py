@@ -1,0 +1,148 @@
+"""Figure 2, the cold path, and figure 6, scaling.
+
+Cold path: ``SuggestionService.suggest`` with an empty result cache (the page is read from the wiki,
+neighbours and candidates are gathered, the backend embeds, the ranker scores, ids are issued and
+stored), divided by the pure model time: the same backend embedding exactly the texts the request
+asked it to embed, called directly. The wiki is a dump wiki (the committed fixtures), preloaded as
+a worker preloads it.
+
+Scaling: the task alone on synthetic pages made of real wikitext, 1 kB to 200 kB, and on pages
+linking to more and more articles (more candidate categories).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from bench.common import VAR, fixture_dumps, log, median, percentile
+
+LANG_ORDER = ("en", "uk", "bn", "ja", "vi")
+
+
+class Recorder:
+    """A backend wrapper that remembers what it was asked to embed and how long that took."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self.info = backend.info
+        self.calls: list[tuple[str, list[str]]] = []
+        self.seconds = 0.0
+
+    def embed(self, texts: Sequence[str], kind: Literal["query", "passage"] = "passage") -> Any:
+        started = time.perf_counter()
+        result = self.backend.embed(texts, kind)
+        self.seconds += time.perf_counter() - started
+        self.calls.append((kind, list(texts)))
+        return result
+
+
+def make_service(backend: str, database: str) -> Any:
+    from suggest.web import create_app
+
+    dumps = fixture_dumps()
+    app = create_app({
+        "DATABASE_URL": f"sqlite:///{database}", "BACKEND": backend, "THRESHOLD": 0.0,
+        "DUMP_WIKIS": {f"bench-{lang}wiki": {"path": str(dumps[lang]), "lang": lang}
+                       for lang in LANG_ORDER},
+        "EXTRA_WIKIS": {},
+    })
+    return app.extensions["wiki_suggest"]
+
+
+def articles(service: Any, per_wiki: int) -> list[tuple[str, str]]:
+    """(wiki, title): the first ``per_wiki`` articles with categories of each fixture wiki, by title."""
+    chosen = []
+    for lang in LANG_ORDER:
+        wiki = f"bench-{lang}wiki"
+        source = service.source(service.registry.get(wiki))
+        source._similarity_index()  # preloaded, as a worker does at start
+        titles = sorted(t for t in source.articles if source._categories.get(t))
+        chosen += [(wiki, t) for t in titles[:per_wiki]]
+    return chosen
+
+
+def run(backend: str, per_wiki: int) -> dict[str, Any]:
+    VAR.mkdir(parents=True, exist_ok=True)
+    database = VAR / f"cold-{backend}.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    service = make_service(backend, str(database))
+    raw = service.backend
+    recorder = Recorder(raw)
+    service._backend = recorder
+    chosen = articles(service, per_wiki)
+    service.suggest(*chosen[0][:1], "categories", title=chosen[0][1])  # first call: lazy imports
+    totals, models, ratios, texts = [], [], [], []
+    for wiki, title in chosen:
+        service.cache._cache.clear()
+        recorder.calls.clear()
+        started = time.perf_counter()
+        service.suggest(wiki, "categories", title=title)
+        total = time.perf_counter() - started
+        model = 0.0
+        for kind, batch in recorder.calls:  # the floor: the same texts, the same backend, directly
+            began = time.perf_counter()
+            raw.embed(batch, kind)  # type: ignore[arg-type]
+            model += time.perf_counter() - began
+        totals.append(total * 1000)
+        models.append(model * 1000)
+        ratios.append(total / model if model > 0 else float("inf"))
+        texts.append(sum(len(b) for _, b in recorder.calls))
+    log(f"cold {backend}: {len(chosen)} articles, p50 {median(totals):.0f} ms, "
+        f"ratio p50 {median(ratios):.2f}")
+    return {
+        "backend": backend,
+        "articles": len(chosen),
+        "ratio": round(median(ratios), 3),
+        "ratio_p95": round(percentile(ratios, 95), 3),
+        "p50_ms": round(median(totals), 1),
+        "p95_ms": round(percentile(totals, 95), 1),
+        "model_p50_ms": round(median(models), 1),
+        "model_p95_ms": round(percentile(models, 95), 1),
+        "texts_embedded_p50": median(texts),
+        "texts_embedded_max": max(texts),
+    }
+
+
+def scaling(backend: str = "tfidf") -> dict[str, Any]:
+    """Task time on real wikitext of growing size, and with growing numbers of candidates."""
+    from suggest.tasks.base import TaskSettings
+    from suggest.tasks.categories import CategoriesTask
+
+    VAR.mkdir(parents=True, exist_ok=True)
+    service = make_service(backend, str(VAR / "scaling.sqlite3"))
+    source = service.source(service.registry.get("bench-enwiki"))
+    source._similarity_index()
+    task = CategoriesTask()
+    settings = TaskSettings(threshold=0.0, max_suggestions=3)
+    corpus = "\n\n".join(a.text for a in sorted(source.articles.values(), key=lambda a: a.title))
+    corpus = corpus.replace("[[Category:", "[[Xategory:")  # keep the page's own list empty
+    by_size = []
+    for size in (1_000, 5_000, 20_000, 50_000, 100_000, 200_000):
+        text = (corpus * (1 + size // max(len(corpus), 1)))[:size]
+        page = source.page_from_text("Bench scaling page", text)
+        times = []
+        found: list[Any] = []
+        for _ in range(3):
+            started = time.perf_counter()
+            found = task.rank(page, source, service.backend, settings)
+            times.append((time.perf_counter() - started) * 1000)
+        by_size.append({"wikitext_chars": size, "links": len(page.links), "candidates": len(found),
+                        "ms": round(median(times), 1)})
+    titles = sorted(source.articles)
+    by_candidates = []
+    for count in (2, 5, 10, 20, len(titles)):
+        text = "Lead. " + " ".join(f"[[{t}]]" for t in titles[:count])
+        page = source.page_from_text("Bench candidates page", text)
+        times = []
+        found = []
+        for _ in range(3):
+            started = time.perf_counter()
+            found = task.rank(page, source, service.backend, settings)
+            times.append((time.perf_counter() - started) * 1000)
+        by_candidates.append({"links": count, "candidates": len(found),
+                              "ms": round(median(times), 1)})
+    log(f"scaling {backend}: {by_size[-1]} / {by_candidates[-1]}")
+    return {"backend": backend, "by_size": by_size, "by_candidates": by_candidates}

@@ -1,0 +1,250 @@
+"""Shared helpers of the benchmark: fixtures, processes, load generation, statistics.
+
+Every loop here is bounded in count and in time, and only 127.0.0.1 is ever contacted.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var" / "bench"
+FIXTURE_DUMPS = ROOT / "tests" / "fixtures" / "dumps"
+SHARED_DUMPS = ROOT.parent / "shared" / "data" / "dumps"
+LANGS = ("en", "uk", "bn", "ja", "vi")
+GUNICORN_FLAGS = ["--workers", "2", "--threads", "4", "--timeout", "120",
+                  "--access-logfile", "-",
+                  "--access-logformat", "%(m)s %(U)s %(s)s %(b)s %(M)sms"]  # as `make run`
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def fixture_dumps() -> dict[str, Path]:
+    """The committed small dumps, one per language (always present in a clone)."""
+    return {lang: FIXTURE_DUMPS / f"{lang}wiki-sample.xml" for lang in LANGS}
+
+
+def dev_dumps() -> tuple[dict[str, Path], str]:
+    """The larger development dumps when the shared folder has them, else the fixtures."""
+    found: dict[str, Path] = {}
+    if SHARED_DUMPS.is_dir():
+        for lang in LANGS:
+            matches = sorted(SHARED_DUMPS.glob(f"{lang}wiki-*.xml*"))
+            if matches:
+                found[lang] = matches[0]
+    if len(found) == len(LANGS):
+        return found, "shared dev dumps"
+    return fixture_dumps(), "tests/fixtures/dumps"
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return float(ordered[rank - 1])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"python": platform.python_version(), "system": platform.platform(),
+                            "cpus": os.cpu_count()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gb"] = round(int(line.split()[1]) / 1024 / 1024, 1)
+        info["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        pass
+    return info
+
+
+def commit() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=10, check=False).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return {"commit": git("rev-parse", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def rss_of(pid: int) -> float:
+    """Resident memory of a process in MB (0 if it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+# -- servers ---------------------------------------------------------------------------------------
+class Server:
+    """A gunicorn started in its own process group, stopped by that group's id only."""
+
+    def __init__(self, app: str, env: dict[str, str], name: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        VAR.mkdir(parents=True, exist_ok=True)
+        self.log_path = VAR / f"{name}.log"
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        argv = [gunicorn, *GUNICORN_FLAGS, "--bind", f"127.0.0.1:{self.port}", app]
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env},
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def wait(self, path: str, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(self.url + path, timeout=30) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"server not ready after {timeout}s; see {self.log_path}")
+
+    def workers(self) -> list[int]:
+        return children_of(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self._log.close()
+
+
+def get_json(url: str, timeout: float = 120.0) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+# -- load generation -------------------------------------------------------------------------------
+def load(url: str, seconds: float, connections: int = 8) -> dict[str, float]:
+    """Requests/s against ``url`` with keep-alive connections: wrk when installed, else a
+    bounded Python client (threads, one connection each; slower, so ratios move towards 1)."""
+    if shutil.which("wrk"):
+        return _wrk(url, seconds, connections)
+    return _python_load(url, seconds, connections)
+
+
+def _wrk(url: str, seconds: float, connections: int) -> dict[str, float]:
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60,
+                         check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = int(bad.group(1)) if bad else 0
+    if errors:
+        failed += sum(int(x) for x in errors.groups())
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    return {"rps": rps, "requests": total, "failed": failed, "client": 0.0,
+            "p50_ms": _ms(p50) if p50 else float("nan")}
+
+
+def _ms(match: re.Match[str]) -> float:
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def _python_load(url: str, seconds: float, connections: int) -> dict[str, float]:
+    host_port = url.split("//", 1)[1].split("/", 1)[0]
+    host, port = host_port.split(":")
+    path = "/" + url.split("//", 1)[1].split("/", 1)[1]
+    counts = [0] * connections
+    failures = [0] * connections
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+
+    def worker(i: int) -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        for _ in range(1_000_000):  # bounded; the deadline ends it first
+            if time.monotonic() >= deadline:
+                break
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            counts[i] += 1
+            failures[i] += 0 if ok else 1
+            if i == 0:
+                latencies.append((time.perf_counter() - started) * 1000)
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 60)
+    elapsed = time.monotonic() - started
+    return {"rps": sum(counts) / elapsed, "requests": sum(counts), "failed": sum(failures),
+            "client": 1.0, "p50_ms": median(latencies)}
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = function()
+    return time.perf_counter() - started, result
