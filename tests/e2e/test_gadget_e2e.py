@@ -302,6 +302,48 @@ def test_gadget_is_silent_when_not_enabled(wiki: LocalMediaWiki, service: Any,
     assert len(stored(service, suggestions, suggestions.c.wiki == wiki.dbname)) == issued_before
 
 
+def test_an_addition_survives_preview_and_is_reported_after_saving(
+        wiki: LocalMediaWiki, service: Any, deployed: dict[str, Any], browser: Any) -> None:
+    """Add, then Preview (a real form submission): the panel still knows the addition, the
+    decision is not sent twice, and Save reports it with the new revision."""
+    from selenium.webdriver.common.by import By
+
+    title = "Радіус"
+    editor = enable_gadget(wiki, service, EDITOR, EDITOR_PASSWORD, enable=True)
+    base = h.latest_revision(editor, title)["revid"]
+    h.browser_session(browser, editor)
+    browser.get(wiki.page_url(title, action="edit"))
+    assert h.gadget_startup(browser) == "panel"
+    first = browser.find_element(By.CSS_SELECTOR, ".wiki-suggest-item")
+    added_id = first.get_attribute("data-id")
+    added = stored(service, suggestions, suggestions.c.id == added_id)[0]
+    first.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+
+    browser.find_element(By.ID, "wpPreview").click()
+    h.wait_for(lambda: browser.execute_script(
+        "return window.mw && mw.config.get('wgAction') === 'submit'"), what="the preview")
+    assert h.gadget_startup(browser) == "panel"
+    carried = browser.find_element(By.CSS_SELECTOR, f'.wiki-suggest-item[data-id="{added_id}"]')
+    assert carried.get_attribute("data-state") == "accepted"
+    assert carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").is_displayed()
+    text = browser.execute_script("return $('#wpTextbox1').textSelection('getContents')")
+    assert text.count(added["wikitext"]) == 1
+    save_screenshot(browser, "e2e-panel-after-preview")
+
+    browser.find_element(By.ID, "wpSave").click()
+    h.wait_for(lambda: browser.execute_script(
+        "return window.mw && mw.config.get('wgAction') === 'view'"), what="the saved page")
+    assert h.gadget_startup(browser) is True
+    revision = h.latest_revision(editor, title)
+    assert revision["revid"] > base and added["wikitext"] in revision["slots"]["main"]["content"]
+    assert f"+{added['wikitext']} (suggested by" in revision["comment"]
+    linked = h.wait_for(lambda: stored(service, edits, edits.c.suggestion_id == added_id),
+                        what="the edit report")
+    assert linked[0]["revid"] == revision["revid"]
+    assert [d["decision"] for d in stored(service, decisions, decisions.c.suggestion_id == added_id)] == [
+        "accept"]
+
+
 XSS_PAYLOADS = ('<img src=x onerror="window.wikiSuggestXss=1">',
                 '"><svg onload="window.wikiSuggestXss=2">')
 
