@@ -9,6 +9,7 @@ of paying the timeout on every request.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from typing import Any, Literal
@@ -42,9 +43,11 @@ class ResultCache:
 
     @staticmethod
     def key(*parts: object) -> str:
-        """A key from any parts: hashed, so no user text reaches Redis."""
-        joined = "\x1f".join(str(p) for p in parts)
-        return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+        """A key from any parts: hashed, so no user text reaches Redis. The parts are JSON-encoded
+        first, so no part can pass for two (``("a", "b")`` vs ``("a\x1fb",)``), ``None`` is not
+        ``"None"``, and text that is not valid UTF-8 (lone surrogates) cannot break the hash."""
+        joined = json.dumps([p if isinstance(p, str | int | float | None) else str(p) for p in parts])
+        return hashlib.sha256(joined.encode("ascii")).hexdigest()
 
     def get(self, key: str) -> tuple[Any, CacheStatus]:
         if self._is_down():

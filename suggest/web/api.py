@@ -65,6 +65,11 @@ def decisions() -> tuple[Response, int]:
     issued = svc.store.get_suggestion(data["suggestion_id"])
     if issued is None:
         raise ApiError(404, "unknown_suggestion", "the service did not issue this suggestion id")
+    # A browser on one wiki's page deciding on another wiki's suggestion is a confused (or
+    # malicious) client: the Origin names the wiki the gadget runs on.
+    origin_wiki = svc.registry.wiki_for_origin(request.headers.get("Origin", ""))
+    if origin_wiki is not None and origin_wiki.id != issued["wiki"]:
+        raise ApiError(400, "wrong_wiki", "this suggestion was issued for another wiki")
     task = svc.tasks.get(issued["task"])
     reason = data.get("reason")
     if data["decision"] == "reject":

@@ -191,7 +191,7 @@ def _subject(kind: str) -> str | None:
         if isinstance(body, dict):
             user = body.get("user")
     if not isinstance(user, str) or not user:
-        user = session.get("username") if current_app.secret_key else None
+        user = session.get("user") if current_app.secret_key else None  # signed in (web/auth.py)
     return user if isinstance(user, str) and user else None
 
 
