@@ -23,11 +23,14 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
+import jwt
 import mwoauth
 import requests
 from flask import (
@@ -41,6 +44,7 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
+from requests_oauthlib import OAuth1
 from werkzeug.wrappers import Response
 
 from suggest import __version__
@@ -151,6 +155,41 @@ def _user_agent() -> str:
     return str(getattr(service, "user_agent", f"wiki-suggest/{__version__}"))
 
 
+IDENTIFY_TIMEOUT = 10.0
+CLOCK_LEEWAY = 10.0
+
+
+def identify(mw_uri: str, consumer: mwoauth.ConsumerToken, access: mwoauth.AccessToken,
+             user_agent: str) -> dict[str, Any]:
+    """Ask Special:OAuth/identify who the access token belongs to, and check the answer.
+
+    Done here rather than with ``mwoauth.identify``: MediaWiki puts the numeric central user id in
+    the JWT's ``sub`` claim, which PyJWT 2.10+ rejects ("Subject must be a string") unless told
+    not to check it. Everything else that matters is checked: the HS256 signature with the
+    consumer secret, the audience (our consumer key), ``exp``/``iat``, the issuer (the wiki we
+    asked) and the nonce (the one we sent, so an old answer cannot be replayed)."""
+    auth = OAuth1(consumer.key, client_secret=consumer.secret, resource_owner_key=access.key,
+                  resource_owner_secret=access.secret)
+    answer = requests.post(mw_uri, params={"title": "Special:OAuth/identify"}, auth=auth,
+                           headers={"User-Agent": user_agent}, timeout=IDENTIFY_TIMEOUT,
+                           allow_redirects=False)
+    try:
+        identity: dict[str, Any] = jwt.decode(
+            answer.content, consumer.secret, audience=consumer.key, algorithms=["HS256"],
+            leeway=CLOCK_LEEWAY, options={"verify_sub": False, "require": ["exp", "iat", "iss"]})
+    except jwt.InvalidTokenError as error:
+        raise mwoauth.OAuthException(f"identify answer not accepted: {type(error).__name__}") from None
+    if urlsplit(str(identity["iss"])).netloc != urlsplit(mw_uri).netloc:
+        raise mwoauth.OAuthException("identity issued by another wiki")
+    header = answer.request.headers.get("Authorization", b"")
+    sent = re.search(r'oauth_nonce="([^"]*)"', header.decode() if isinstance(header, bytes) else header)
+    if sent is None or not hmac.compare_digest(str(identity.get("nonce", "")), sent.group(1)):
+        raise mwoauth.OAuthException("identity nonce does not match the request")
+    if not isinstance(identity.get("username"), str) or not identity["username"]:
+        raise mwoauth.OAuthException("identity without a user name")
+    return identity
+
+
 def _failed(message: str, status: int = 502) -> tuple[str, int]:
     return render_template("login_error.html", message=message, version=__version__), status
 
@@ -183,7 +222,7 @@ def oauth_callback() -> Any:
     try:
         access = mwoauth.complete(mw_uri, token, mwoauth.RequestToken(*pending),
                                   request.query_string, user_agent=_user_agent())
-        identity = mwoauth.identify(mw_uri, token, access, user_agent=_user_agent())
+        identity = identify(mw_uri, token, access, _user_agent())
     except (mwoauth.OAuthException, requests.RequestException, KeyError, TypeError) as error:
         log.warning("OAuth completion failed: %s", type(error).__name__)
         return _failed("The wiki did not confirm the login; please try again.")
