@@ -12,6 +12,7 @@ access log (which starts with the client's address) is silenced.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 
@@ -21,13 +22,28 @@ GUNICORN_ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(b)s %(M)sms"
 GUNICORN_FORBIDDEN = ("%(h)s", "%(a)s", "%(f)s", "%(r)s", "%(q)s", "%({x-forwarded-for}i)s")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-_IPV4 = r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d])"
-_IPV6 = r"(?<![:\w])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?![:\w])|(?<![:\w])::1(?![:\w])"
+# Candidates, then checked with ipaddress (so times like 08:12:26 and versions stay).
+_IPV4 = r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)"
+_IPV6 = r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f.]{0,15}){2,7}(?:%\w+)?(?![\w:])"
 ADDRESS = re.compile(f"{_IPV4}|{_IPV6}")
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _replace(match: re.Match[str]) -> str:
+    found = match.group(0)
+    core = found.rstrip(".")  # the full stop after an address ends the sentence
+    return "[ip]" + found[len(core):] if _is_address(core) else found
+
+
 def redact(text: str) -> str:
-    return ADDRESS.sub("[ip]", text)
+    return ADDRESS.sub(_replace, text)
 
 
 class RedactingFilter(logging.Filter):

@@ -1,0 +1,134 @@
+"""Privacy: a full request cycle logs no IP address, user agent or user name; every Redis key the
+app writes carries the secret prefix and a TTL; access logs are configured without them."""
+
+from __future__ import annotations
+
+import logging
+import re
+import runpy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_lib
+
+from suggest import logging_setup
+from suggest.web import create_app
+from tests.conftest import app_config
+from tests.reliability.helpers import ARTICLE, FakeWiki, OwnRedis
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENT_IP = "203.0.113.77"
+FORWARDED_IP = "2001:db8:85a3::8a2e:370:7334"
+AGENT = "PrivacyProbe/9.9 (secret-agent-marker)"
+USER = "Privacy Tester Qwyjibo"
+PREFIX = "test-privacy-secret-0123456789abcdef:"
+
+
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedis]:
+    server = OwnRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+def full_cycle(app: Any) -> None:
+    client = app.test_client()
+    env = {"REMOTE_ADDR": CLIENT_IP, "HTTP_USER_AGENT": AGENT, "HTTP_X_FORWARDED_FOR": FORWARDED_IP,
+           "HTTP_API_USER_AGENT": AGENT}
+    query = {"wiki": "fixture-ukwiki", "title": "Коло", "task": "categories"}
+    ids = [s["id"] for s in client.get("/api/v1/suggestions", query_string=query,
+                                       environ_base=env).get_json()["suggestions"]]
+    client.get("/api/v1/suggestions", query_string=query, environ_base=env)  # cached
+    assert client.post("/api/v1/decisions", json={"suggestion_id": ids[0], "decision": "accept",
+                                                  "user": USER}, environ_base=env).status_code == 201
+    assert client.post("/api/v1/decisions", json={"suggestion_id": ids[1], "decision": "reject",
+                                                  "reason": "too_general", "comment": f"{USER} says no",
+                                                  "user": USER}, environ_base=env).status_code == 201
+    assert client.post("/api/v1/edits", json={"suggestion_ids": [ids[0]], "revid": 5, "user": USER},
+                       environ_base=env).status_code == 201
+    # Error paths: replay, unknown id, invalid body, bad wiki, a failing wiki, unknown routes.
+    errors = [
+        client.post("/api/v1/decisions", json={"suggestion_id": ids[0], "decision": "skip", "user": USER},
+                    environ_base=env),
+        client.post("/api/v1/decisions", json={"suggestion_id": "A" * 22, "decision": "skip", "user": USER},
+                    environ_base=env),
+        client.post("/api/v1/decisions", json={"suggestion_id": ids[2], "decision": "maybe", "user": USER},
+                    environ_base=env),
+        client.post("/api/v1/edits", json={"suggestion_ids": [ids[1]], "revid": 5, "user": USER},
+                    environ_base=env),
+        client.get("/api/v1/suggestions", query_string={**query, "wiki": "nosuchwiki"}, environ_base=env),
+        client.get("/api/v1/suggestions", query_string={"wiki": "fakewiki", "title": ARTICLE,
+                                                        "task": "categories"}, environ_base=env),
+        client.get(f"/nothing/{USER}", environ_base=env),
+        client.get("/", environ_base=env),
+        client.get("/readyz", environ_base=env),
+    ]
+    assert [r.status_code for r in errors] == [409, 404, 400, 409, 400, 502, 404, 200, 200]
+
+
+@pytest.mark.redis
+def test_logs_hold_no_address_agent_or_user_name(caplog: pytest.LogCaptureFixture, own_redis: OwnRedis,
+                                                 sqlite_url: str) -> None:
+    with FakeWiki() as wiki:
+        wiki.mode = "500"
+        app = create_app(app_config(sqlite_url, REDIS_URL=own_redis.url, REDIS_KEY_PREFIX=PREFIX,
+                                    EXTRA_WIKIS={"fakewiki": {"api_url": wiki.api_url}}, WIKI_TIMEOUT=1))
+        with caplog.at_level(logging.DEBUG):
+            full_cycle(app)
+    text = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert caplog.records, "nothing was logged: the capture is not working"
+    for secret in (CLIENT_IP, FORWARDED_IP, "2001:db8", AGENT, "secret-agent-marker", USER, "Qwyjibo"):
+        assert secret not in text, secret
+    assert logging_setup.redact(text.replace("127.0.0.1", "")) == text.replace("127.0.0.1", ""), text
+
+
+@pytest.mark.redis
+def test_every_redis_key_has_the_prefix_and_a_ttl(own_redis: OwnRedis, sqlite_url: str) -> None:
+    """Our own Redis holds only what the app wrote: every key is checked, not a sample."""
+    with FakeWiki() as wiki:
+        wiki.mode = "500"
+        app = create_app(app_config(sqlite_url, REDIS_URL=own_redis.url, REDIS_KEY_PREFIX=PREFIX,
+                                    EXTRA_WIKIS={"fakewiki": {"api_url": wiki.api_url}}, WIKI_TIMEOUT=1))
+        full_cycle(app)
+    client = redis_lib.Redis.from_url(own_redis.url)
+    keys = list(client.scan_iter("*"))
+    assert len(keys) >= 4  # page revision, suggestions, wiki bucket, user bucket
+    for key in keys:
+        assert key.decode().startswith(PREFIX), key
+        assert client.ttl(key) > 0, key
+        dumped = (client.dump(key) or b"") + key
+        # (Page titles may be cached: they are public wiki data, not about the editor.)
+        for secret in (USER.encode(), CLIENT_IP.encode(), b"secret-agent-marker"):
+            assert secret not in dumped, (key, secret)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("client 203.0.113.7 asked", "client [ip] asked"),
+    ("from 2001:db8::1 and ::1", "from [ip] and [ip]"),
+    ("proxied for 10.0.0.1, 192.168.1.20", "proxied for [ip], [ip]"),
+    ("v0.1.0 at 08:12:26, sha256:ab:cd, 1.2.3.4.5", "v0.1.0 at 08:12:26, sha256:ab:cd, 1.2.3.4.5"),
+    ("mapped ::ffff:192.0.2.1 and fe80::1%eth0", "mapped [ip] and [ip]"),
+    ("ends with ::1. Or 10.1.2.3.", "ends with [ip]. Or [ip]."),
+    ("page Коло revision 12345", "page Коло revision 12345"),
+])
+def test_redacting_filter(line: str, expected: str) -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", (line,), None)
+    assert logging_setup.RedactingFilter().filter(record)
+    assert record.getMessage() == expected
+
+
+def test_access_logs_are_configured_without_addresses_or_agents() -> None:
+    fmt = logging_setup.GUNICORN_ACCESS_FORMAT
+    assert not any(p in fmt for p in logging_setup.GUNICORN_FORBIDDEN)
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert conf["access_log_format"] == fmt
+    makefile = (ROOT / "Makefile").read_text()
+    formats = re.findall(r"--access-logformat\s+'([^']*)'", makefile)
+    for found in formats:
+        assert not any(p in found for p in logging_setup.GUNICORN_FORBIDDEN), found
+    procfile = ROOT / "Procfile"
+    if procfile.exists():
+        assert "%(h)s" not in procfile.read_text() and "%(a)s" not in procfile.read_text()
