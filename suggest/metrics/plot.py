@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
+WIDTH, HEIGHT = 360, 170
+LEFT, RIGHT, TOP, BOTTOM = 36, 10, 10, 24
 LINE = "#36c"  # Codex progressive blue
 BAND = "#36c"
 GRID = "#c8ccd1"
@@ -40,7 +40,7 @@ def rate_chart(title: str, points: Sequence[dict[str, Any]]) -> str:
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_fmt(y(tick))}" '
                      f'y2="{_fmt(y(tick))}" stroke="{GRID}" stroke-width="1"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{_fmt(y(tick) + 4)}" font-size="11" '
+        parts.append(f'<text x="{LEFT - 6}" y="{_fmt(y(tick) + 4)}" font-size="10" '
                      f'text-anchor="end" fill="{TEXT}">{int(tick * 100)}%</text>')
     # Runs of consecutive weeks with data: each gets its own band and line.
     runs: list[list[int]] = []
@@ -73,10 +73,10 @@ def rate_chart(title: str, points: Sequence[dict[str, Any]]) -> str:
         parts.append(f'<circle cx="{_fmt(x(i))}" cy="{_fmt(y(point["value"]))}" r="3" '
                      f'fill="{LINE}"><title>{escape(label)}</title></circle>')
     if n:
-        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 8}" font-size="11" fill="{TEXT}">'
+        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 8}" font-size="10" fill="{TEXT}">'
                      f"{escape(str(points[0]['week']))}</text>")
         if n > 1:
-            parts.append(f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" font-size="11" '
+            parts.append(f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" font-size="10" '
                          f'text-anchor="end" fill="{TEXT}">{escape(str(points[-1]["week"]))}</text>')
     parts.append("</svg>")
     return "".join(parts)
