@@ -142,3 +142,22 @@ def test_monitor_leaves_a_manually_paused_task_alone(sqlite_url: str) -> None:
     store.pause(WIKI, TASK, "checking the model", "Maintainer")
     assert monitor.run(store, app.config, now=utcnow()) == []
     assert store.pauses_for(WIKI)[TASK]["paused_by"] == "Maintainer"
+
+
+def test_jobs_file_schedules_the_three_commands_and_each_runs(sqlite_url: str) -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from suggest.web import create_app
+
+    jobs = yaml.safe_load((Path(__file__).parents[1] / "toolforge" / "jobs.yaml").read_text())
+    schedules = {job["name"]: (job["command"], job["schedule"]) for job in jobs}
+    assert schedules == {"verify": ("flask --app app verify", "@hourly"),
+                         "monitor": ("flask --app app monitor", "@hourly"),
+                         "purge": ("flask --app app purge", "@daily")}
+    runner = create_app(app_config(sqlite_url)).test_cli_runner()
+    for name, (command, _) in schedules.items():
+        result = runner.invoke(args=command.split()[3:])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["job"] == name
