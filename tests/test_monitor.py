@@ -16,8 +16,8 @@ from suggest.store.events import utcnow
 from suggest.store.schema import suggestions
 from tests.conftest import app_config
 
-WIKI, TASK = "fixture-enwiki", "categories"
-TITLES = ("Albedo", "Actrius", "Animalia (book)", "A")
+WIKI, TASK = "fixture-viwiki", "categories"  # the smallest fixture dump: quickest to load
+TITLES = ("A", "B", "C", "D", "E", "F")
 ALARMS = [{"id": "rejection-high", "rate": "rejection", "above": 0.30},
           {"id": "revert-high", "rate": "revert", "above": 0.20},
           {"id": "acceptance-low", "rate": "acceptance", "below": 0.40}]
