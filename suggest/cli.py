@@ -53,7 +53,10 @@ def verify_command(limit: int) -> None:
 def monitor_command() -> None:
     """Judge the alarms per task and wiki; pause a task where one triggers."""
     svc = _service()
-    triggered = monitor.run(svc.store, svc.config)
+    try:
+        triggered = monitor.run(svc.store, svc.config)
+    except ValueError as error:
+        raise click.ClickException(f"configuration: {error}") from None
     _echo({"job": "monitor", "triggered": [r.describe() + f" [{r.task} on {r.wiki}]" for r in triggered]})
 
 

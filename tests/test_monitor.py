@@ -161,3 +161,20 @@ def test_jobs_file_schedules_the_three_commands_and_each_runs(sqlite_url: str) -
         result = runner.invoke(args=command.split()[3:])
         assert result.exit_code == 0, result.output
         assert json.loads(result.output)["job"] == name
+
+
+@pytest.mark.parametrize("alarms", [
+    [{"id": "x", "rate": "happiness", "above": 0.3}],
+    [{"id": "x", "rate": "rejection"}],
+    [{"id": "x", "rate": "rejection", "above": 30}],
+    {"id": "x"},
+])
+def test_malformed_alarms_stop_the_monitor_loudly(sqlite_url: str, alarms: Any) -> None:
+    from suggest.web import create_app
+
+    app = create_app(app_config(sqlite_url, ALARMS=alarms))
+    result = app.test_cli_runner().invoke(args=["monitor"])
+    assert result.exit_code != 0 and "configuration:" in result.output
+    with pytest.raises(ValueError):
+        monitor.check_alarms(alarms)
+    monitor.check_alarms(ALARMS)  # the defaults' shape is fine

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from suggest.metrics.aggregates import rates, window_counts
+from suggest.metrics.aggregates import RATES, rates, window_counts
 from suggest.store.events import EventStore, utcnow
 from suggest.store.schema import audit_log, decisions, suggestions
 
@@ -76,9 +76,22 @@ def judge(alarm: dict[str, Any], counts: dict[str, int], min_total: int, wiki: s
                        judged=judged, triggered=triggered, since=since)
 
 
+def check_alarms(alarms: Any) -> None:
+    """Refuse a malformed ALARMS setting loudly: a silently ignored alarm protects nobody."""
+    if not isinstance(alarms, list):
+        raise ValueError("ALARMS must be a list")
+    for alarm in alarms:
+        if not isinstance(alarm, dict) or not alarm.get("id") or alarm.get("rate") not in RATES:
+            raise ValueError(f"alarm {alarm!r}: needs an id and a rate among {sorted(RATES)}")
+        limits = [alarm[k] for k in ("above", "below") if k in alarm]
+        if not limits or not all(isinstance(v, int | float) and 0 <= v <= 1 for v in limits):
+            raise ValueError(f"alarm {alarm['id']!r}: give 'above' or 'below' as a share in [0, 1]")
+
+
 def evaluate(store: EventStore, config: dict[str, Any],
              now: dt.datetime | None = None) -> list[AlarmResult]:
     """Every alarm for every task and wiki with decisions in the window; pauses nothing."""
+    check_alarms(config["ALARMS"])
     now = now or utcnow()
     days = float(config["ALARM_WINDOW_DAYS"])
     with store.engine.connect() as conn:
