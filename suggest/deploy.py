@@ -113,18 +113,18 @@ def login(session: mwapi.Session, user: str, password: str) -> str:
     return str(answer.get("lgusername", user))
 
 
-def current_texts(session: mwapi.Session, titles: list[str]) -> dict[str, str | None]:
-    """The text of each page now (None when it does not exist)."""
-    doc = session.get(action="query", prop="revisions", rvprop="content", rvslots="main",
+def current_texts(session: mwapi.Session, titles: list[str]) -> dict[str, tuple[str, str] | None]:
+    """The text and revision timestamp of each page now (None when it does not exist)."""
+    doc = session.get(action="query", prop="revisions", rvprop="content|timestamp", rvslots="main",
                       titles="|".join(titles))
-    found: dict[str, str | None] = dict.fromkeys(titles)
+    found: dict[str, tuple[str, str] | None] = dict.fromkeys(titles)
     normalized = {n["from"]: n["to"] for n in doc["query"].get("normalized", [])}
     by_title = {page["title"]: page for page in doc["query"].get("pages", [])}
     for title in titles:
         page = by_title.get(normalized.get(title, title), {})
         revisions = page.get("revisions") or []
         if revisions:
-            found[title] = revisions[0]["slots"]["main"]["content"]
+            found[title] = (revisions[0]["slots"]["main"]["content"], revisions[0]["timestamp"])
     return found
 
 
@@ -133,20 +133,25 @@ def deploy(session: mwapi.Session, gadget_dir: Path = GADGET_DIR,
     """Write the gadget's pages with a logged-in ``session``; only pages that differ are edited."""
     pages = gadget_pages(gadget_dir)
     now = current_texts(session, [*pages, DEFINITION_PAGE])
-    pages[DEFINITION_PAGE] = with_definition(now[DEFINITION_PAGE] or "", definition_line(gadget_dir))
+    definition = now[DEFINITION_PAGE]
+    pages[DEFINITION_PAGE] = with_definition(definition[0] if definition else "",
+                                             definition_line(gadget_dir))
     summary = f"Deploy the {GADGET_ID} gadget, version {version}"
     token: str | None = None
     results = []
     for title, text in pages.items():
         before = now[title]
-        if before is not None and _same(before, text):
+        if before is not None and _same(before[0], text):
             results.append(PageResult(title, changed=False))
             continue
         if token is None:
             token = session.get(action="query", meta="tokens", type="csrf")["query"]["tokens"]["csrftoken"]
+        # Someone else's edit since we read the page is an edit conflict, not overwritten;
+        # a page that did not exist must still not exist.
+        base = {"basetimestamp": before[1]} if before else {"createonly": 1}
         try:
             answer: dict[str, Any] = session.post(action="edit", title=title, text=text,
-                                                  summary=summary, bot=1, token=token)["edit"]
+                                                  summary=summary, bot=1, token=token, **base)["edit"]
         except mwapi.errors.APIError as error:
             raise DeployError(f"editing {title} failed: {error.code}: {error.info}") from error
         if answer.get("result") != "Success":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from suggest.deploy import DeployError, definition_line, gadget_pages, with_definition
+from suggest.deploy import DeployError, definition_line, deploy, gadget_pages, with_definition
 
 LINE = "* wiki-suggest[ResourceLoader|dependencies=mediawiki.util|actions=edit]|wiki-suggest.js"
 
@@ -40,3 +40,49 @@ def test_the_committed_gadget_files_make_the_pages() -> None:
 def test_missing_files_are_a_deploy_error(tmp_path: Path) -> None:
     with pytest.raises(DeployError, match="cannot read the built gadget"):
         gadget_pages(tmp_path)
+
+
+class RecordingSession:
+    """Answers the reads of deploy() from ``pages`` and records its edits."""
+
+    def __init__(self, pages: dict[str, str]) -> None:
+        self.pages = pages
+        self.edits: list[dict[str, object]] = []
+
+    def get(self, **params: str) -> dict:
+        if params.get("meta") == "tokens":
+            return {"query": {"tokens": {"csrftoken": "token+\\"}}}
+        answer = []
+        for title in params["titles"].split("|"):
+            if title in self.pages:
+                answer.append({"title": title, "revisions": [{
+                    "timestamp": "2024-01-02T03:04:05Z",
+                    "slots": {"main": {"content": self.pages[title]}}}]})
+            else:
+                answer.append({"title": title, "missing": True})
+        return {"query": {"pages": answer}}
+
+    def post(self, **params: object) -> dict:
+        self.edits.append(params)
+        return {"edit": {"result": "Success", "newrevid": len(self.edits)}}
+
+
+def test_only_changed_pages_are_edited_and_never_blindly() -> None:
+    pages = gadget_pages()
+    wiki = RecordingSession({
+        # Unchanged apart from the trailing newline MediaWiki strips: not edited.
+        "MediaWiki:Gadget-wiki-suggest.js": pages["MediaWiki:Gadget-wiki-suggest.js"].rstrip(),
+        "MediaWiki:Gadget-wiki-suggest.css": "/* old */",
+        "MediaWiki:Gadgets-definition": "* Other|o.js\n*wiki-suggest|old.js\n",
+    })
+    results = deploy(wiki, version="9.8.7")  # type: ignore[arg-type]
+    assert [(r.title, r.changed) for r in results] == [
+        ("MediaWiki:Gadget-wiki-suggest.js", False), ("MediaWiki:Gadget-wiki-suggest.css", True),
+        ("MediaWiki:Gadget-wiki-suggest", True), ("MediaWiki:Gadgets-definition", True)]
+    css, description, definition = wiki.edits
+    assert css["basetimestamp"] == "2024-01-02T03:04:05Z" and "createonly" not in css
+    assert description["createonly"] == 1 and "basetimestamp" not in description
+    assert definition["text"] == f"* Other|o.js\n{definition_line()}\n"
+    for edit in wiki.edits:
+        assert edit["bot"] == 1 and edit["token"] == "token+\\"
+        assert edit["summary"] == "Deploy the wiki-suggest gadget, version 9.8.7"
