@@ -374,3 +374,12 @@ def test_hostile_suggestion_text_is_shown_as_text(wiki: LocalMediaWiki, service:
     time.sleep(0.3)  # an injected onerror/onload would have fired by now
     assert browser.execute_script("return window.wikiSuggestXss") is None
     save_screenshot(browser, "e2e-panel-xss")
+
+    # A narrow (mobile) window: the actions stack, each as wide as the item.
+    browser.set_window_size(420, 900)
+    widths = browser.execute_script(
+        "var item = $('.wiki-suggest-item').first();"
+        "return [item.find('.wiki-suggest-actions').width(), item.find('.wiki-suggest-add').outerWidth(),"
+        " item.find('.wiki-suggest-skip').outerWidth()];")
+    assert widths[1] >= 0.95 * widths[0] and widths[2] >= 0.95 * widths[0], widths
+    save_screenshot(browser, "e2e-panel-narrow")
