@@ -47,6 +47,18 @@ DEFAULTS: dict[str, Any] = {
         }
     },
     "NEVER_SUGGEST": {"categories": []},
+    # Citation-needed templates per wiki language ("default" for any other), with the redirects
+    # the wikis report for them (list=backlinks&blfilterredir=redirects; re-check before enabling
+    # the task on a wiki); first letter case-insensitive, as MediaWiki compares template names.
+    "CITATION_NEEDED": {
+        "default": ["Citation needed", "Cn", "Fact", "Citation Needed", "Cite needed", "Citeneeded",
+                    "Citationneeded", "Needs citation", "Source needed", "Reference needed",
+                    "Ref needed", "Citation required", "Facts", "Cite missing", "Proveit"],
+        "uk": ["Джерело?", "Fact", "Cn", "Citation needed"],
+        "ja": ["要出典", "Fact", "Cn", "Citation needed"],
+        "vi": ["Cần chú thích", "Fact", "Cn", "Citation needed"],
+        "bn": ["তথ্যসূত্র প্রয়োজন", "Citation needed", "Cn", "Fact"],
+    },
     # Each wiki's MediaWiki:Wiki-suggest.json is read again after this many seconds.
     "COMMUNITY_CONFIG_TTL": 300,
     # The evaluation's per-wiki thresholds: the minimum a community may set (absent = THRESHOLD),

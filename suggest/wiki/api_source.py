@@ -158,6 +158,22 @@ class ApiSource:
                             names.append(name)
         return found
 
+    def wikitext_of(self, titles: Sequence[str]) -> dict[str, str]:
+        """Batches of ``BATCH`` titles (the API's limit for content of several pages)."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(titles))
+        for start in range(0, len(unique), BATCH):
+            doc = self._query(prop="revisions", rvprop="content", rvslots="main", redirects=1,
+                              titles="|".join(unique[start:start + BATCH]))
+            for page in doc.get("query", {}).get("pages", []):
+                if page.get("missing") or page.get("invalid") or page.get("ns") != 0:
+                    continue
+                revisions = page.get("revisions") or [{}]
+                text = revisions[0].get("slots", {}).get("main", {}).get("content")
+                if isinstance(text, str):
+                    found[page["title"]] = text
+        return found
+
     def similar(self, page: Page, limit: int) -> list[tuple[str, float]]:
         """CirrusSearch ``morelike:``; wikis without CirrusSearch have no similar articles."""
         extensions = {e.get("name") for e in self.siteinfo().get("extensions", [])}

@@ -148,6 +148,14 @@ class DumpSource:
                 found[resolved] = self._categories[resolved]
         return found
 
+    def wikitext_of(self, titles: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for title in titles:
+            resolved = self.resolve(title)
+            if resolved is not None:
+                found[resolved] = self.articles[resolved].text
+        return found
+
     def similar(self, page: Page, limit: int) -> list[tuple[str, float]]:
         titles, vectorizer, matrix = self._similarity_index()
         text = wt.plain_text(page.wikitext, max_chars=SIMILARITY_TEXT_CHARS)

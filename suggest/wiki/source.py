@@ -58,3 +58,8 @@ class PageSource(Protocol):
     def similar(self, page: Page, limit: int) -> list[tuple[str, float]]:
         """Up to ``limit`` other articles like this one, with a similarity in [0, 1], best first."""
         ...
+
+    def wikitext_of(self, titles: Sequence[str]) -> dict[str, str]:
+        """Current wikitext of each existing article among ``titles`` (redirects followed), keyed
+        by the title it resolved to."""
+        ...

@@ -1,0 +1,448 @@
+"""References and the statements they support, read from wikitext with mwparserfromhell.
+
+An article is walked node by node at the top level. Text is cut into sentences (plain-text
+punctuation, never wikitext syntax); a ``<ref>`` tag, a short citation (``{{sfn}}``) or a
+citation-needed template right after a sentence is attached to it. Every offset points into the
+original wikitext, so a statement's ``raw`` text is verbatim there (the gadget's anchor).
+
+References are collected from everywhere (infoboxes, list-defined ``<references>`` and
+``{{reflist|refs=}}``): a named reference is one reference however often it is used; an unnamed one
+is identified by its body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from mwparserfromhell.nodes import Comment, ExternalLink, Heading, Tag, Template, Text, Wikilink
+from mwparserfromhell.wikicode import Wikicode
+
+from suggest.wiki import wikitext as wt
+
+# Sentence ends: these characters followed by white space; the CJK ones anywhere.
+TERMINATORS = ".!?।"
+CJK_TERMINATORS = "。！？"
+# Short-citation templates: the citation is the template itself, its source is in a bibliography.
+SHORT_CITATIONS = frozenset({"sfn", "sfnp", "sfnm", "harvnb", "harv", "harvp"})
+# Template fields that describe a source (English names are used by most wikis' cite templates).
+EVIDENCE_FIELDS = ("title", "trans-title", "script-title", "chapter", "work", "website", "newspaper",
+                   "journal", "magazine", "publisher", "agency", "series", "author", "author1",
+                   "last", "last1", "first", "first1", "editor", "location", "date", "year", "quote",
+                   "encyclopedia", "periodical", "others")
+TEXT_CHARS = 400
+# Tags that sit inside a sentence (bold and italic markup parse as b and i).
+INLINE_TAGS = frozenset({"b", "i", "span", "sup", "sub", "small", "abbr", "q", "s", "u", "nowiki",
+                         "math", "chem", "code", "big", "font", "var"})
+
+
+def template_key(name: str) -> str:
+    """How MediaWiki compares template names: first letter case-insensitive, _ = space."""
+    return wt.normalize_title(name.split(":", 1)[-1] if name.lower().startswith("template:") else name)
+
+
+def normalize_url(url: str) -> str:
+    url = url.strip().lower()
+    for prefix in ("https://", "http://", "//"):
+        url = url.removeprefix(prefix)
+    return url.removeprefix("www.").rstrip("/")
+
+
+def normalize_words(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    kept = "".join(ch if ch.isalnum() else " " for ch in text)
+    return " ".join(kept.split())
+
+
+@dataclass
+class Reference:
+    """One source as the article defines it."""
+
+    key: str  # "name:<group>/<name>", "body:<hash>" or "sfn:<authors year>"
+    kind: str  # "ref" or "sfn"
+    name: str | None = None
+    group: str | None = None
+    body: str = ""  # wikitext between <ref> and </ref> (the definition), or the sfn template
+    title: str = ""
+    url: str = ""
+    doi: str = ""
+    isbn: str = ""
+    evidence: str = ""  # title, publisher and other fields as plain text
+    uses: list[int] = field(default_factory=list)  # statement indexes citing it
+
+    def ids(self) -> set[str]:
+        """What makes two references the same source across articles."""
+        found = set()
+        if self.url:
+            found.add("url:" + normalize_url(self.url))
+        if self.doi:
+            found.add("doi:" + self.doi.strip().lower())
+        if self.isbn:
+            digits = "".join(ch for ch in self.isbn if ch.isdigit() or ch in "xX")
+            if len(digits) >= 10:
+                found.add("isbn:" + digits.upper())
+        title = normalize_words(self.title)
+        if len(title) >= 8:
+            found.add("title:" + title)
+        return found
+
+    @property
+    def label(self) -> str:
+        return (self.title or self.evidence or self.url or self.name or self.key)[:160]
+
+    def tag(self) -> str:
+        """The full citation to copy into another article."""
+        if self.kind == "sfn":
+            return self.body
+        group = f' group="{self.group}"' if self.group else ""
+        name = f' name="{self.name}"' if self.name else ""
+        return f"<ref{name}{group}>{self.body}</ref>"
+
+    def reuse_tag(self) -> str:
+        if self.kind == "sfn":
+            return self.body
+        group = f' group="{self.group}"' if self.group else ""
+        return f'<ref name="{self.name}"{group} />'
+
+
+@dataclass
+class Citation:
+    """One place a reference is cited: the tag or template after a sentence."""
+
+    key: str
+    start: int
+    end: int
+    defines: bool  # this occurrence holds the reference's body
+
+
+@dataclass
+class Statement:
+    start: int  # offsets of the sentence in the wikitext
+    end: int
+    raw: str  # the sentence's wikitext, verbatim (an anchor for insertion)
+    text: str  # its plain text
+    paragraph: int
+    section: int
+    citations: list[Citation] = field(default_factory=list)
+    marker: str | None = None  # the citation-needed template's wikitext, right after the sentence
+
+
+@dataclass
+class ArticleReferences:
+    statements: list[Statement]
+    references: dict[str, Reference]
+    links: list[str] = field(default_factory=list)  # main-namespace links, if asked for
+
+    def cited_paragraphs(self) -> set[int]:
+        return {s.paragraph for s in self.statements if s.citations or s.marker}
+
+    def context(self, index: int, chars: int = 300) -> str:
+        """The statement with the sentence before it, for a query with enough context."""
+        here = self.statements[index]
+        before = [s.text for s in self.statements[max(0, index - 1):index] if s.paragraph == here.paragraph]
+        return " ".join([*before, here.text])[-chars:]
+
+
+def _attr(tag: Tag, name: str) -> str | None:
+    if not tag.has(name):
+        return None
+    raw = tag.get(name).value
+    value = raw.strip_code().strip().strip("\"'") if raw is not None else ""
+    return value or None
+
+
+def _param(template: Template, names: Iterable[str]) -> str:
+    for name in names:
+        if template.has(name):
+            value = template.get(name).value.strip_code().strip()
+            if value:
+                return value
+    return ""
+
+
+def describe(reference: Reference, body: Wikicode) -> None:
+    """Fill title, identifiers and evidence from a reference body."""
+    parts: list[str] = []
+    for template in body.filter_templates(recursive=True):
+        name = template_key(str(template.name)).casefold()
+        if name == "doi" and template.params and not reference.doi:
+            reference.doi = template.params[0].value.strip_code().strip()
+        elif name == "isbn" and template.params and not reference.isbn:
+            reference.isbn = template.params[0].value.strip_code().strip()
+        reference.title = reference.title or _param(template, ("title", "script-title", "trans-title"))
+        reference.url = reference.url or _param(template, ("url", "archive-url"))
+        reference.doi = reference.doi or _param(template, ("doi",))
+        reference.isbn = reference.isbn or _param(template, ("isbn", "isbn13"))
+        short = name in SHORT_CITATIONS  # {{harvnb|Chisholm|1911}}: authors and year are positional
+        for param in template.params:
+            key = str(param.name).strip().lower()
+            if key in EVIDENCE_FIELDS or (short and not param.showkey):
+                value = param.value.strip_code().strip()
+                if value and value not in parts:
+                    parts.append(value)
+    for link in body.filter_external_links(recursive=True):
+        reference.url = reference.url or str(link.url)
+        title = link.title
+        if title is not None and not reference.title:
+            reference.title = title.strip_code().strip()
+    text = " ".join(body.strip_code().split())
+    if text and text not in parts:
+        parts.append(text)
+    reference.evidence = " · ".join(parts)[:TEXT_CHARS]
+
+
+def _ref_key(name: str | None, group: str | None, body: str) -> str:
+    if name:
+        return f"name:{group or ''}/{name}"
+    return "body:" + hashlib.sha1(" ".join(body.split()).encode()).hexdigest()[:16]
+
+
+def _short_key(template: Template) -> str:
+    names = [p.value.strip_code().strip() for p in template.params if not p.showkey]
+    return "sfn:" + normalize_words(" ".join(names[:5]))
+
+
+def collect_references(code: Wikicode) -> dict[str, Reference]:
+    """Every reference the article defines or cites, by key, in order of first appearance."""
+    found: dict[str, Reference] = {}
+    for tag in code.filter_tags(recursive=True, matches=lambda n: str(n.tag).strip().lower() == "ref"):
+        name, group = _attr(tag, "name"), _attr(tag, "group")
+        body = str(tag.contents) if tag.contents is not None and not tag.self_closing else ""
+        if not name and not body.strip():
+            continue
+        key = _ref_key(name, group, body)
+        reference = found.setdefault(key, Reference(key=key, kind="ref", name=name, group=group))
+        if body.strip() and not reference.body:
+            reference.body = body.strip()
+            describe(reference, tag.contents)
+    return found
+
+
+def bibliography(code: Wikicode) -> dict[str, list[Template]]:
+    """Citation templates by their first author's surname (casefolded), for short citations."""
+    index: dict[str, list[Template]] = {}
+    for entry in code.filter_templates(recursive=True):
+        last = _param(entry, ("last", "last1", "author", "author1", "surname")).casefold()
+        if last:
+            index.setdefault(last, []).append(entry)
+    return index
+
+
+def _short_citation(entries: dict[str, list[Template]], template: Template,
+                    found: dict[str, Reference]) -> str:
+    key = _short_key(template)
+    if key not in found:
+        bare = "{{" + str(template.name).strip() + "".join(
+            "|" + str(p.value).strip() for p in template.params if not p.showkey) + "}}"
+        reference = Reference(key=key, kind="sfn", body=bare)
+        authors = [p.value.strip_code().strip().casefold() for p in template.params if not p.showkey]
+        # The full source is the bibliography entry whose author and year match.
+        for entry in entries.get(authors[0], []) if authors else []:
+            year = _param(entry, ("year", "date"))
+            if any(a in year for a in authors[1:] if a):
+                describe(reference, wt.parse(str(entry)))
+                break
+        else:
+            reference.evidence = " ".join(authors)
+        found[key] = reference
+    return key
+
+
+class _Walker:
+    def __init__(self, text: str, code: Wikicode, citation_needed: set[str],
+                 references: dict[str, Reference]) -> None:
+        self.text, self.code = text, code
+        self.citation_needed = citation_needed
+        self.references = references
+        self.statements: list[Statement] = []
+        self.start: int | None = None  # where the sentence being read starts
+        self.paragraph = self.section = 0
+        self.attach_to: Statement | None = None  # a citation right after this sentence belongs to it
+        self.defined: set[str] = set()
+        # (start, end, plain text or None for a Text node) of the nodes the sentence may span:
+        # plain text is built from the parsed nodes, never by parsing a sentence again.
+        self.pieces: list[tuple[int, int, str | None]] = []
+        self._bibliography: dict[str, list[Template]] | None = None
+
+    def flush(self, end: int) -> Statement | None:
+        start, self.start = self.start, None
+        if start is None:
+            return None
+        raw = self.text[start:end].rstrip()
+        end = start + len(raw)
+        plain = " ".join("".join(
+            self.text[max(a, start):min(b, end)] if value is None else value
+            for a, b, value in self.pieces if b > start and a < end).split())
+        self.pieces = [p for p in self.pieces if p[1] > end]
+        if not plain:
+            return None
+        statement = Statement(start, start + len(raw), raw, plain, self.paragraph, self.section)
+        self.statements.append(statement)
+        return statement
+
+    def block(self, start: int) -> None:
+        self.flush(start)
+        self.attach_to = None
+
+    def open(self, at: int) -> None:
+        if self.start is None:
+            self.start = at
+        self.attach_to = None
+
+    def cite(self, start: int, end: int) -> Statement | None:
+        statement = self.flush(start) or self.attach_to
+        self.attach_to = statement
+        return statement
+
+    def text_node(self, value: str, offset: int) -> None:
+        if (self.start is not None and value[:1].isspace() and offset > 0
+                and self.text[offset - 1] in TERMINATORS):
+            self.attach_to = self.flush(offset)  # "end.[[link]]" was cut before the next sentence
+        i = 0
+        while i < len(value):
+            ch = value[i]
+            if ch == "\n":
+                self.flush(offset + i)
+                self.attach_to = None
+                if value[i + 1:i + 2] == "\n":
+                    self.paragraph += 1
+                i += 1
+                continue
+            if self.start is None:
+                line_start = i == 0 and self._at_line_start(offset) or i > 0 and value[i - 1] == "\n"
+                # A terminator or bracket left after a citation ("出身<ref/>。") starts nothing.
+                if ch.isspace() or (ch in "*#:;" and line_start) or unicodedata.category(ch)[0] == "P":
+                    i += 1
+                    continue
+                self.open(offset + i)
+            if ch in CJK_TERMINATORS or (ch in TERMINATORS and value[i + 1:i + 2].isspace()):
+                statement = self.flush(offset + i + 1)
+                self.attach_to = statement
+            i += 1
+
+    def _at_line_start(self, offset: int) -> bool:
+        return offset == 0 or self.text[offset - 1] == "\n"
+
+    def walk(self) -> list[Statement]:
+        offset = 0
+        for node in self.code.nodes:
+            value = str(node)
+            start, end = offset, offset + len(value)
+            offset = end
+            self.pieces.append((start, end, None if isinstance(node, Text) else _plain(node)))
+            if isinstance(node, Text):
+                self.text_node(value, start)
+            elif isinstance(node, Heading):
+                self.block(start)
+                self.section += 1
+                self.paragraph += 1
+            elif isinstance(node, Tag) and str(node.tag).strip().lower() == "ref":
+                self._ref(node, start, end)
+            elif isinstance(node, Template):
+                self._template(node, value, start, end)
+            elif isinstance(node, Comment):
+                continue
+            elif isinstance(node, Wikilink):
+                if ":" in str(node.title).strip().lstrip(":"):  # file, category, interwiki
+                    self.block(start)
+                elif self.start is None:
+                    self.open(start)
+            elif isinstance(node, Tag) and str(node.tag).strip().lower() in INLINE_TAGS:
+                if self.start is None:
+                    self.open(start)
+            elif isinstance(node, Tag):
+                self.block(start)
+                if "\n" in value:
+                    self.paragraph += 1
+            else:  # entities, arguments: part of the sentence
+                if self.start is None:
+                    self.open(start)
+        self.flush(offset)
+        return self.statements
+
+    def _ref(self, node: Tag, start: int, end: int) -> None:
+        name, group = _attr(node, "name"), _attr(node, "group")
+        body = str(node.contents) if node.contents is not None and not node.self_closing else ""
+        if not name and not body.strip():
+            return
+        key = _ref_key(name, group, body)
+        statement = self.cite(start, end)
+        defines = bool(body.strip()) and key not in self.defined
+        if defines:
+            self.defined.add(key)
+        if statement is not None:
+            statement.citations.append(Citation(key, start, end, defines))
+            index = len(self.statements) - 1 if statement is self.statements[-1] else \
+                self.statements.index(statement)
+            if key in self.references and index not in self.references[key].uses:
+                self.references[key].uses.append(index)
+
+    def _template(self, node: Template, value: str, start: int, end: int) -> None:
+        name = template_key(str(node.name))
+        if name in self.citation_needed:
+            statement = self.cite(start, end)
+            if statement is not None and statement.marker is None:
+                statement.marker = value
+            return
+        if name.casefold() in SHORT_CITATIONS:
+            if self._bibliography is None:
+                self._bibliography = bibliography(self.code)
+            key = _short_citation(self._bibliography, node, self.references)
+            statement = self.cite(start, end)
+            if statement is not None:
+                statement.citations.append(Citation(key, start, end, False))
+                index = self.statements.index(statement)
+                if index not in self.references[key].uses:
+                    self.references[key].uses.append(index)
+            return
+        line_start = start == 0 or self.text[start - 1] == "\n"
+        if "\n" in value or (line_start and self.text[end:end + 1] in ("\n", "")):
+            self.block(start)  # infobox, navbox, table-like: not part of a sentence
+        elif self.start is None:
+            self.open(start)
+
+
+def _plain(node: object) -> str:
+    """Readable text of one inline node (as :func:`wikitext.plain_text` reads it)."""
+    if isinstance(node, Wikilink):
+        if ":" in str(node.title).strip().lstrip(":"):
+            return ""
+        return str(node.text if node.text is not None else node.title)
+    if isinstance(node, ExternalLink):
+        return str(node.title or "")
+    if isinstance(node, Tag) and str(node.tag).strip().lower() in INLINE_TAGS and node.contents is not None:
+        return wt.plain_text(node.contents) if str(node.tag).strip().lower() not in {"math", "chem"} else ""
+    return ""
+
+
+def parse_article(wikitext: str, citation_needed: Iterable[str] = (),
+                  namespace_prefixes: Iterable[str] | None = None) -> ArticleReferences:
+    """Statements (with what cites them) and references of one article; with the wiki's
+    ``namespace_prefixes`` also its article links (from the same parse)."""
+    code = wt.parse(wikitext)
+    references = collect_references(code)
+    names = {template_key(n) for n in citation_needed}
+    statements = _Walker(wikitext, code, names, references).walk()
+    links = wt.article_links(code, namespace_prefixes) if namespace_prefixes is not None else []
+    return ArticleReferences(statements, references, links)
+
+
+def remove_citation(wikitext: str, article: ArticleReferences, citation: Citation) -> str:
+    """The text without one citation instance. If it held a named reference's body and the name
+    is used again, the body moves to the next use, as an editor would find the article."""
+    reference = article.references.get(citation.key)
+    text = wikitext[:citation.start] + wikitext[citation.end:]
+    if reference is None or not citation.defines or not reference.name:
+        return text
+    shift = citation.end - citation.start
+    others = sorted((c for s in article.statements for c in s.citations
+                     if c.key == citation.key and c.start != citation.start), key=lambda c: c.start)
+    if not others:
+        # The definition may live elsewhere (an infobox); leave that alone.
+        return text
+    nxt = others[0]
+    start = nxt.start - (shift if nxt.start > citation.start else 0)
+    end = nxt.end - (shift if nxt.start > citation.start else 0)
+    return text[:start] + reference.tag() + text[end:]
