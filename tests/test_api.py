@@ -107,7 +107,7 @@ BAD_QUERIES = [
     ({"wiki": "fixture-ukwiki", "revid": "-3", "task": "categories"}, 400, "invalid_parameter"),
     ({"wiki": "fixture-ukwiki", "revid": "١٢", "task": "categories"}, 400, "invalid_parameter"),
     ({"wiki": "fixture-ukwiki", "title": "Коло", "task": "nope"}, 400, "unknown_task"),
-    ({"wiki": "fixture-ukwiki", "title": "Коло", "task": "references"}, 400, "unknown_task"),
+    ({"wiki": "fixture-ukwiki", "title": "Коло", "task": "references"}, 400, "task_disabled"),
     ({"wiki": "fixture-ukwiki", "title": "No such page here", "task": "categories"}, 404,
      "page_not_found"),
 ]

@@ -7,6 +7,7 @@ from suggest.tasks.base import Task
 
 def all_tasks() -> dict[str, Task]:
     from suggest.tasks.categories import CategoriesTask
+    from suggest.tasks.references import ReferencesTask
 
-    tasks: list[Task] = [CategoriesTask()]
+    tasks: list[Task] = [CategoriesTask(), ReferencesTask()]
     return {task.id: task for task in tasks}
