@@ -16,6 +16,7 @@ from typing import Any
 import toolforge
 from suggest import TOOL_NAME, __version__, backends
 from suggest.backends.base import Backend
+from suggest.backends.memo import MemoBackend
 from suggest.community import CommunityConfigs, CommunityState, rejected_twice
 from suggest.config import config_hash, wiki_setting
 from suggest.ranking.thresholds import operating_threshold
@@ -65,8 +66,9 @@ class SuggestionService:
         if self._backend is None:
             with self._lock:
                 if self._backend is None:
-                    self._backend = backends.create(self.config["BACKEND"],
-                                                    self.config.get("BACKEND_OPTIONS"))
+                    # Category names recur from article to article: each is embedded once.
+                    self._backend = MemoBackend(backends.create(self.config["BACKEND"],
+                                                                self.config.get("BACKEND_OPTIONS")))
         return self._backend
 
     def source(self, wiki: Wiki) -> PageSource:
