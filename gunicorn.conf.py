@@ -11,3 +11,24 @@ accesslog = "-"
 errorlog = "-"
 access_log_format = GUNICORN_ACCESS_FORMAT
 timeout = 120
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """Load the model and the dump wikis (with their similarity index) when a worker starts, so
+    that no editor's first request pays for it. A wiki that fails to load is loaded on demand."""
+    import logging
+
+    log = logging.getLogger("suggest.preload")
+    service = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("wiki_suggest")
+    if service is None:
+        return
+    service.backend  # noqa: B018 - the property loads the model
+    for wiki_id in service.config.get("DUMP_WIKIS") or {}:
+        try:
+            source = service.source(service.registry.get(wiki_id))
+            index = getattr(source, "_similarity_index", None)
+            if index is not None:
+                index()
+        except Exception as error:  # noqa: BLE001 - serving must not depend on a preload
+            log.warning("preload of %s failed (%s); loaded on first use", wiki_id,
+                        type(error).__name__)
