@@ -67,11 +67,13 @@ def main() -> None:
     if "warm" in parts:
         results.update(warm.run(rounds=3 if quick else 5, seconds=3 if quick else 4))
     if "cold" in parts:
-        by_backend = {DEFAULT_BACKEND: cold.run(DEFAULT_BACKEND, per_wiki=1),
+        by_backend = {DEFAULT_BACKEND: cold.run(DEFAULT_BACKEND, per_wiki=1 if quick else 2),
                       "tfidf": cold.run("tfidf", per_wiki=2 if quick else 4)}
         main_run = by_backend[DEFAULT_BACKEND]
         results.update({"cold_backend": DEFAULT_BACKEND, "cold_ratio": main_run["ratio"],
                         "cold_p50_ms": main_run["p50_ms"], "cold_p95_ms": main_run["p95_ms"],
+                        "cold_steady_p50_ms": main_run["steady_p50_ms"],
+                        "cold_steady_p95_ms": main_run["steady_p95_ms"],
                         "cold_by_backend": by_backend})
     if "decisions" in parts:
         rounds, rows = (2, 150) if quick else (3, 300)
