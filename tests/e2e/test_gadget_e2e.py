@@ -344,6 +344,24 @@ def test_an_addition_survives_preview_and_is_reported_after_saving(
         "accept"]
 
 
+def test_panel_sits_above_a_plain_textarea(wiki: LocalMediaWiki, service: Any,
+                                           deployed: dict[str, Any], browser: Any) -> None:
+    """With WikiEditor turned off in the preferences the panel goes above the bare edit box."""
+    from selenium.webdriver.common.by import By
+
+    editor = enable_gadget(wiki, service, EDITOR, EDITOR_PASSWORD, enable=True)
+    editor.post(action="options", change="usebetatoolbar=0", token=h.csrf(editor))
+    try:
+        h.browser_session(browser, editor)
+        browser.get(wiki.page_url("Діаметр", action="edit"))
+        assert h.gadget_startup(browser) == "panel"
+        assert not browser.find_elements(By.CSS_SELECTOR, ".wikiEditor-ui")
+        assert browser.execute_script("return $('#wiki-suggest-panel').next().is('#wpTextbox1')")
+        assert browser.find_elements(By.CSS_SELECTOR, ".wiki-suggest-item")
+    finally:
+        editor.post(action="options", change="usebetatoolbar=1", token=h.csrf(editor))
+
+
 XSS_PAYLOADS = ('<img src=x onerror="window.wikiSuggestXss=1">',
                 '"><svg onload="window.wikiSuggestXss=2">')
 
