@@ -139,13 +139,16 @@ def test_decisions_survive_a_worker_killed_under_load(tmp_path: Path, redis_pref
             f"{load.base}/api/v1/suggestions", timeout=90,
             params={"wiki": "fixture-ukwiki", "title": titles("uk")[3], "task": "categories"}))
             for _ in range(WORKERS)]
-        [t.start() for t in warm]
-        [t.join() for t in warm]
+        for t in warm:
+            t.start()
+        for t in warm:
+            t.join()
         warm_seconds = round(time.monotonic() - t0, 1)
 
         threads = [threading.Thread(target=load.worker, args=(n,)) for n in range(THREADS)]
         started = time.monotonic()
-        [t.start() for t in threads]
+        for t in threads:
+            t.start()
         time.sleep(KILL_AT)
         victims = worker_pids(master.pid)
         assert len(victims) == WORKERS
@@ -154,7 +157,8 @@ def test_decisions_survive_a_worker_killed_under_load(tmp_path: Path, redis_pref
         os.kill(victim, signal.SIGKILL)
         time.sleep(max(0.0, DURATION - (time.monotonic() - started)))
         load.stop.set()
-        [t.join(60) for t in threads]
+        for t in threads:
+            t.join(60)
         assert not any(t.is_alive() for t in threads)
         replaced = worker_pids(master.pid)
         assert victim not in replaced and len(replaced) == WORKERS  # the master replaced it
