@@ -132,3 +132,66 @@ def test_access_logs_are_configured_without_addresses_or_agents() -> None:
     procfile = ROOT / "Procfile"
     if procfile.exists():
         assert "%(h)s" not in procfile.read_text() and "%(a)s" not in procfile.read_text()
+
+
+# -- retention: the purge job removes what the data page says it removes ---------------------------
+PHRASES = {"user name": "user_name", "comment": "comment"}
+
+
+def promised_removals() -> dict[str, tuple[int, set[str]]]:
+    """table -> (days, columns) from each table's documented retention."""
+    from suggest.store.schema import metadata
+
+    promised = {}
+    for table in metadata.sorted_tables:
+        text = str(table.info.get("retention", ""))
+        found = re.search(r"(.*)\bremoved after (\d+) days", text)
+        if found:
+            columns = {col for phrase, col in PHRASES.items() if phrase in found.group(1)}
+            assert columns and columns <= set(table.c.keys()), (table.name, text)
+            promised[table.name] = (int(found.group(2)), columns)
+    return promised
+
+
+def test_purge_removes_what_the_data_page_promises(sqlite_url: str) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select, update
+
+    from suggest.metrics import purge
+    from suggest.store.schema import metadata
+
+    app = create_app(app_config(sqlite_url))
+    promised = promised_removals()
+    assert {"decisions", "edits"} <= set(promised)
+    client = app.test_client()
+    page = client.get("/data").get_data(as_text=True)
+    for name, (days, _) in promised.items():
+        assert days == app.config["RETENTION_DAYS"], name
+        assert str(metadata.tables[name].info["retention"]) in page, name
+
+    query = {"wiki": "fixture-ukwiki", "task": "categories"}
+    ids = [s["id"] for t in ("Коло", "Радіус") for s in
+           client.get("/api/v1/suggestions", query_string={**query, "title": t}).get_json()["suggestions"]]
+    old, new = ids[0], ids[1]
+    for sid in (old, new):
+        assert client.post("/api/v1/decisions", json={"suggestion_id": sid, "decision": "accept",
+                                                      "comment": "fine", "user": USER}).status_code == 201
+        assert client.post("/api/v1/edits", json={"suggestion_ids": [sid], "revid": 9,
+                                                  "user": USER}).status_code == 201
+    engine = app.extensions["wiki_suggest"].store.engine
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with engine.begin() as conn:
+        for name in promised:
+            table = metadata.tables[name]
+            conn.execute(update(table).where(table.c.suggestion_id == old)
+                         .values(created_at=now - dt.timedelta(days=app.config["RETENTION_DAYS"] + 1)))
+    purge.run(app.extensions["wiki_suggest"].store, app.config["RETENTION_DAYS"])
+    with engine.connect() as conn:
+        for name, (_, columns) in promised.items():
+            table = metadata.tables[name]
+            rows = {r.suggestion_id: r._mapping for r in conn.execute(select(table))}
+            assert set(rows) == {old, new}, name  # rows (and so counts) are kept
+            for column in columns:
+                assert rows[old][column] is None, (name, column)
+                assert rows[new][column] is not None, (name, column)
