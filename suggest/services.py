@@ -33,6 +33,7 @@ from suggest.wiki.source import PageSource
 log = logging.getLogger(__name__)
 
 PAGE_REVISION_TTL = 60  # seconds a title -> revision lookup is trusted
+REJECTED_MEMORY = 10_000  # pages whose rejected labels are remembered (then forgotten at once)
 
 
 class TaskDisabled(LookupError):
@@ -58,6 +59,7 @@ class SuggestionService:
         self._sources: dict[str, PageSource] = {}
         self._backend: Backend | None = None
         self._lock = threading.Lock()
+        self._rejected: dict[tuple[str, str, str], tuple[int, tuple[str, ...]]] = {}
         self.community = CommunityConfigs(config, cache, self.user_agent)
 
     # -- parts, created once per process --------------------------------------------------------
@@ -132,7 +134,7 @@ class SuggestionService:
             page = source.get_page(title=title, revid=revid)
             known = {"title": page.title, "revid": page.revid, "page_id": page.page_id}
             self.cache.set(page_key, known, ttl=PAGE_REVISION_TTL)
-        rejected = tuple(rejected_twice(self.store.engine, wiki.id, task.id, known["title"]))
+        rejected = self.rejected(wiki.id, task.id, known["title"])
         result_key = self.cache.key("suggestions", wiki.id, known["revid"], task.id, task.version,
                                     self.backend.info.id, self.backend.info.checksum, self.config_hash,
                                     community.hash, rejected)
@@ -146,6 +148,21 @@ class SuggestionService:
         issued = self._issue(wiki.id, task, known, computed)
         return {"suggestions": issued, "page": {"title": known["title"], "revid": known["revid"]},
                 "pause": None, "meta": meta}
+
+    def rejected(self, wiki_id: str, task_id: str, title: str) -> tuple[str, ...]:
+        """Labels rejected twice on this page. The lookup joins every suggestion ever issued for
+        the page, so its answer is kept and reused until a new decision exists anywhere (the
+        highest decision id changes), which one index lookup tells."""
+        mark = self.store.last_decision_id()  # read before the lookup: a race only recomputes
+        key = (wiki_id, task_id, title)
+        known = self._rejected.get(key)
+        if known is not None and known[0] == mark:
+            return known[1]
+        labels = tuple(rejected_twice(self.store.engine, wiki_id, task_id, title))
+        if len(self._rejected) >= REJECTED_MEMORY:
+            self._rejected.clear()
+        self._rejected[key] = (mark, labels)
+        return labels
 
     def _issue(self, wiki_id: str, task: Task, page: dict[str, Any],
                computed: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,7 +14,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, Table, create_engine, event, inspect, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
@@ -191,6 +202,13 @@ class EventStore:
         except IntegrityError:
             raise AlreadyDecided(suggestion_id) from None
         return row
+
+    def last_decision_id(self) -> int:
+        """The highest decision row id (0 without any): decisions are only ever added, so an
+        unchanged value means nothing derived from decisions has changed. One index lookup."""
+        with self._begin() as conn:
+            found = conn.execute(select(func.max(decisions.c.id))).scalar()
+        return int(found or 0)
 
     def get_decision(self, suggestion_id: str) -> dict[str, Any] | None:
         with self._begin() as conn:
