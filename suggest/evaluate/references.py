@@ -296,6 +296,49 @@ def leakage_check(cases: list[Case]) -> dict[str, Any]:
     return report
 
 
+def _fmt(value: Any) -> str:
+    return "–" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None:
+    """The Markdown report: targets, figures per backend and wiki (test split), reuse vs new."""
+    lines = ["# References task: offline evaluation", "",
+             f"Targets on every wiki's test split: recall@3 >= {TARGET_RECALL_AT_3}, top-1 precision >= "
+             f"{TARGET_PRECISION} at the wiki's threshold (chosen on dev). Dumps: "
+             + ", ".join(f"`{Path(d).name}`" for d in doc["dumps"]) + f"; at most {doc['limit_per_wiki']} "
+             f"statements per wiki, {doc['per_article']} per article.", ""]
+    head = ("| backend | wiki | case | n | r@1 | r@3 [95%] | r@5 | MRR | random r@3 | gold in candidates "
+            "| candidates | precision@t [95%] | coverage | t | meets targets |")
+    for name, per_wiki in doc["results"].items():
+        lines += [f"## {name}", "", head, "|" + "---|" * 15]
+        for wiki, r in per_wiki.items():
+            for case, row in (("all", r), ("reuse", r["reuse"]), ("new", r["new"])):
+                if not row.get("n_statements"):
+                    lines.append(f"| {name} | {wiki} | {case} | 0 |" + " |" * 11)
+                    continue
+                ci = r["intervals_95"] if case == "all" else {}
+                meets = (row["recall_at_3"] >= TARGET_RECALL_AT_3 and (row["precision_at_threshold"] or 0)
+                         >= TARGET_PRECISION)
+                lines.append(
+                    f"| {name} | {wiki} | {case} | {row['n_statements']} | {_fmt(row['recall_at_1'])} | "
+                    f"{_fmt(row['recall_at_3'])} {ci.get('recall_at_3', '')} | {_fmt(row['recall_at_5'])} | "
+                    f"{_fmt(row['mrr'])} | {_fmt(row['random_recall_at_3'])} | "
+                    f"{_fmt(row['gold_in_candidates'])} | {row['avg_candidates']:.0f} | "
+                    f"{_fmt(row['precision_at_threshold'])} {ci.get('precision_at_threshold', '')} | "
+                    f"{_fmt(row['coverage'])} | {_fmt(row['threshold'])} | {'yes' if meets else 'no'} |")
+        lines += ["", f"Fitted weights (train split): `{json.dumps(doc['weights'][name])}`", ""]
+    lines += ["## Leakage check", "", "Mean features of the removed reference (hit) and of the other "
+              "in-article candidates, per case (all backends share the candidate sets; first backend "
+              "shown). Any feature that separates them only by the protocol would show here.", ""]
+    first = next(iter(doc["leakage_check"]))
+    for kind, block in doc["leakage_check"][first].items():
+        lines.append(f"- **{kind}** ({block['n_cases']} cases): hit {block['hit_in_article'] or '–'}; "
+                     f"others {block['others_in_article'] or '–'}")
+    if notes:
+        lines += ["", notes.strip()]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m suggest.evaluate --task references", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -306,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--per-article", type=int, default=6, help="statements per article")
     parser.add_argument("--bootstrap", type=int, default=300, help="bootstrap rounds")
     parser.add_argument("--out", required=True, help="results JSON")
+    parser.add_argument("--report", help="Markdown report to write")
+    parser.add_argument("--notes", help="Markdown file with the analysis, appended to the report")
     parser.add_argument("--cache-dir", default="var/cache/embeddings-references",
                         help="embedding cache ('' = off)")
     args = parser.parse_args(argv)
@@ -315,6 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = evaluate(dumps, chosen, args.limit, args.per_article, args.bootstrap, args.cache_dir or None)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if args.report:
+        notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else ""
+        write_report(results, args.report, notes)
     for name, per_wiki in results["results"].items():
         for wiki, r in per_wiki.items():
             print(f"{name:26} {wiki:10} n={r['n_statements']:4} r@1={r.get('recall_at_1', 0):.2f} "
