@@ -110,7 +110,8 @@ class SuggestionService:
                 revid: int | None = None) -> dict[str, Any]:
         wiki = self.registry.get(wiki_id)
         task = self.task(task_id)
-        pauses = self.store.pauses_for(wiki.id)
+        decided, audited = self.store.change_marks()
+        pauses = self.store.pauses_for(wiki.id, audit_mark=audited)
         community = self.community.get(wiki)
         meta = self.meta(task, pauses)
         meta["community_config"] = {"page": community.page, "status": community.status,
@@ -134,7 +135,7 @@ class SuggestionService:
             page = source.get_page(title=title, revid=revid)
             known = {"title": page.title, "revid": page.revid, "page_id": page.page_id}
             self.cache.set(page_key, known, ttl=PAGE_REVISION_TTL)
-        rejected = self.rejected(wiki.id, task.id, known["title"])
+        rejected = self.rejected(wiki.id, task.id, known["title"], decided)
         result_key = self.cache.key("suggestions", wiki.id, known["revid"], task.id, task.version,
                                     self.backend.info.id, self.backend.info.checksum, self.config_hash,
                                     community.hash, rejected)
@@ -149,11 +150,10 @@ class SuggestionService:
         return {"suggestions": issued, "page": {"title": known["title"], "revid": known["revid"]},
                 "pause": None, "meta": meta}
 
-    def rejected(self, wiki_id: str, task_id: str, title: str) -> tuple[str, ...]:
+    def rejected(self, wiki_id: str, task_id: str, title: str, mark: int) -> tuple[str, ...]:
         """Labels rejected twice on this page. The lookup joins every suggestion ever issued for
-        the page, so its answer is kept and reused until a new decision exists anywhere (the
-        highest decision id changes), which one index lookup tells."""
-        mark = self.store.last_decision_id()  # read before the lookup: a race only recomputes
+        the page, so its answer is reused until a new decision exists anywhere: ``mark``, the
+        highest decision id, read before this call (a decision racing with it only recomputes)."""
         key = (wiki_id, task_id, title)
         known = self._rejected.get(key)
         if known is not None and known[0] == mark:

@@ -94,6 +94,7 @@ class EventStore:
         self._group_lock = threading.Lock()
         self._group: list[_Waiter] = []
         self._group_leader = False
+        self._pauses: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
 
     # -- schema ---------------------------------------------------------------------------------
     def upgrade(self) -> None:
@@ -203,12 +204,14 @@ class EventStore:
             raise AlreadyDecided(suggestion_id) from None
         return row
 
-    def last_decision_id(self) -> int:
-        """The highest decision row id (0 without any): decisions are only ever added, so an
-        unchanged value means nothing derived from decisions has changed. One index lookup."""
+    def change_marks(self) -> tuple[int, int]:
+        """(highest decision id, highest audit-log id), 0 when empty, in one statement. Decisions
+        and audit entries are only ever added, and every pause or resume writes an audit entry in
+        its transaction: an unchanged mark means nothing derived from those tables changed."""
         with self._begin() as conn:
-            found = conn.execute(select(func.max(decisions.c.id))).scalar()
-        return int(found or 0)
+            row = conn.execute(select(select(func.max(decisions.c.id)).scalar_subquery(),
+                                      select(func.max(audit_log.c.id)).scalar_subquery())).one()
+        return int(row[0] or 0), int(row[1] or 0)
 
     def get_decision(self, suggestion_id: str) -> dict[str, Any] | None:
         with self._begin() as conn:
@@ -241,10 +244,21 @@ class EventStore:
         return len(ids)
 
     # -- pauses and audit -----------------------------------------------------------------------
-    def pauses_for(self, wiki: str) -> dict[str, dict[str, Any]]:
+    def pauses_for(self, wiki: str, audit_mark: int | None = None) -> dict[str, dict[str, Any]]:
+        """The wiki's paused tasks. With ``audit_mark`` (from :meth:`change_marks`) the answer
+        read under the same mark is reused: pauses change only together with the audit log."""
+        if audit_mark is not None:
+            known = self._pauses.get(wiki)
+            if known is not None and known[0] == audit_mark:
+                return {task: dict(row) for task, row in known[1].items()}
         with self._begin() as conn:
             rows = conn.execute(select(pauses).where(pauses.c.wiki == wiki)).all()
-        return {r.task: dict(r._mapping) for r in rows}
+        found = {r.task: dict(r._mapping) for r in rows}
+        if audit_mark is not None:
+            if len(self._pauses) >= 10_000:
+                self._pauses.clear()
+            self._pauses[wiki] = (audit_mark, {task: dict(row) for task, row in found.items()})
+        return found
 
     def pause(self, wiki: str, task: str, reason: str, actor: str) -> None:
         with self._begin() as conn:
