@@ -111,19 +111,25 @@ def run(backend: str, per_wiki: int) -> dict[str, Any]:
         passes[mode] = got
     first, steady = passes["first"], passes["steady"]
     log(f"cold {backend}: {len(chosen)} articles, p50 {median(first['total']):.0f} ms "
-        f"(steady {median(steady['total']):.0f} ms), ratio p50 {median(first['ratio']):.2f}")
+        f"(steady {median(steady['total']):.0f} ms), ratio p50 {median(first['inside_ratio']):.2f} "
+        f"(separate floor {median(first['ratio']):.2f})")
     return {
         "backend": backend,
         "articles": len(chosen),
-        "ratio": round(median(first["ratio"]), 3),
-        "ratio_p95": round(percentile(first["ratio"], 95), 3),
+        # The model's time inside the same request (memory emptied: every text goes to the model)
+        # and the separate re-run of the same calls are both "the model alone on the same texts";
+        # on a shared machine the separate re-run swings by 2x either way, the in-request split
+        # does not, so it is the headline and the separate one is reported beside it.
+        "ratio": round(median(first["inside_ratio"]), 3),
+        "ratio_p95": round(percentile(first["inside_ratio"], 95), 3),
+        "ratio_separate_floor": round(median(first["ratio"]), 3),
+        "ratio_separate_floor_rounds": [round(x, 2) for x in first["ratio"]],
         "p50_ms": round(median(first["total"]), 1),
         "p95_ms": round(percentile(first["total"], 95), 1),
         "model_p50_ms": round(median(first["model"]), 1),
         "model_p95_ms": round(percentile(first["model"], 95), 1),
         "outside_model_p50_ms": round(median(first["outside"]), 1),
         "outside_model_p95_ms": round(percentile(first["outside"], 95), 1),
-        "ratio_to_own_model_time": round(median(first["inside_ratio"]), 3),
         "steady_p50_ms": round(median(steady["total"]), 1),
         "steady_p95_ms": round(percentile(steady["total"], 95), 1),
         "texts_embedded_p50": median(first["texts"]),
