@@ -29,7 +29,7 @@ from suggest.wiki.source import Page, PageSource
 MAX_LINKS = 300  # links looked at, in article order (the lead's links come first)
 SIMILAR_ARTICLES = 20
 TOP_SIMILAR = 5
-LEAD_CHARS = 1000
+LEAD_CHARS = 400  # title and first sentences: what a category name can match; bounds model time
 # v1 weights of the logistic score, used only when no ranker is trained for the backend.
 WEIGHTS = {"bias": -3.0, "link_share": 4.0, "similar_share": 5.0, "name_rank": 1.0, "support": 0.5}
 FEATURES = (
