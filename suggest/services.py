@@ -53,7 +53,7 @@ class SuggestionService:
         self.registry = registry
         self.store = store
         self.cache = cache
-        self.tasks: dict[str, Task] = all_tasks()
+        self.tasks: dict[str, Task] = all_tasks(config)
         self.config_hash = config_hash(config)
         self.user_agent = user_agent(config)
         self._sources: dict[str, PageSource] = {}

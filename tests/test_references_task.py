@@ -210,3 +210,45 @@ def test_api_serves_the_task_when_enabled_and_takes_its_reasons(sqlite_url: str)
     ok = client.post("/api/v1/decisions", json={"suggestion_id": top["id"], "decision": "reject",
                                                 "reason": "not_supporting"})
     assert ok.status_code == 201
+
+
+def test_configured_citation_needed_names_are_the_ones_the_task_reads(backend: Any) -> None:
+    """A wiki's own template names come from configuration (upper-case keys are how nested
+    TOOL_* environment variables spell them)."""
+    stub = ("'''Tallinn''' is the capital of Estonia.<ref name=\"stat\">{{cite web|title=Statistics "
+            "Estonia: population of Tallinn|url=https://www.stat.ee/tallinn}}</ref>\n\n"
+            "== Population ==\nThe population of Tallinn was counted by Statistics Estonia."
+            "{{Allikas puudub|kuupäev=2020}}\n")
+    page = Page(wiki="etwiki", title="Tallinn", wikitext=stub, links=[])
+    assert ReferencesTask().suggest(page, FakeSource("etwiki"), backend, SETTINGS)[0].insert[
+        "replace"] is None, "not a citation-needed template by default"
+    for key in ("et", "ET"):
+        task = ReferencesTask({"CITATION_NEEDED": {key: ["Allikas puudub"]}})
+        top = task.suggest(page, FakeSource("etwiki"), backend, SETTINGS)[0]
+        assert top.insert["replace"] == "{{Allikas puudub|kuupäev=2020}}"
+        assert top.insert["priority"] == "citation_needed" and top.wikitext == '<ref name="stat" />'
+    assert citation_needed_names("et", {"CITATION_NEEDED": {"ET": ["A"], "default": ["B"]}}) == ["A", "B"]
+
+
+def test_service_passes_the_configured_names_to_the_task(
+        sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """config.yaml and TOOL_CITATION_NEEDED reach the task through the app (not only the
+    built-in defaults)."""
+    from suggest.web import create_app
+    from tests.conftest import app_config
+
+    def replaced() -> set[Any]:
+        app = create_app(app_config(sqlite_url, TASKS=["categories", "references"]))
+        response = app.test_client().get("/api/v1/suggestions", query_string={
+            "wiki": "fixture-enwiki", "title": "Answer", "task": "references"})
+        assert response.status_code == 200, response.get_json()
+        return {s["insert"]["replace"] for s in response.get_json()["suggestions"]}
+
+    private = tmp_path / "config.yaml"
+    private.write_text("citation_needed:\n  default: [Unsourced statement]\n", encoding="utf-8")
+    private.chmod(0o600)
+    monkeypatch.setenv("WIKI_SUGGEST_CONFIG", str(private))
+    marker = "{{Citation needed|date=May 2008}}"
+    assert marker not in replaced(), "the YAML file names no template that the article uses"
+    monkeypatch.setenv("TOOL_CITATION_NEEDED", '{"en": ["Citation needed"]}')
+    assert marker in replaced()

@@ -50,8 +50,11 @@ WEIGHTS: dict[str, dict[str, float]] = {
 
 def citation_needed_names(lang: str | None, config: dict[str, Any] | None = None) -> list[str]:
     """The wiki's citation-needed templates and their redirects (configuration)."""
-    table = (config or DEFAULTS).get("CITATION_NEEDED", DEFAULTS["CITATION_NEEDED"])
-    return [*table.get(lang or "", []), *table.get("default", [])]
+    table = (config or DEFAULTS).get("CITATION_NEEDED") or DEFAULTS["CITATION_NEEDED"]
+    lang = lang or ""
+    # TOOL_CITATION_NEEDED__UK='[...]' arrives as the key "UK": both spellings count.
+    keys = dict.fromkeys((lang, lang.lower(), lang.upper(), "default", "DEFAULT"))
+    return list(dict.fromkeys(name for key in keys if key for name in table.get(key) or []))
 
 
 def wiki_language(source: PageSource) -> str | None:
