@@ -58,7 +58,11 @@ def window_start(store: EventStore, wiki: str, task: str, now: dt.datetime, days
         resumed = conn.execute(select(func.max(audit_log.c.at)).where(
             audit_log.c.action == "resume", audit_log.c.wiki == wiki, audit_log.c.task == task)
         ).scalar()
-    return max(start, resumed) if resumed else start
+    if not resumed:
+        return start
+    # Times are stored to the second: decisions in the resume's own second may predate it, so the
+    # fresh start begins with the next second.
+    return max(start, resumed + dt.timedelta(seconds=1))
 
 
 def judge(alarm: dict[str, Any], counts: dict[str, int], min_total: int, wiki: str, task: str,
