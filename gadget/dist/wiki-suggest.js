@@ -91,7 +91,10 @@
 			"wiki-suggest-undo-failed": "The added text was changed since, so it can't be removed automatically. Please remove it by hand.",
 			"wiki-suggest-anchor-missing": "The place for this suggestion was not found in the text.",
 			"wiki-suggest-already-decided": "Your earlier choice for this suggestion was already recorded.",
-			"wiki-suggest-post-failed": "Your choice could not be sent to the tool."
+			"wiki-suggest-post-failed": "Your choice could not be sent to the tool.",
+			"wiki-suggest-statement": "For the statement:",
+			"wiki-suggest-locate": "Show in text",
+			"wiki-suggest-locate-label": "Show in the text the statement that $1 is suggested for"
 		},
 		"ja": {
 			"wiki-suggest-heading": "このページへの提案",
@@ -169,7 +172,10 @@
 			"wiki-suggest-undo-failed": "Доданий текст відтоді змінено, тож його не можна прибрати автоматично. Приберіть його вручну.",
 			"wiki-suggest-anchor-missing": "Місце для цієї пропозиції не знайдено в тексті.",
 			"wiki-suggest-already-decided": "Ваш попередній вибір щодо цієї пропозиції вже записано.",
-			"wiki-suggest-post-failed": "Не вдалося надіслати ваш вибір інструменту."
+			"wiki-suggest-post-failed": "Не вдалося надіслати ваш вибір інструменту.",
+			"wiki-suggest-statement": "Для твердження:",
+			"wiki-suggest-locate": "Показати в тексті",
+			"wiki-suggest-locate-label": "Показати в тексті твердження, для якого пропоновано $1"
 		},
 		"vi": {
 			"wiki-suggest-heading": "Đề xuất cho trang này",
@@ -620,6 +626,17 @@
 			replace: function ( start, length, text ) {
 				var current = this.getText();
 				this.setText( current.slice( 0, start ) + text + current.slice( start + length ) );
+			},
+			/**
+			 * Select a range and bring it into view (the edit box takes the focus).
+			 *
+			 * @param {number} start
+			 * @param {number} end
+			 */
+			select: function ( start, end ) {
+				$textarea.trigger( 'focus' );
+				$textarea.textSelection( 'setSelection', { start: start, end: end } );
+				$textarea.textSelection( 'scrollToCaretPosition' );
 			}
 		};
 	}
@@ -865,7 +882,7 @@
 			contentLang = mw.config.get( 'wgPageContentLanguage' ) || '',
 			contentDir = $( '#wpTextbox1' ).attr( 'dir' ) || '',
 			commentId = 'wiki-suggest-comment-' + ( ++this.counter ),
-			$label, $proposal, $reasons, $comment, confidence;
+			$label, $proposal, $reasons, $comment, $statement, confidence;
 
 		if ( isCategory ) {
 			$label = $( '<a>' ).attr( {
@@ -966,11 +983,28 @@
 			panel.undo( item );
 		} );
 
+		if ( !isCategory && typeof suggestion.insert.statement === 'string' && suggestion.insert.statement ) {
+			// The statement the source is for; "Show in text" selects it in the edit box.
+			$statement = $( '<div>' ).addClass( 'wiki-suggest-statement' ).append(
+				$( '<span>' ).addClass( 'wiki-suggest-statement-prompt' ).text( msg( 'statement' ) ),
+				' ',
+				$( '<q>' ).addClass( 'wiki-suggest-statement-text' )
+					.attr( { lang: contentLang || null, dir: contentDir || null } )
+					.text( suggestion.insert.statement ),
+				' ',
+				makeButton( 'mw-ui-quiet wiki-suggest-locate', msg( 'locate' ), msg( 'locate-label', label ) )
+					.on( 'click', function () {
+						panel.locate( item );
+					} )
+			);
+		}
+
 		item.$element = $( '<li>' )
 			.addClass( 'wiki-suggest-item' )
 			.attr( { 'data-id': suggestion.id, 'data-task': suggestion.task || '' } )
 			.append(
 				$proposal,
+				$statement || '',
 				typeof suggestion.explanation === 'string' && suggestion.explanation ?
 					$( '<div>' ).addClass( 'wiki-suggest-explanation' ).text( suggestion.explanation ) : '',
 				$( '<code>' ).addClass( 'wiki-suggest-wikitext' ).attr( 'dir', 'ltr' ).text( suggestion.wikitext ),
@@ -1068,6 +1102,23 @@
 				item.plan.start += delta;
 			}
 		} );
+	};
+
+	/**
+	 * Select a reference suggestion's statement (its anchor) in the edit box.
+	 *
+	 * @param {Object} item
+	 * @return {boolean} Whether the statement was found
+	 */
+	Panel.prototype.locate = function ( item ) {
+		var anchor = ( item.suggestion.insert || {} ).anchor,
+			at = typeof anchor === 'string' && anchor ? this.surface.getText().indexOf( anchor ) : -1;
+		if ( at === -1 ) {
+			this.say( item, msg( 'anchor-missing' ), true );
+			return false;
+		}
+		this.surface.select( at, at + anchor.length );
+		return true;
 	};
 
 	Panel.prototype.accept = function ( item ) {

@@ -426,6 +426,17 @@
 			replace: function ( start, length, text ) {
 				var current = this.getText();
 				this.setText( current.slice( 0, start ) + text + current.slice( start + length ) );
+			},
+			/**
+			 * Select a range and bring it into view (the edit box takes the focus).
+			 *
+			 * @param {number} start
+			 * @param {number} end
+			 */
+			select: function ( start, end ) {
+				$textarea.trigger( 'focus' );
+				$textarea.textSelection( 'setSelection', { start: start, end: end } );
+				$textarea.textSelection( 'scrollToCaretPosition' );
 			}
 		};
 	}
@@ -671,7 +682,7 @@
 			contentLang = mw.config.get( 'wgPageContentLanguage' ) || '',
 			contentDir = $( '#wpTextbox1' ).attr( 'dir' ) || '',
 			commentId = 'wiki-suggest-comment-' + ( ++this.counter ),
-			$label, $proposal, $reasons, $comment, confidence;
+			$label, $proposal, $reasons, $comment, $statement, confidence;
 
 		if ( isCategory ) {
 			$label = $( '<a>' ).attr( {
@@ -772,11 +783,28 @@
 			panel.undo( item );
 		} );
 
+		if ( !isCategory && typeof suggestion.insert.statement === 'string' && suggestion.insert.statement ) {
+			// The statement the source is for; "Show in text" selects it in the edit box.
+			$statement = $( '<div>' ).addClass( 'wiki-suggest-statement' ).append(
+				$( '<span>' ).addClass( 'wiki-suggest-statement-prompt' ).text( msg( 'statement' ) ),
+				' ',
+				$( '<q>' ).addClass( 'wiki-suggest-statement-text' )
+					.attr( { lang: contentLang || null, dir: contentDir || null } )
+					.text( suggestion.insert.statement ),
+				' ',
+				makeButton( 'mw-ui-quiet wiki-suggest-locate', msg( 'locate' ), msg( 'locate-label', label ) )
+					.on( 'click', function () {
+						panel.locate( item );
+					} )
+			);
+		}
+
 		item.$element = $( '<li>' )
 			.addClass( 'wiki-suggest-item' )
 			.attr( { 'data-id': suggestion.id, 'data-task': suggestion.task || '' } )
 			.append(
 				$proposal,
+				$statement || '',
 				typeof suggestion.explanation === 'string' && suggestion.explanation ?
 					$( '<div>' ).addClass( 'wiki-suggest-explanation' ).text( suggestion.explanation ) : '',
 				$( '<code>' ).addClass( 'wiki-suggest-wikitext' ).attr( 'dir', 'ltr' ).text( suggestion.wikitext ),
@@ -874,6 +902,23 @@
 				item.plan.start += delta;
 			}
 		} );
+	};
+
+	/**
+	 * Select a reference suggestion's statement (its anchor) in the edit box.
+	 *
+	 * @param {Object} item
+	 * @return {boolean} Whether the statement was found
+	 */
+	Panel.prototype.locate = function ( item ) {
+		var anchor = ( item.suggestion.insert || {} ).anchor,
+			at = typeof anchor === 'string' && anchor ? this.surface.getText().indexOf( anchor ) : -1;
+		if ( at === -1 ) {
+			this.say( item, msg( 'anchor-missing' ), true );
+			return false;
+		}
+		this.surface.select( at, at + anchor.length );
+		return true;
 	};
 
 	Panel.prototype.accept = function ( item ) {

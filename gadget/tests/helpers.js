@@ -144,7 +144,7 @@ function fakeService( byTask ) {
 }
 
 /**
- * Minimal jquery.textSelection (MediaWiki core module, not on npm): the two commands the
+ * Minimal jquery.textSelection (MediaWiki core module, not on npm): the commands the
  * gadget uses, with the same meaning as on a plain textarea.
  */
 function installTextSelection() {
@@ -154,6 +154,13 @@ function installTextSelection() {
 		}
 		if ( command === 'setContents' ) {
 			this.val( arg );
+			return this;
+		}
+		if ( command === 'setSelection' ) {
+			this[ 0 ].setSelectionRange( arg.start, arg.end );
+			return this;
+		}
+		if ( command === 'scrollToCaretPosition' ) {
 			return this;
 		}
 		throw new Error( 'textSelection command not supported in tests: ' + command );

@@ -149,7 +149,7 @@ test( 'references go after their anchor, replacing the citation-needed template'
 			wikitext: '<ref>{{cite journal |last=Coakley |year=2003 |title=Reflectance and albedo}}</ref>',
 			confidence: 'medium',
 			explanation: 'cited for the same statement in 2 linked articles',
-			insert: { kind: 'reference', anchor: 'Snow has a high albedo.', replace: '{{Citation needed|date=May 2020}}' }
+			insert: { kind: 'reference', anchor: 'Snow has a high albedo.', replace: '{{Citation needed|date=May 2020}}', statement: 'Snow has a high albedo.' }
 		}, {
 			id: 'r2',
 			task: 'references',
@@ -163,6 +163,14 @@ test( 'references go after their anchor, replacing the citation-needed template'
 	const [ item, missing ] = items();
 	assert.equal( item.querySelector( '.wiki-suggest-task' ).textContent, 'Reference' );
 	assert.equal( item.querySelector( 'a' ), null, 'a reference label is no link' );
+	assert.equal( item.querySelector( '.wiki-suggest-statement-text' ).textContent, 'Snow has a high albedo.' );
+	assert.equal( item.querySelector( '.wiki-suggest-statement-text' ).getAttribute( 'lang' ), 'en' );
+	assert.equal( missing.querySelector( '.wiki-suggest-statement' ), null, 'no statement, no line' );
+
+	// "Show in text" selects the statement in the edit box.
+	click( item, '.wiki-suggest-locate' );
+	assert.equal( document.activeElement, textbox() );
+	assert.deepEqual( [ textbox().selectionStart, textbox().selectionEnd ], [ 0, 'Snow has a high albedo.'.length ] );
 
 	click( item, '.wiki-suggest-add' );
 	assert.equal( textbox().value, 'Snow has a high albedo.<ref>{{cite journal |last=Coakley |year=2003 |title=Reflectance and albedo}}</ref> Water is dark.\n' );

@@ -117,6 +117,13 @@ def test_editor_adds_a_reference_rejects_one_and_saves(wiki: LocalMediaWiki, ser
     task_label = items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-task").text
     assert task_label == "Reference"
 
+    statement = items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-statement-text")
+    assert statement.text.strip("\u201c\u201d\"") == STATEMENT
+    # "Show in text" selects the statement in the edit box (WikiEditor's textarea).
+    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-locate").click()
+    assert browser.execute_script("return $('#wpTextbox1').textSelection('getSelection')") == STATEMENT
+    assert browser.execute_script("return document.activeElement.id") == "wpTextbox1"
+
     textbox = "return $('#wpTextbox1').textSelection('getContents')"
     items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
     assert items[chosen].get_attribute("data-state") == "accepted"
