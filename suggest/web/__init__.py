@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,11 @@ from flask import Flask
 
 from suggest.config import load_config
 from suggest.logging_setup import configure as configure_logging
-from suggest.services import SuggestionService
+from suggest.services import SuggestionService, user_agent
 from suggest.store.cache import ResultCache
 from suggest.store.events import EventStore, StoreUnavailable
-from suggest.wiki.registry import WikiRegistry
+from suggest.wiki.api_source import make_session
+from suggest.wiki.registry import META_API, WikiRegistry, sitematrix_fetcher
 
 ROOT = Path(__file__).resolve().parents[2]
 log = logging.getLogger(__name__)
@@ -25,7 +27,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app.config, test_config)
     configure_logging()
     registry = WikiRegistry(extra_wikis=app.config["EXTRA_WIKIS"],
-                            dump_wikis=app.config["DUMP_WIKIS"])
+                            dump_wikis=app.config["DUMP_WIKIS"],
+                            fetch_sitematrix=_live_sitematrix(app.config),
+                            ttl=float(app.config["SITEMATRIX_TTL"]))
     store = EventStore(app.config["DATABASE_URL"])
     try:
         store.upgrade()
@@ -56,3 +60,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.register(app)
     ratelimit.register(app)
     return app
+
+
+def _live_sitematrix(config: Any) -> Callable[[], dict[str, Any]] | None:
+    """Off by default (the packaged snapshot serves offline); on Toolforge the list of Wikimedia
+    wikis is refreshed from Meta-Wiki once per SITEMATRIX_TTL."""
+    if not config.get("SITEMATRIX_LIVE"):
+        return None
+    session = make_session(META_API, user_agent(config), float(config["WIKI_TIMEOUT"]))
+    return sitematrix_fetcher(session)

@@ -170,3 +170,21 @@ def _configured_wiki(wiki_id: str, spec: dict[str, Any]) -> Wiki:
         name=str(spec.get("name", wiki_id)), api_url=api_url,
         origin=str(spec.get("origin") or "/".join(origin[:3])),
     )
+
+
+META_API = Wiki(id="metawiki", kind="wikimedia", lang="en", name="Meta-Wiki",
+                api_url="https://meta.wikimedia.org/w/api.php", origin="https://meta.wikimedia.org")
+
+
+def sitematrix_fetcher(session: Any) -> Callable[[], dict[str, Any]]:
+    """A fetch function for :class:`WikiRegistry` that asks Meta-Wiki's ``action=sitematrix``
+    through an mwapi session (made by ``api_source.make_session`` for :data:`META_API`)."""
+
+    def fetch() -> dict[str, Any]:
+        doc = session.get(action="sitematrix", smlimit="max")
+        matrix = doc.get("sitematrix") if isinstance(doc, dict) else None
+        if not isinstance(matrix, dict):
+            raise ValueError("malformed site matrix answer")
+        return matrix
+
+    return fetch
