@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "TASKS": ["categories"],
     "BACKEND": "e5-multilingual-offline",
     "MAX_SUGGESTIONS": 3,
+    # Decisions one user may make per wiki and day (0 = no cap); the community page can set it.
+    "DAILY_USER_CAP": 0,
     "THRESHOLD": 0.45,
     # Per-wiki overrides of MAX_SUGGESTIONS / THRESHOLD / NEVER_SUGGEST, keyed by wiki id.
     # The offline sample is 111 unrelated articles, so its suggestions are weak: it shows them

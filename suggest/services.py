@@ -107,7 +107,7 @@ class SuggestionService:
 
     # -- the request ----------------------------------------------------------------------------
     def suggest(self, wiki_id: str, task_id: str, title: str | None = None,
-                revid: int | None = None) -> dict[str, Any]:
+                revid: int | None = None, user: str | None = None) -> dict[str, Any]:
         wiki = self.registry.get(wiki_id)
         task = self.task(task_id)
         decided, audited = self.store.change_marks()
@@ -126,6 +126,14 @@ class SuggestionService:
             pause = pauses[task.id]
             return {"suggestions": [], "page": {"title": title, "revid": revid},
                     "pause": {"reason": pause["reason"], "since": pause["paused_at"].isoformat()},
+                    "meta": meta}
+        cap = int(community.settings.get("daily_user_cap")
+                  or wiki_setting(self.config, wiki.id, "DAILY_USER_CAP") or 0)
+        if user and cap and self.store.decisions_today(wiki.id, user) >= cap:
+            return {"suggestions": [], "page": {"title": title, "revid": revid}, "pause": None,
+                    "limit": {"reason": "daily_user_cap", "cap": cap,
+                              "message": f"You have decided on {cap} suggestions on this wiki today, "
+                                         "its daily limit. Thank you! More tomorrow."},
                     "meta": meta}
         source = self.source(wiki)
         page_key = self.cache.key("revision", wiki.id, normalize_input_title(title or ""), revid)

@@ -227,3 +227,24 @@ def test_database_down_gives_503_with_clear_message(tmp_path: Any) -> None:
     decision = client.post("/api/v1/decisions", json={"suggestion_id": "A" * 22, "decision": "skip"})
     assert decision.status_code == 503
     assert client.get("/readyz").status_code == 503
+
+
+def test_daily_user_cap_stops_suggestions_for_that_user_only(sqlite_url: str) -> None:
+    from suggest.web import create_app
+    from tests.conftest import app_config
+
+    app = create_app(app_config(sqlite_url, WIKIS={"fixture-ukwiki": {"DAILY_USER_CAP": 2}}))
+    client = app.test_client()
+    query = {"wiki": "fixture-ukwiki", "title": "Коло", "task": "categories", "user": "Ann"}
+    for _ in range(2):
+        sid = client.get(URL, query_string=query).get_json()["suggestions"][0]["id"]
+        assert client.post("/api/v1/decisions", json={"suggestion_id": sid, "decision": "skip",
+                                                      "user": "Ann"}).status_code == 201
+    capped = client.get(URL, query_string=query).get_json()
+    assert capped["suggestions"] == [] and capped["limit"]["cap"] == 2
+    assert capped["limit"]["reason"] == "daily_user_cap"
+    assert client.get(URL, query_string={**query, "user": "Bob"}).get_json()["suggestions"]
+    # Another wiki has no cap.
+    other = client.get(URL, query_string={"wiki": "fixture-bnwiki", "title": "দার্শনিক",
+                                          "task": "categories", "user": "Ann"})
+    assert other.status_code == 200 and "limit" not in other.get_json()

@@ -204,6 +204,15 @@ class EventStore:
             raise AlreadyDecided(suggestion_id) from None
         return row
 
+    def decisions_today(self, wiki: str, user_name: str) -> int:
+        """Decisions this user made on this wiki since midnight UTC (for the daily cap)."""
+        midnight = utcnow().replace(hour=0, minute=0, second=0)
+        query = (select(func.count()).select_from(decisions.join(suggestions))
+                 .where(suggestions.c.wiki == wiki, decisions.c.user_name == user_name,
+                        decisions.c.created_at >= midnight))
+        with self._begin() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def change_marks(self) -> tuple[int, int]:
         """(highest decision id, highest audit-log id), 0 when empty, in one statement. Decisions
         and audit entries are only ever added, and every pause or resume writes an audit entry in

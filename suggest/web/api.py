@@ -44,7 +44,7 @@ def suggestions() -> Response:
     svc = service()
     try:
         body = svc.suggest(args["wiki"], args["task"], title=args.get("title"),
-                           revid=args.get("revid"))
+                           revid=args.get("revid"), user=args.get("user"))
     except UnknownWiki:
         raise ApiError(400, "unknown_wiki", "this wiki is not on the tool's list of wikis") from None
     except TaskDisabled:

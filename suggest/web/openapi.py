@@ -38,6 +38,9 @@ SPEC: dict[str, Any] = {
                 {"name": "title", "in": "query", "schema": {"type": "string", "format": "page-title"}},
                 {"name": "revid", "in": "query",
                  "schema": {"type": "integer", "minimum": 1, "maximum": 2**53}},
+                {"name": "user", "in": "query",
+                 "description": "The editor's wiki user name, for the community's daily cap",
+                 "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
             ],
             "responses": {"200": {"description": "Suggestions, best first", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}}}},
