@@ -511,17 +511,20 @@
 	 *
 	 * Categories go right after the last category link (on a new line), or at the end of the
 	 * text after a blank line. References go right after their anchor; a citation-needed
-	 * template directly following the anchor is replaced.
+	 * template directly following the anchor is replaced. A reference that the article cites
+	 * without a name (`insert.names_reference`) is inserted with a name, and its first use becomes
+	 * the short reuse tag (`plan.rename`), so that the two uses are one footnote.
 	 *
 	 * @param {string} text Current wikitext
 	 * @param {Object} suggestion As sent by the service
 	 * @param {string[]} [nsNames] Category namespace names
-	 * @return {{start: number, inserted: string, removed: string}|null} null when the place
-	 *  can't be found (reference anchor not in the text)
+	 * @return {{start: number, inserted: string, removed: string, rename: (Object|undefined)}|null}
+	 *  null when the place can't be found (reference anchor not in the text); offsets are those
+	 *  of `text`
 	 */
 	function planInsertion( text, suggestion, nsNames ) {
 		var insert = suggestion.insert || {}, wikitext = String( suggestion.wikitext || '' ),
-			end, start, trimmed, anchorAt, replace;
+			end, start, trimmed, anchorAt, replace, plan, naming, at;
 		if ( !wikitext ) {
 			return null;
 		}
@@ -535,11 +538,22 @@
 			}
 			start = anchorAt + insert.anchor.length;
 			replace = typeof insert.replace === 'string' ? insert.replace : '';
-			return {
+			plan = {
 				start: start,
 				inserted: wikitext,
 				removed: replace && text.slice( start, start + replace.length ) === replace ? replace : ''
 			};
+			naming = insert.names_reference;
+			if ( isPlainObject( naming ) && typeof naming.original === 'string' && naming.original &&
+				typeof naming.reuse === 'string' && naming.reuse ) {
+				at = text.indexOf( naming.original );
+				// Not found (changed by hand) or overlapping the insertion: inserted as it is.
+				if ( at !== -1 && ( at + naming.original.length <= anchorAt ||
+					at >= start + plan.removed.length ) ) {
+					plan.rename = { start: at, inserted: naming.reuse, removed: naming.original };
+				}
+			}
+			return plan;
 		}
 		end = lastCategoryEnd( text, nsNames || categoryNamespaceNames() );
 		if ( end !== -1 ) {
@@ -559,8 +573,27 @@
 	 * @return {string}
 	 */
 	function applyInsertion( text, plan ) {
-		return text.slice( 0, plan.start ) + plan.inserted +
-			text.slice( plan.start + plan.removed.length );
+		// The later change first: the earlier one's offset stays valid.
+		return editsOf( plan ).reduce( function ( current, edit ) {
+			return current.slice( 0, edit.start ) + edit.inserted +
+				current.slice( edit.start + edit.removed.length );
+		}, text );
+	}
+
+	/**
+	 * A plan's changes, the one further into the text first.
+	 *
+	 * @param {Object} plan
+	 * @return {Array<{start: number, inserted: string, removed: string}>}
+	 */
+	function editsOf( plan ) {
+		var edits = [ plan ];
+		if ( plan.rename ) {
+			edits.push( plan.rename );
+		}
+		return edits.sort( function ( a, b ) {
+			return b.start - a.start;
+		} );
 	}
 
 	/**
@@ -590,11 +623,21 @@
 	 * @return {string|null} null when the inserted text can't be found unchanged
 	 */
 	function undoInsertion( text, plan ) {
-		var at = locateInsertion( text, plan );
+		var at = locateInsertion( text, plan ), renamed;
 		if ( at === -1 ) {
 			return null;
 		}
-		return text.slice( 0, at ) + plan.removed + text.slice( at + plan.inserted.length );
+		text = text.slice( 0, at ) + plan.removed + text.slice( at + plan.inserted.length );
+		if ( plan.rename ) {
+			// Both or neither: a reuse tag without its definition would be an error on the page.
+			renamed = locateInsertion( text, plan.rename );
+			if ( renamed === -1 ) {
+				return null;
+			}
+			text = text.slice( 0, renamed ) + plan.rename.removed +
+				text.slice( renamed + plan.rename.inserted.length );
+		}
+		return text;
 	}
 
 	/* ------------------------------------------------------------------ editing surfaces */
@@ -1098,8 +1141,12 @@
 	 */
 	Panel.prototype.shiftPlans = function ( except, start, delta ) {
 		this.items.forEach( function ( item ) {
-			if ( item !== except && item.plan && item.state === 'accepted' && item.plan.start >= start ) {
-				item.plan.start += delta;
+			if ( item !== except && item.plan && item.state === 'accepted' ) {
+				editsOf( item.plan ).forEach( function ( edit ) {
+					if ( edit.start >= start ) {
+						edit.start += delta;
+					}
+				} );
 			}
 		} );
 	};
@@ -1123,13 +1170,21 @@
 
 	Panel.prototype.accept = function ( item ) {
 		var text = this.surface.getText(),
-			plan = planInsertion( text, item.suggestion );
+			plan = planInsertion( text, item.suggestion ),
+			edits;
 		if ( !plan ) {
 			this.say( item, msg( 'anchor-missing' ), true );
 			return null;
 		}
-		this.surface.replace( plan.start, plan.removed.length, plan.inserted );
-		this.shiftPlans( item, plan.start, plan.inserted.length - plan.removed.length );
+		editsOf( plan ).forEach( function ( edit ) {
+			this.surface.replace( edit.start, edit.removed.length, edit.inserted );
+			this.shiftPlans( item, edit.start, edit.inserted.length - edit.removed.length );
+		}, this );
+		if ( plan.rename ) {
+			// Offsets of the text as it is now: the later change moved by the earlier one.
+			edits = editsOf( plan );
+			edits[ 0 ].start += edits[ 1 ].inserted.length - edits[ 1 ].removed.length;
+		}
 		item.plan = plan;
 		this.setState( item, 'accepted' );
 		this.say( item, msg( 'status-added' ) );
@@ -1140,13 +1195,28 @@
 
 	Panel.prototype.undo = function ( item ) {
 		var text = this.surface.getText(),
-			at = item.plan ? locateInsertion( text, item.plan ) : -1;
-		if ( at === -1 ) {
+			plan = item.plan,
+			at = plan ? locateInsertion( text, plan ) : -1,
+			renamed = -1;
+		if ( at !== -1 && plan.rename ) {
+			// Where the reuse tag is once the insertion is gone.
+			renamed = locateInsertion( text.slice( 0, at ) + plan.removed +
+				text.slice( at + plan.inserted.length ), {
+				start: plan.rename.start +
+					( plan.rename.start > at ? plan.removed.length - plan.inserted.length : 0 ),
+				inserted: plan.rename.inserted
+			} );
+		}
+		if ( at === -1 || ( plan.rename && renamed === -1 ) ) {
 			this.say( item, msg( 'undo-failed' ), true );
 			return false;
 		}
-		this.surface.replace( at, item.plan.inserted.length, item.plan.removed );
-		this.shiftPlans( item, at, item.plan.removed.length - item.plan.inserted.length );
+		this.surface.replace( at, plan.inserted.length, plan.removed );
+		this.shiftPlans( item, at, plan.removed.length - plan.inserted.length );
+		if ( plan.rename ) {
+			this.surface.replace( renamed, plan.rename.inserted.length, plan.rename.removed );
+			this.shiftPlans( item, renamed, plan.rename.removed.length - plan.rename.inserted.length );
+		}
 		item.plan = null;
 		this.setState( item, 'pending' );
 		this.say( item, msg( 'status-undone' ) );

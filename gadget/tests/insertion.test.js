@@ -101,6 +101,38 @@ test( 'undo restores the text, also after the text moved around it', () => {
 	assert.equal( ws.undoInsertion( inserted.replace( 'Coakley', 'Smith' ), plan ), null );
 } );
 
+const naming = ( anchor, replace ) => ( {
+	id: 'r2',
+	task: 'references',
+	label: 'Knuth 1968',
+	wikitext: '<ref name="ws-1a2b3c4d">Knuth 1968.</ref>',
+	insert: {
+		kind: 'reference',
+		anchor,
+		replace,
+		names_reference: { name: 'ws-1a2b3c4d', original: '<ref>Knuth 1968.</ref>', reuse: '<ref name="ws-1a2b3c4d" />' }
+	}
+} );
+
+test( 'an unnamed reference used again gets a name, and its first use becomes the reuse tag', () => {
+	const text = 'TeX is a typesetting system.<ref>Knuth 1968.</ref> It is free.{{cn}} More text.';
+	const plan = ws.planInsertion( text, naming( 'It is free.', '{{cn}}' ) );
+	const added = 'TeX is a typesetting system.<ref name="ws-1a2b3c4d" /> It is free.<ref name="ws-1a2b3c4d">Knuth 1968.</ref> More text.';
+	assert.equal( ws.applyInsertion( text, plan ), added );
+	assert.equal( ws.undoInsertion( added, plan ), text );
+	// The statement before the reference's first use.
+	const earlier = 'It is free.{{cn}} TeX is a typesetting system.<ref>Knuth 1968.</ref>';
+	const back = ws.applyInsertion( earlier, ws.planInsertion( earlier, naming( 'It is free.', '{{cn}}' ) ) );
+	assert.equal( back, 'It is free.<ref name="ws-1a2b3c4d">Knuth 1968.</ref> TeX is a typesetting system.<ref name="ws-1a2b3c4d" />' );
+	assert.equal( ws.undoInsertion( back, ws.planInsertion( earlier, naming( 'It is free.', '{{cn}}' ) ) ), earlier );
+	// The first use was changed by hand: the named reference is inserted as it is.
+	const changed = 'TeX.<ref>Knuth, 1968.</ref> It is free.{{cn}}';
+	assert.equal( insert( changed, naming( 'It is free.', '{{cn}}' ) ),
+		'TeX.<ref>Knuth, 1968.</ref> It is free.<ref name="ws-1a2b3c4d">Knuth 1968.</ref>' );
+	// The reuse tag was edited since: undo changes nothing rather than leave half of it.
+	assert.equal( ws.undoInsertion( added.replace( '<ref name="ws-1a2b3c4d" />', '<ref name="x" />' ), plan ), null );
+} );
+
 test( 'the service address must be an http(s) URL', () => {
 	assert.equal( ws.normaliseBackend( 'http://127.0.0.1:8000/' ), 'http://127.0.0.1:8000' );
 	assert.equal( ws.normaliseBackend( 'https://wiki-suggest.toolforge.org' ), 'https://wiki-suggest.toolforge.org' );

@@ -186,6 +186,38 @@ test( 'references go after their anchor, replacing the citation-needed template'
 		'nothing is accepted when nothing was inserted' );
 } );
 
+test( 'naming an unnamed reference: both changes go in, and undo takes both out', async () => {
+	const text = 'TeX is a typesetting system.<ref>Knuth 1968.</ref> It is free.{{cn}}\n\n[[Category:Optics]]\n';
+	const fetch = fakeService( {
+		categories: suggestionsResponse( [ category( 'c1', 'Typesetting' ) ] ),
+		references: suggestionsResponse( [ {
+			id: 'r1',
+			task: 'references',
+			label: 'Knuth 1968',
+			wikitext: '<ref name="ws-1a2b3c4d">Knuth 1968.</ref>',
+			insert: {
+				kind: 'reference',
+				anchor: 'It is free.',
+				replace: '{{cn}}',
+				statement: 'It is free.',
+				names_reference: { name: 'ws-1a2b3c4d', original: '<ref>Knuth 1968.</ref>', reuse: '<ref name="ws-1a2b3c4d" />' }
+			}
+		} ] )
+	} );
+	await loadGadget( { text, fetch, settings: { tasks: [ 'categories', 'references' ] } } );
+	const [ cat, ref ] = items();
+	click( cat, '.wiki-suggest-add' );
+	click( ref, '.wiki-suggest-add' );
+	const both = 'TeX is a typesetting system.<ref name="ws-1a2b3c4d" /> It is free.<ref name="ws-1a2b3c4d">Knuth 1968.</ref>\n\n[[Category:Optics]]\n[[Category:Typesetting]]\n';
+	assert.equal( textbox().value, both );
+	// The category's recorded place moved with both changes: its undo finds it where it is.
+	click( cat, '.wiki-suggest-undo' );
+	assert.equal( cat.dataset.state, 'pending' );
+	click( ref, '.wiki-suggest-undo' );
+	assert.equal( textbox().value, text );
+	assert.equal( ref.dataset.state, 'pending' );
+} );
+
 test( 'Reject shows the task\'s reasons and posts the one clicked with the comment', async () => {
 	const fetch = twoCategories();
 	await loadGadget( { text: PAGE, fetch } );
