@@ -293,8 +293,8 @@ class ReferencesTask:
         if candidate.origin is None and reference.name:
             wikitext = reference.reuse_tag()
         elif candidate.origin is None and reference.kind == "ref":
-            # An unnamed reference used a second time gets a name; the first use keeps its body
-            # until an editor replaces it with the short tag (the gadget is told both forms).
+            # An unnamed reference used a second time gets a name; the gadget turns its first
+            # use into the short reuse tag (it is told both forms), one footnote for both uses.
             name = "ws-" + hashlib.sha1(reference.body.encode()).hexdigest()[:8]
             named = refs.Reference(**{**reference.__dict__, "name": name})
             wikitext = named.tag()
