@@ -183,7 +183,8 @@ class SuggestionService:
             issued.append({"id": sid, "task": task.id, "label": suggestion.label,
                            "wikitext": suggestion.wikitext, "score": suggestion.score,
                            "confidence": suggestion.confidence,
-                           "explanation": suggestion.explanation, "insert": suggestion.insert})
+                           "explanation": suggestion.explanation, "evidence": suggestion.evidence,
+                           "insert": suggestion.insert})
             rows.append({"id": sid, "wiki": wiki_id, "task": task.id, "task_version": task.version,
                          "page_title": page["title"], "page_id": page.get("page_id"),
                          "revid": page["revid"], "rank": rank, "label": suggestion.label,

@@ -35,6 +35,8 @@ def test_suggestions_are_issued_stored_and_explained(client: Any, app: Any) -> N
         assert item["wikitext"] == f"[[Категорія:{item['label']}]]"  # localized namespace
         assert 0.0 <= item["score"] <= 1.0
         assert "of the" in item["explanation"]
+        for kind, (count, total) in item["evidence"].items():  # the same numbers, to localize
+            assert f"in {count} of the {total} " in item["explanation"] and kind in item["explanation"]
     meta = body["meta"]
     assert meta["task"]["id"] == "categories" and meta["backend"]["id"] == "tfidf"
     assert meta["backend"]["checksum"].startswith("sha256:")

@@ -28,6 +28,9 @@ class Suggestion:
     explanation: str  # why, in words ("in 4 of the 7 linked articles")
     insert: dict[str, Any] = field(default_factory=dict)  # where the gadget puts the wikitext
     features: dict[str, float] = field(default_factory=dict)  # kept for audit and training
+    # The explanation's numbers, so that a client can say it in the editor's language,
+    # e.g. {"linked": [4, 7]} for "in 4 of the 7 linked articles".
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     @property
     def confidence(self) -> str:

@@ -116,6 +116,7 @@ class CategoriesTask:
                 explanation=self.explain(candidate, n_linked, n_similar),
                 insert={"kind": "category"},
                 features=row,
+                evidence=self.evidence(candidate, n_linked, n_similar),
             ))
         order = sorted(range(len(suggestions)),
                        key=lambda i: (-suggestions[i].score, -raw[i], suggestions[i].label))
@@ -206,6 +207,15 @@ class CategoriesTask:
         """The v1 hand-weighted score (no ranker trained for the backend)."""
         z = WEIGHTS["bias"] + sum(WEIGHTS[k] * features[k] for k in WEIGHTS if k != "bias")
         return round(sigmoid(z), 4)
+
+    @staticmethod
+    def evidence(candidate: Candidate, n_linked: int, n_similar: int) -> dict[str, list[int]]:
+        found = {}
+        if candidate.linked:
+            found["linked"] = [len(candidate.linked), n_linked]
+        if candidate.similar:
+            found["similar"] = [len(candidate.similar), n_similar]
+        return found
 
     @staticmethod
     def explain(candidate: Candidate, n_linked: int, n_similar: int) -> str:

@@ -84,7 +84,12 @@ SPEC: dict[str, Any] = {
                            "label": {"type": "string"}, "wikitext": {"type": "string"},
                            "score": {"type": "number", "minimum": 0, "maximum": 1},
                            "confidence": {"type": "string", "enum": ["high", "medium", "low"]},
-                           "explanation": {"type": "string"}, "insert": {"type": "object"}}},
+                           "explanation": {"type": "string"}, "insert": {"type": "object"},
+                           "evidence": {"type": "object", "description": "The explanation's "
+                                        "numbers, e.g. {\"linked\": [4, 7]}, to localize it",
+                                        "additionalProperties": {
+                                            "type": "array", "items": {"type": "integer"},
+                                            "minItems": 2, "maxItems": 2}}}},
         "Suggestions": {"type": "object", "required": ["suggestions", "page", "meta", "pause"],
                         "properties": {
                             "suggestions": {"type": "array",
