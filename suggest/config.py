@@ -7,6 +7,7 @@ as JSON where they can be, as Flask's ``from_prefixed_env`` does.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -116,7 +117,7 @@ class ConfigError(RuntimeError):
 
 def load_config(config: Config, overrides: dict[str, Any] | None = None) -> None:
     """Fill a Flask config in the documented order of precedence."""
-    config.update(DEFAULTS)
+    config.update(copy.deepcopy(DEFAULTS))  # nested env values are merged into these: no sharing
     path = os.environ.get("WIKI_SUGGEST_CONFIG", "config.yaml")
     if Path(path).is_file():
         with open(path, encoding="utf-8") as handle:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,16 @@ def test_config_hash_follows_public_settings_only() -> None:
     for secret in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX"):
         assert secret not in public
     assert "secret-a" not in str(public)
+
+
+def test_nested_environment_values_do_not_leak_into_the_defaults(monkeypatch: Any) -> None:
+    before = json.dumps(DEFAULTS, sort_keys=True, default=str)
+    monkeypatch.setenv("TOOL_WIKIS__SAMPLE-ENWIKI__MAX_SUGGESTIONS", "7")
+    first = Config(".")
+    load_config(first)
+    assert wiki_setting(first, "sample-enwiki", "MAX_SUGGESTIONS") == 7
+    monkeypatch.delenv("TOOL_WIKIS__SAMPLE-ENWIKI__MAX_SUGGESTIONS")
+    second = Config(".")
+    load_config(second)
+    assert wiki_setting(second, "sample-enwiki", "MAX_SUGGESTIONS") == DEFAULTS["MAX_SUGGESTIONS"]
+    assert json.dumps(DEFAULTS, sort_keys=True, default=str) == before
