@@ -51,7 +51,10 @@
 			"wiki-suggest-status-added": "লেখায় যোগ করা হয়েছে। রাখতে চাইলে পাতাটি সংরক্ষণ করুন।",
 			"wiki-suggest-status-undone": "লেখা থেকে আবার সরানো হয়েছে।",
 			"wiki-suggest-status-rejected": "প্রত্যাখ্যান করা হয়েছে। ধন্যবাদ।",
-			"wiki-suggest-status-skipped": "এড়িয়ে যাওয়া হয়েছে।"
+			"wiki-suggest-status-skipped": "এড়িয়ে যাওয়া হয়েছে।",
+			"wiki-suggest-evidence-linked": "সংযুক্ত $2টি নিবন্ধের মধ্যে $1টিতে",
+			"wiki-suggest-evidence-similar": "সবচেয়ে সদৃশ $2টি নিবন্ধের মধ্যে $1টিতে",
+			"wiki-suggest-limit": "আপনি এই উইকির আজকের সীমা ($1টি প্রস্তাব) পূর্ণ করেছেন। ধন্যবাদ! আবার আগামীকাল।"
 		},
 		"en": {
 			"wiki-suggest-heading": "Suggestions for this page",
@@ -94,7 +97,10 @@
 			"wiki-suggest-post-failed": "Your choice could not be sent to the tool.",
 			"wiki-suggest-statement": "For the statement:",
 			"wiki-suggest-locate": "Show in text",
-			"wiki-suggest-locate-label": "Show in the text the statement that $1 is suggested for"
+			"wiki-suggest-locate-label": "Show in the text the statement that $1 is suggested for",
+			"wiki-suggest-evidence-linked": "in $1 of the $2 linked articles",
+			"wiki-suggest-evidence-similar": "in $1 of the $2 most similar articles",
+			"wiki-suggest-limit": "You have reached this wiki's daily limit of $1 suggestions. Thank you! More tomorrow."
 		},
 		"ja": {
 			"wiki-suggest-heading": "このページへの提案",
@@ -133,7 +139,10 @@
 			"wiki-suggest-undo-failed": "追加した文字列がその後変更されたため、自動では取り除けません。手作業で取り除いてください。",
 			"wiki-suggest-anchor-missing": "この提案を挿入する位置が本文中に見つかりませんでした。",
 			"wiki-suggest-already-decided": "この提案に対するあなたの選択は既に記録されています。",
-			"wiki-suggest-post-failed": "あなたの選択をツールに送信できませんでした。"
+			"wiki-suggest-post-failed": "あなたの選択をツールに送信できませんでした。",
+			"wiki-suggest-evidence-linked": "リンク先の記事 $2 件中 $1 件",
+			"wiki-suggest-evidence-similar": "最も類似した記事 $2 件中 $1 件",
+			"wiki-suggest-limit": "このウィキの1日の上限（$1 件）に達しました。ありがとうございます。続きはまた明日。"
 		},
 		"uk": {
 			"wiki-suggest-heading": "Пропозиції для цієї сторінки",
@@ -175,7 +184,10 @@
 			"wiki-suggest-post-failed": "Не вдалося надіслати ваш вибір інструменту.",
 			"wiki-suggest-statement": "Для твердження:",
 			"wiki-suggest-locate": "Показати в тексті",
-			"wiki-suggest-locate-label": "Показати в тексті твердження, для якого пропоновано $1"
+			"wiki-suggest-locate-label": "Показати в тексті твердження, для якого пропоновано $1",
+			"wiki-suggest-evidence-linked": "у $1 з $2 пов'язаних статей",
+			"wiki-suggest-evidence-similar": "у $1 з $2 найбільш схожих статей",
+			"wiki-suggest-limit": "Ви досягли денного ліміту цієї вікі: $1 пропозицій. Дякуємо! Більше — завтра."
 		},
 		"vi": {
 			"wiki-suggest-heading": "Đề xuất cho trang này",
@@ -214,7 +226,10 @@
 			"wiki-suggest-undo-failed": "Đoạn văn bản đã thêm bị thay đổi nên không thể gỡ tự động. Vui lòng gỡ bằng tay.",
 			"wiki-suggest-anchor-missing": "Không tìm thấy vị trí cho đề xuất này trong văn bản.",
 			"wiki-suggest-already-decided": "Lựa chọn trước đây của bạn cho đề xuất này đã được ghi nhận.",
-			"wiki-suggest-post-failed": "Không thể gửi lựa chọn của bạn tới công cụ."
+			"wiki-suggest-post-failed": "Không thể gửi lựa chọn của bạn tới công cụ.",
+			"wiki-suggest-evidence-linked": "trong $1 trên $2 bài được liên kết",
+			"wiki-suggest-evidence-similar": "trong $1 trên $2 bài tương tự nhất",
+			"wiki-suggest-limit": "Bạn đã đạt giới hạn hằng ngày của wiki này ($1 gợi ý). Cảm ơn bạn! Hẹn gặp lại ngày mai."
 		}
 	}; // build:messages
 
@@ -290,6 +305,33 @@
 			var value = params[ Number( n ) - 1 ];
 			return value === undefined ? match : String( value );
 		} );
+	}
+
+	/**
+	 * The explanation in the user's language when the service sent its numbers ("evidence"),
+	 * else the service's English text.
+	 *
+	 * @param {Object} suggestion
+	 * @return {string}
+	 */
+	function explanationText( suggestion ) {
+		var evidence = suggestion.evidence, parts = [];
+		function pair( value ) {
+			return Array.isArray( value ) && value.length === 2 &&
+				typeof value[ 0 ] === 'number' && typeof value[ 1 ] === 'number';
+		}
+		if ( isPlainObject( evidence ) ) {
+			if ( pair( evidence.linked ) ) {
+				parts.push( msg( 'evidence-linked', evidence.linked[ 0 ], evidence.linked[ 1 ] ) );
+			}
+			if ( pair( evidence.similar ) ) {
+				parts.push( msg( 'evidence-similar', evidence.similar[ 0 ], evidence.similar[ 1 ] ) );
+			}
+		}
+		if ( parts.length ) {
+			return parts.join( '; ' );
+		}
+		return typeof suggestion.explanation === 'string' ? suggestion.explanation : '';
 	}
 
 	/**
@@ -425,12 +467,13 @@
 		} );
 	};
 
-	Client.prototype.getSuggestions = function ( wiki, title, task ) {
-		return this.request( 'GET', '/api/v1/suggestions?' + $.param( {
-			wiki: wiki,
-			title: title,
-			task: task
-		} ) );
+	Client.prototype.getSuggestions = function ( wiki, title, task, user ) {
+		var params = { wiki: wiki, title: title, task: task };
+		if ( user ) {
+			// Lets the service apply the wiki's daily per-user cap.
+			params.user = user;
+		}
+		return this.request( 'GET', '/api/v1/suggestions?' + $.param( params ) );
 	};
 
 	Client.prototype.postDecision = function ( body ) {
@@ -844,7 +887,7 @@
 	 * @param {Object[]} carried Accepted items carried over a preview (see restore())
 	 */
 	Panel.prototype.render = function ( results, carried ) {
-		var panel = this, pauses = [], suggestions = [], errors = [], $list,
+		var panel = this, pauses = [], limits = [], suggestions = [], errors = [], $list,
 			carriedIds = {}, carriedText = {};
 		carried.forEach( function ( record ) {
 			carriedIds[ record.suggestion.id ] = true;
@@ -859,6 +902,10 @@
 			}
 			if ( data.pause || ( data.meta && data.meta.paused && data.meta.paused[ result.task ] ) ) {
 				pauses.push( isPlainObject( data.pause ) && data.pause.reason ? String( data.pause.reason ) : '' );
+				return;
+			}
+			if ( isPlainObject( data.limit ) ) {
+				limits.push( Number( data.limit.cap ) || 0 );
 				return;
 			}
 			reasons = data.meta && data.meta.task && Array.isArray( data.meta.task.reasons ) ?
@@ -883,7 +930,12 @@
 				.addClass( 'wiki-suggest-paused mw-message-box mw-message-box-warning' )
 				.text( reason ? msg( 'paused', reason ) : msg( 'paused-noreason' ) ) );
 		} );
-		if ( pauses.length && pauses.length === results.length && !carried.length ) {
+		limits.slice( 0, 1 ).forEach( function ( cap ) {
+			panel.$body.append( $( '<div>' )
+				.addClass( 'wiki-suggest-limit mw-message-box mw-message-box-notice' )
+				.text( msg( 'limit', cap ) ) );
+		} );
+		if ( pauses.length + limits.length === results.length && results.length && !carried.length ) {
 			// Every task is paused: show nothing but the notice.
 			return;
 		}
@@ -1048,8 +1100,8 @@
 			.append(
 				$proposal,
 				$statement || '',
-				typeof suggestion.explanation === 'string' && suggestion.explanation ?
-					$( '<div>' ).addClass( 'wiki-suggest-explanation' ).text( suggestion.explanation ) : '',
+				explanationText( suggestion ) ?
+					$( '<div>' ).addClass( 'wiki-suggest-explanation' ).text( explanationText( suggestion ) ) : '',
 				$( '<code>' ).addClass( 'wiki-suggest-wikitext' ).attr( 'dir', 'ltr' ).text( suggestion.wikitext ),
 				item.$actions,
 				$reasons,
@@ -1340,7 +1392,8 @@
 		} );
 
 		return Promise.all( config.tasks.map( function ( task ) {
-			return client.getSuggestions( mw.config.get( 'wgDBname' ), mw.config.get( 'wgPageName' ), task )
+			return client.getSuggestions( mw.config.get( 'wgDBname' ), mw.config.get( 'wgPageName' ), task,
+				mw.config.get( 'wgUserName' ) )
 				.then( function ( response ) {
 					response.task = task;
 					return response;

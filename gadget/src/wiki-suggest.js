@@ -93,6 +93,33 @@
 	}
 
 	/**
+	 * The explanation in the user's language when the service sent its numbers ("evidence"),
+	 * else the service's English text.
+	 *
+	 * @param {Object} suggestion
+	 * @return {string}
+	 */
+	function explanationText( suggestion ) {
+		var evidence = suggestion.evidence, parts = [];
+		function pair( value ) {
+			return Array.isArray( value ) && value.length === 2 &&
+				typeof value[ 0 ] === 'number' && typeof value[ 1 ] === 'number';
+		}
+		if ( isPlainObject( evidence ) ) {
+			if ( pair( evidence.linked ) ) {
+				parts.push( msg( 'evidence-linked', evidence.linked[ 0 ], evidence.linked[ 1 ] ) );
+			}
+			if ( pair( evidence.similar ) ) {
+				parts.push( msg( 'evidence-similar', evidence.similar[ 0 ], evidence.similar[ 1 ] ) );
+			}
+		}
+		if ( parts.length ) {
+			return parts.join( '; ' );
+		}
+		return typeof suggestion.explanation === 'string' ? suggestion.explanation : '';
+	}
+
+	/**
 	 * Whether a message exists in English (used for optional, per-id messages).
 	 *
 	 * @param {string} key
@@ -225,12 +252,13 @@
 		} );
 	};
 
-	Client.prototype.getSuggestions = function ( wiki, title, task ) {
-		return this.request( 'GET', '/api/v1/suggestions?' + $.param( {
-			wiki: wiki,
-			title: title,
-			task: task
-		} ) );
+	Client.prototype.getSuggestions = function ( wiki, title, task, user ) {
+		var params = { wiki: wiki, title: title, task: task };
+		if ( user ) {
+			// Lets the service apply the wiki's daily per-user cap.
+			params.user = user;
+		}
+		return this.request( 'GET', '/api/v1/suggestions?' + $.param( params ) );
 	};
 
 	Client.prototype.postDecision = function ( body ) {
@@ -644,7 +672,7 @@
 	 * @param {Object[]} carried Accepted items carried over a preview (see restore())
 	 */
 	Panel.prototype.render = function ( results, carried ) {
-		var panel = this, pauses = [], suggestions = [], errors = [], $list,
+		var panel = this, pauses = [], limits = [], suggestions = [], errors = [], $list,
 			carriedIds = {}, carriedText = {};
 		carried.forEach( function ( record ) {
 			carriedIds[ record.suggestion.id ] = true;
@@ -659,6 +687,10 @@
 			}
 			if ( data.pause || ( data.meta && data.meta.paused && data.meta.paused[ result.task ] ) ) {
 				pauses.push( isPlainObject( data.pause ) && data.pause.reason ? String( data.pause.reason ) : '' );
+				return;
+			}
+			if ( isPlainObject( data.limit ) ) {
+				limits.push( Number( data.limit.cap ) || 0 );
 				return;
 			}
 			reasons = data.meta && data.meta.task && Array.isArray( data.meta.task.reasons ) ?
@@ -683,7 +715,12 @@
 				.addClass( 'wiki-suggest-paused mw-message-box mw-message-box-warning' )
 				.text( reason ? msg( 'paused', reason ) : msg( 'paused-noreason' ) ) );
 		} );
-		if ( pauses.length && pauses.length === results.length && !carried.length ) {
+		limits.slice( 0, 1 ).forEach( function ( cap ) {
+			panel.$body.append( $( '<div>' )
+				.addClass( 'wiki-suggest-limit mw-message-box mw-message-box-notice' )
+				.text( msg( 'limit', cap ) ) );
+		} );
+		if ( pauses.length + limits.length === results.length && results.length && !carried.length ) {
 			// Every task is paused: show nothing but the notice.
 			return;
 		}
@@ -848,8 +885,8 @@
 			.append(
 				$proposal,
 				$statement || '',
-				typeof suggestion.explanation === 'string' && suggestion.explanation ?
-					$( '<div>' ).addClass( 'wiki-suggest-explanation' ).text( suggestion.explanation ) : '',
+				explanationText( suggestion ) ?
+					$( '<div>' ).addClass( 'wiki-suggest-explanation' ).text( explanationText( suggestion ) ) : '',
 				$( '<code>' ).addClass( 'wiki-suggest-wikitext' ).attr( 'dir', 'ltr' ).text( suggestion.wikitext ),
 				item.$actions,
 				$reasons,
@@ -1140,7 +1177,8 @@
 		} );
 
 		return Promise.all( config.tasks.map( function ( task ) {
-			return client.getSuggestions( mw.config.get( 'wgDBname' ), mw.config.get( 'wgPageName' ), task )
+			return client.getSuggestions( mw.config.get( 'wgDBname' ), mw.config.get( 'wgPageName' ), task,
+				mw.config.get( 'wgUserName' ) )
 				.then( function ( response ) {
 					response.task = task;
 					return response;

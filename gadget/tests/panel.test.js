@@ -42,7 +42,7 @@ test( 'suggestions are fetched for the page and shown above the edit box', async
 	const call = fetch.calls[ 0 ];
 	assert.equal( call.method, 'GET' );
 	assert.equal( call.url.split( '?' )[ 0 ], 'http://127.0.0.1:8000/api/v1/suggestions' );
-	assert.deepEqual( call.query, { wiki: 'enwiki', title: 'Albedo', task: 'categories' } );
+	assert.deepEqual( call.query, { wiki: 'enwiki', title: 'Albedo', task: 'categories', user: 'Example' } );
 	assert.match( call.headers[ 'Api-User-Agent' ], /^wiki-suggest-gadget\/\d+\.\d+\.\d+ \(https:\/\/wiki-suggest\.toolforge\.org\/toolcard\)$/ );
 	assert.equal( call.credentials, 'omit' );
 
@@ -300,6 +300,33 @@ test( 'a paused task shows only the pause notice', async () => {
 	assert.equal( items().length, 0 );
 	assert.equal( panel.querySelector( '.wiki-suggest-disclaimer' ), null );
 	assert.equal( panel.querySelectorAll( 'button' ).length, 0 );
+} );
+
+test( 'a user over the daily cap sees only the limit notice', async () => {
+	const fetch = fakeService( {
+		categories: suggestionsResponse( [], { limit: { reason: 'daily_user_cap', cap: 25 } } )
+	} );
+	await loadGadget( { text: PAGE, fetch } );
+	const panel = document.getElementById( 'wiki-suggest-panel' );
+	assert.equal( panel.querySelector( '.wiki-suggest-limit' ).textContent,
+		"You have reached this wiki's daily limit of 25 suggestions. Thank you! More tomorrow." );
+	assert.equal( panel.querySelector( '.wiki-suggest-disclaimer' ), null );
+	assert.equal( panel.querySelectorAll( 'button' ).length, 0 );
+} );
+
+test( 'the explanation is said in the user language from its numbers', async () => {
+	const fetch = fakeService( {
+		categories: suggestionsResponse( [
+			category( 's1', 'Кола', { explanation: 'in 2 of the 3 linked articles; in 1 of the 20 most similar articles',
+				evidence: { linked: [ 2, 3 ], similar: [ 1, 20 ] } } ),
+			category( 's2', 'Криві', { explanation: 'kept as sent', evidence: { linked: [ '<b>', 3 ] } } )
+		] )
+	} );
+	await loadGadget( { text: PAGE, fetch, config: { wgUserLanguage: 'uk' } } );
+	const [ first, second ] = items();
+	assert.equal( first.querySelector( '.wiki-suggest-explanation' ).textContent,
+		"у 2 з 3 пов'язаних статей; у 1 з 20 найбільш схожих статей" );
+	assert.equal( second.querySelector( '.wiki-suggest-explanation' ).textContent, 'kept as sent' );
 } );
 
 test( 'errors and empty answers are shown as such', async () => {
