@@ -43,7 +43,7 @@ def wiki_app(small_wiki: LocalMediaWiki, sqlite_url: str, tmp_path: Path) -> Ite
     small_wiki.edit(PAGE_TITLE, "{}")  # every test starts from an empty (valid) page
     app = create_app(app_config(
         sqlite_url, EXTRA_WIKIS={WIKI: {"api_url": small_wiki.api_url, "lang": "en"}},
-        WIKIS={WIKI: {"THRESHOLD": 0.05}}, THRESHOLDS_PATH=str(tmp_path / "absent.json")))
+        WIKIS={WIKI: {"THRESHOLD": 0.001}}, THRESHOLDS_PATH=str(tmp_path / "absent.json")))
     yield app
 
 
@@ -97,8 +97,8 @@ def test_invalid_page_is_ignored_with_a_warning(wiki_app: Any, small_wiki: Local
     html = client.get("/toolcard").get_data(as_text=True)
     assert "community-warning" in html and "ignored" in html
 
-    # A threshold below the evaluated minimum (0.05 for this wiki) is refused the same way.
-    publish(wiki_app, small_wiki, {"thresholds": {"categories": 0.01}})
+    # A threshold below the evaluated minimum (0.001 for this wiki) is refused the same way.
+    publish(wiki_app, small_wiki, {"thresholds": {"categories": 0.0005}})
     body = suggest(client, "Gamma")
     assert body["meta"]["community_config"]["status"] == "invalid" and len(body["suggestions"]) == 1
     state = wiki_app.extensions["wiki_suggest"].community.latest()[WIKI]

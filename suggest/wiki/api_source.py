@@ -174,6 +174,24 @@ class ApiSource:
                     found[page["title"]] = text
         return found
 
+    def category_sizes(self, names: Sequence[str], exclude_title: str) -> dict[str, int]:
+        """Articles in each category (``prop=categoryinfo``), in batches. The page asked about is
+        not in the candidate categories it is asked about, so nothing is subtracted."""
+        prefix = self.category_prefixes()[0]
+        titles = {f"{prefix}:{name}": name for name in dict.fromkeys(names)}
+        sizes: dict[str, int] = {}
+        keys = list(titles)
+        for start in range(0, len(keys), BATCH):
+            doc = self._query(prop="categoryinfo", titles="|".join(keys[start:start + BATCH]))
+            query = doc.get("query", {})
+            renamed = {n.get("to"): n.get("from") for n in query.get("normalized", [])}
+            for page in query.get("pages", []):
+                asked = renamed.get(page.get("title"), page.get("title"))
+                if asked in titles:
+                    info = page.get("categoryinfo") or {}
+                    sizes[titles[asked]] = int(info.get("pages", 0))
+        return {name: sizes.get(name, 0) for name in names}
+
     def similar(self, page: Page, limit: int) -> list[tuple[str, float]]:
         """CirrusSearch ``morelike:``; wikis without CirrusSearch have no similar articles."""
         extensions = {e.get("name") for e in self.siteinfo().get("extensions", [])}

@@ -11,6 +11,7 @@ import bz2
 import gzip
 import logging
 import lzma
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,7 @@ class DumpSource:
             self._categories[title] = [c for c in found.categories if c not in self.hidden]
             self._texts[title] = found.text
         self._index: Any = None
+        self._sizes: Counter[str] | None = None
 
     # -- loading -------------------------------------------------------------------------------
     def _load(self) -> None:
@@ -155,6 +157,13 @@ class DumpSource:
             if resolved is not None:
                 found[resolved] = self.articles[resolved].text
         return found
+
+    def category_sizes(self, names: Sequence[str], exclude_title: str) -> dict[str, int]:
+        """Articles in each category, not counting ``exclude_title`` (the page asked about)."""
+        if self._sizes is None:
+            self._sizes = Counter(c for categories in self._categories.values() for c in categories)
+        own = set(self._categories.get(wt.normalize_title(exclude_title), []))
+        return {n: self._sizes.get(n, 0) - (1 if n in own else 0) for n in names}
 
     def similar(self, page: Page, limit: int) -> list[tuple[str, float]]:
         titles, vectorizer, matrix = self._similarity_index()

@@ -55,6 +55,11 @@ class PageSource(Protocol):
         """Visible (non-hidden) categories of each existing page among ``titles``."""
         ...
 
+    def category_sizes(self, names: Sequence[str], exclude_title: str) -> dict[str, int]:
+        """How many articles each category has, not counting ``exclude_title`` (a ranking feature:
+        a category carried by many neighbours but with few members is specific)."""
+        ...
+
     def similar(self, page: Page, limit: int) -> list[tuple[str, float]]:
         """Up to ``limit`` other articles like this one, with a similarity in [0, 1], best first."""
         ...
