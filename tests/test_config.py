@@ -82,7 +82,8 @@ def test_environment_overrides_file_with_json_values_and_nested_keys(
     assert config["EXTRA_WIKIS"] == {"localwiki": {"api_url": "http://127.0.0.1:8080/api.php"}}
     assert wiki_setting(config, "ukwiki", "MAX_SUGGESTIONS") == 2
     # The default per-wiki setting survives a nested override of another wiki.
-    assert wiki_setting(config, "sample-enwiki", "THRESHOLD") == 0.15
+    expected = DEFAULTS["WIKIS"]["sample-enwiki"]["THRESHOLD"]
+    assert wiki_setting(config, "sample-enwiki", "THRESHOLD") == expected
     assert loaded({"THRESHOLD": 0.1})["THRESHOLD"] == 0.1  # explicit overrides come last
 
 
