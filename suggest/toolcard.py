@@ -103,6 +103,9 @@ def _split_trail(trail: tuple[str, ...], figures: dict[str, Any], default_backen
     return backend, wiki
 
 
+NOT_RESULTS = frozenset({"targets", "weights", "thresholds", "features", "protocol", "leakage_check"})
+
+
 def load_evaluations(eval_dir: str | Path) -> list[dict[str, Any]]:
     """Every committed results file under ``eval/``: per backend and wiki figures side by side,
     dataset checksums and the command that reproduces it."""
@@ -120,7 +123,9 @@ def load_evaluations(eval_dir: str | Path) -> list[dict[str, Any]]:
             continue
         default_backend = document.get("default_backend")
         results = []
-        for row in _metric_rows(document):
+        # Targets, fitted weights and thresholds carry metric names too, but are not results.
+        measured = {k: v for k, v in document.items() if k not in NOT_RESULTS}
+        for row in _metric_rows(measured):
             backend, wiki = _split_trail(row["trail"], row["figures"], default_backend)
             results.append({"backend": backend, "wiki": wiki, **row["figures"]})
         if not results:

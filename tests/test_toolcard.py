@@ -136,3 +136,13 @@ def test_wikitext_export_escapes_configured_text(sqlite_url: str, payload: str) 
                     "=== Limitations ===", "=== Monitoring ===", "=== Governance ===", "=== Licence ==="):
         assert heading in wikitext
     assert wikitext.count("{|") == wikitext.count("|}")
+
+
+def test_committed_evaluations_read_as_backends_with_dataset_checksums() -> None:
+    from suggest.toolcard import load_evaluations
+
+    entries = load_evaluations("eval")
+    assert {e["task"] for e in entries} == {"categories", "references"}
+    for entry in entries:
+        assert entry["backends"] and not set(entry["backends"]) & {"?", "targets"}, entry["file"]
+        assert entry["dataset_checksums"], f"{entry['file']} names no dataset checksum"

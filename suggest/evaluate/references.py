@@ -34,7 +34,7 @@ from scipy import sparse
 
 from suggest import backends
 from suggest.backends.base import Backend
-from suggest.evaluate.harness import CachedBackend, split_of
+from suggest.evaluate.harness import CachedBackend, file_sha256, split_of
 from suggest.tasks.references import FEATURES, ReferencesTask, citation_needed_names, wiki_language
 from suggest.wiki import references as refs
 from suggest.wiki.dump_source import DumpSource
@@ -229,7 +229,9 @@ def evaluate(dumps: Sequence[str], backend_names: Sequence[str], limit: int, per
                  time.time() - started)
     out: dict[str, Any] = {"task": "references", "protocol": __doc__, "targets": {
         "recall_at_3": TARGET_RECALL_AT_3, "precision_at_threshold": TARGET_PRECISION},
-        "dumps": [str(d) for d in dumps], "limit_per_wiki": limit, "per_article": per_article,
+        "dumps": [str(d) for d in dumps],
+        "dataset_sha256": {Path(d).name: f"sha256:{file_sha256(d)}" for d in dumps},
+        "limit_per_wiki": limit, "per_article": per_article,
         "features": list(FEATURES), "results": {}, "weights": {}, "thresholds": {}, "leakage_check": {}}
     models: list[Backend] = []
     for name in backend_names:
