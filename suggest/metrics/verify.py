@@ -29,19 +29,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import mwapi
-import mwapi.errors
 from sqlalchemy import Connection, or_, select
 from sqlalchemy.engine import Engine
 
 from suggest.store.events import utcnow
 from suggest.store.schema import decisions, edits, suggestions
-from suggest.wiki.api_source import make_session
+from suggest.wiki.api_source import make_session, query
 from suggest.wiki.registry import UnknownWiki, Wiki, WikiRegistry
 from suggest.wiki.source import WikiUnavailable
 
 log = logging.getLogger(__name__)
 
-QUICK_RETRIES = 2
 FIRST_BACKOFF = dt.timedelta(minutes=10)
 MAX_BACKOFF = dt.timedelta(hours=12)
 REVERTED_TAG = "mw-reverted"
@@ -69,22 +67,8 @@ class WikiReader:
         self._sleep = sleep
 
     def _query(self, **params: Any) -> dict[str, Any]:
-        params = {"action": "query", **params}
-        if self.maxlag is not None:
-            params["maxlag"] = self.maxlag
-        for attempt in range(QUICK_RETRIES + 1):
-            try:
-                doc = self.session.get(**params)
-                if isinstance(doc, dict):
-                    return doc
-                error: Exception = ValueError("malformed answer")
-            except (mwapi.errors.APIError, mwapi.errors.HTTPError, mwapi.errors.ConnectionError,
-                    mwapi.errors.TimeoutError, mwapi.errors.RequestError, ValueError) as caught:
-                error = caught
-            if attempt == QUICK_RETRIES:
-                raise WikiUnavailable(type(error).__name__) from error
-            self._sleep(0.5 * 2**attempt)
-        raise WikiUnavailable("no answer")  # pragma: no cover
+        # A background job: every failure is worth a bounded number of quick retries.
+        return query(self.session, params, maxlag=self.maxlag, sleep=self._sleep, patient=True)
 
     @staticmethod
     def _first_revision(doc: dict[str, Any]) -> dict[str, Any] | None:

@@ -46,6 +46,38 @@ def make_session(wiki: Wiki, user_agent: str, timeout: float) -> mwapi.Session:
                          formatversion=2, api_path=parts.path, timeout=timeout, session=http)
 
 
+def query(session: mwapi.Session, params: dict[str, Any], *, maxlag: int | None,
+          sleep: Callable[[float], None] = time.sleep, patient: bool = False) -> dict[str, Any]:
+    """One ``action=query`` request with bounded retries, or :class:`WikiUnavailable`.
+
+    An editor is waiting on the request path, so only maxlag, rate-limit and server errors are
+    retried there, and never a timeout (the editor would wait RETRIES times WIKI_TIMEOUT).
+    Background jobs pass ``patient=True``: every failure but a redirect is worth another try."""
+    params = {"action": "query", **params}
+    if maxlag is not None:
+        params["maxlag"] = maxlag
+    for attempt in range(RETRIES + 1):
+        last = attempt == RETRIES
+        try:
+            doc = session.get(**params)
+            if not isinstance(doc, dict):
+                raise ValueError("malformed answer")
+            return doc
+        except mwapi.errors.APIError as error:
+            if last or not (patient or error.code in RETRY_CODES):
+                raise WikiUnavailable(f"API error {error.code}") from error
+        except (mwapi.errors.HTTPError, mwapi.errors.ConnectionError) as error:
+            if last:
+                raise WikiUnavailable(type(error).__name__) from error
+        except mwapi.errors.TooManyRedirectsError as error:
+            raise WikiUnavailable(type(error).__name__) from error
+        except (mwapi.errors.TimeoutError, mwapi.errors.RequestError, ValueError) as error:
+            if last or not patient:
+                raise WikiUnavailable(type(error).__name__) from error
+        sleep(min(MAX_BACKOFF, 0.5 * 2**attempt))
+    raise WikiUnavailable("no answer")  # pragma: no cover - the loop always returns or raises
+
+
 class ApiSource:
     def __init__(self, wiki: Wiki, session: mwapi.Session, maxlag: int | None = 5,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -58,27 +90,7 @@ class ApiSource:
 
     # -- requests -------------------------------------------------------------------------------
     def _query(self, **params: Any) -> dict[str, Any]:
-        params = {"action": "query", **params}
-        if self.maxlag is not None:
-            params["maxlag"] = self.maxlag
-        for attempt in range(RETRIES + 1):
-            try:
-                doc = self.session.get(**params)
-                if not isinstance(doc, dict):
-                    raise WikiUnavailable("malformed answer")
-                return doc
-            except mwapi.errors.APIError as error:
-                if error.code not in RETRY_CODES or attempt == RETRIES:
-                    raise WikiUnavailable(f"API error {error.code}") from error
-            except (mwapi.errors.HTTPError, mwapi.errors.ConnectionError) as error:
-                if attempt == RETRIES:
-                    raise WikiUnavailable(type(error).__name__) from error
-            # A timeout is not retried: the editor would wait RETRIES times WIKI_TIMEOUT.
-            except (mwapi.errors.TimeoutError, mwapi.errors.TooManyRedirectsError,
-                    mwapi.errors.RequestError, ValueError) as error:
-                raise WikiUnavailable(type(error).__name__) from error
-            self._sleep(min(MAX_BACKOFF, 0.5 * 2**attempt))
-        raise WikiUnavailable("no answer")  # pragma: no cover - the loop always returns or raises
+        return query(self.session, params, maxlag=self.maxlag, sleep=self._sleep)
 
     def siteinfo(self) -> dict[str, Any]:
         if self._siteinfo is None:
