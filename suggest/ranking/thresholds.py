@@ -37,7 +37,9 @@ def operating_threshold(config: dict[str, Any], task: str, wiki: str) -> float:
     else the global THRESHOLD."""
     from suggest.config import wiki_setting
 
-    per_wiki = config.get("WIKIS", {}).get(wiki, {})
+    wikis = config.get("WIKIS", {})
+    # TOOL_WIKIS__<ID>__THRESHOLD arrives with the id in upper case.
+    per_wiki = {**wikis.get(wiki.upper(), {}), **wikis.get(wiki, {})}
     configured = float(wiki_setting(config, wiki, "THRESHOLD"))
     if any(key in per_wiki for key in ("THRESHOLD", "threshold")):
         return configured
