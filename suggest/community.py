@@ -23,6 +23,7 @@ import jsonschema
 from sqlalchemy import Engine, func, select
 
 from suggest.config import wiki_setting
+from suggest.ranking.thresholds import load as load_evaluated_thresholds
 from suggest.store.cache import ResultCache
 from suggest.store.schema import decisions, suggestions
 from suggest.wiki.api_source import make_session
@@ -125,18 +126,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def repo_path(path: str | Path) -> Path:
     """A configured path; relative ones are relative to the repository root."""
     return Path(path) if Path(path).is_absolute() else ROOT / path
-
-
-def load_evaluated_thresholds(path: str | Path | None) -> dict[str, Any]:
-    """The evaluation's thresholds file, or ``{}`` when there is none (or it is unreadable)."""
-    if not path or not repo_path(path).is_file():
-        return {}
-    try:
-        data = json.loads(repo_path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        log.warning("evaluated thresholds unreadable (%s): ignored", type(error).__name__)
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _number(value: Any) -> float | None:

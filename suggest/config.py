@@ -144,12 +144,17 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def wiki_setting(config: dict[str, Any], wiki: str, key: str) -> Any:
-    """A per-wiki override if one is configured, else the global value."""
+def wiki_overrides(config: dict[str, Any], wiki: str) -> dict[str, Any]:
+    """The settings configured for one wiki (``WIKIS.<id>``)."""
     wikis = config.get("WIKIS", {})
     # Environment variables name the wiki in upper case (TOOL_WIKIS__ENWIKI__THRESHOLD); they
     # come last in the order of precedence, so that spelling wins.
-    per_wiki = {**wikis.get(wiki, {}), **wikis.get(wiki.upper(), {})}
+    return {**wikis.get(wiki, {}), **wikis.get(wiki.upper(), {})}
+
+
+def wiki_setting(config: dict[str, Any], wiki: str, key: str) -> Any:
+    """A per-wiki override if one is configured, else the global value."""
+    per_wiki = wiki_overrides(config, wiki)
     for candidate in (key, key.lower()):
         if candidate in per_wiki:
             return per_wiki[candidate]

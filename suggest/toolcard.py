@@ -23,10 +23,10 @@ from suggest.community import (
     PAGE_TITLE,
     REJECTIONS_TO_BLOCK,
     SCHEMA,
-    load_evaluated_thresholds,
     repo_path,
 )
 from suggest.config import config_hash, public_config
+from suggest.ranking.thresholds import load as load_evaluated_thresholds
 from suggest.review import ReviewStore
 from suggest.services import SuggestionService
 from suggest.store.events import StoreUnavailable
