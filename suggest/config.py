@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,11 @@ from flask import Config
 import toolforge
 
 DEFAULTS: dict[str, Any] = {
-    # "development" allows a generated SECRET_KEY; anything else requires one.
+    # "development" allows a generated SECRET_KEY (kept in DEV_SECRET_FILE, so that every worker
+    # signs suggestion ids and sessions alike); anything else requires one.
     "ENV": "development",
     "SECRET_KEY": None,
+    "DEV_SECRET_FILE": "var/dev-secret-key",
     "DATABASE_URL": "sqlite:///var/wiki-suggest.sqlite3",
     # No Redis URL means an in-process cache (fine for one worker or development).
     "REDIS_URL": None,
@@ -30,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_KEY_PREFIX": "",
     "REDIS_TIMEOUT": 0.5,
     "CACHE_TTL": 6 * 3600,
+    # Each worker adds its count of suggestions shown to the database this often (seconds).
+    "SHOWN_FLUSH_SECONDS": 5.0,
     "TASKS": ["categories"],
     "BACKEND": "e5-multilingual-offline",
     "MAX_SUGGESTIONS": 3,
@@ -130,7 +135,28 @@ def load_config(config: Config, overrides: dict[str, Any] | None = None) -> None
     if not config.get("SECRET_KEY"):
         if config["ENV"] != "development":
             raise ConfigError("SECRET_KEY must be set outside development (TOOL_SECRET_KEY).")
-        config["SECRET_KEY"] = os.urandom(32).hex()
+        config["SECRET_KEY"] = development_secret(Path(config["DEV_SECRET_FILE"]))
+
+
+def development_secret(path: Path) -> str:
+    """A random key made once and kept in ``path`` (mode 0600): workers started together agree,
+    as the first to create the file wins."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another worker is writing it
+            secret = path.read_text(encoding="ascii").strip()
+            if secret:
+                return secret
+            time.sleep(0.01)
+        raise ConfigError(f"{path} is empty: remove it to make a new development key") from None
+    except OSError:
+        return os.urandom(32).hex()  # read-only place: this process alone
+    secret = os.urandom(32).hex()
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secret)
+    return secret
 
 
 def public_config(config: dict[str, Any]) -> dict[str, Any]:

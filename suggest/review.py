@@ -1,4 +1,4 @@
-"""Reviewer labels: logged-in reviewers label a random sample of issued suggestions correct,
+"""Reviewer labels: logged-in reviewers label a random sample of computed suggestions correct,
 incorrect or unsure without editing. From the labels: agreement between reviewers (observed
 agreement and Fleiss' kappa for items with two or more labels) and reviewer precision (the share of
 suggestions whose majority label is *correct*, among those with a correct/incorrect majority)."""
@@ -10,10 +10,10 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from suggest.store.events import StoreUnavailable, utcnow
-from suggest.store.schema import review_labels, suggestions
+from suggest.store.schema import computed, review_labels, suggestions
 
 LABELS = ("correct", "incorrect", "unsure")
 
@@ -38,12 +38,13 @@ class ReviewStore:
         self.engine = engine
 
     def sample(self, wiki: str, task: str, reviewer: str, size: int = 5) -> list[dict[str, Any]]:
-        """Random issued suggestions of ``wiki`` and ``task`` this reviewer has not labelled yet."""
-        mine = and_(review_labels.c.suggestion_id == suggestions.c.id,
+        """Random suggestions of ``wiki`` and ``task`` as computed (whether or not an editor decided
+        on them: the sample is of what editors were shown) that this reviewer has not labelled."""
+        mine = and_(review_labels.c.suggestion_id == computed.c.id,
                     review_labels.c.reviewer == reviewer)
         random = func.rand() if self.engine.dialect.name in ("mysql", "mariadb") else func.random()
-        query = (select(suggestions)
-                 .where(suggestions.c.wiki == wiki, suggestions.c.task == task,
+        query = (select(computed)
+                 .where(computed.c.wiki == wiki, computed.c.task == task,
                         ~select(review_labels.c.id).where(mine).exists())
                  .order_by(random).limit(size))
         try:
@@ -53,23 +54,35 @@ class ReviewStore:
             raise StoreUnavailable("the database is not available") from error
 
     def record(self, suggestion_id: str, reviewer: str, label: str) -> None:
-        """Store (or change) this reviewer's label for the suggestion."""
+        """Store (or change) this reviewer's label for the suggestion: a computed one (stored as
+        a suggestion under its content id at its first label) or an issued one."""
         if label not in LABELS:
             raise ValueError(f"label must be one of {', '.join(LABELS)}")
-        try:
-            with self.engine.begin() as conn:
-                found = conn.execute(select(suggestions.c.id).where(
-                    suggestions.c.id == suggestion_id)).first()
-                if found is None:
+        for attempt in range(2):
+            try:
+                self._record(suggestion_id, reviewer, label)
+                return
+            except IntegrityError:  # another reviewer stored the same suggestion just now
+                if attempt:
+                    raise StoreUnavailable("the label could not be stored") from None
+            except SQLAlchemyError as error:
+                raise StoreUnavailable("the database is not available") from error
+
+    def _record(self, suggestion_id: str, reviewer: str, label: str) -> None:
+        with self.engine.begin() as conn:
+            found = conn.execute(select(suggestions.c.id).where(
+                suggestions.c.id == suggestion_id)).first()
+            if found is None:
+                content = conn.execute(select(computed).where(computed.c.id == suggestion_id)).first()
+                if content is None:
                     raise UnknownSuggestion(suggestion_id)
-                conn.execute(review_labels.delete().where(
-                    review_labels.c.suggestion_id == suggestion_id,
-                    review_labels.c.reviewer == reviewer))
-                conn.execute(review_labels.insert(), {"suggestion_id": suggestion_id,
-                                                      "reviewer": reviewer, "label": label,
-                                                      "created_at": utcnow()})
-        except SQLAlchemyError as error:
-            raise StoreUnavailable("the database is not available") from error
+                conn.execute(suggestions.insert(), {**content._mapping, "content_id": suggestion_id})
+            conn.execute(review_labels.delete().where(
+                review_labels.c.suggestion_id == suggestion_id,
+                review_labels.c.reviewer == reviewer))
+            conn.execute(review_labels.insert(), {"suggestion_id": suggestion_id,
+                                                  "reviewer": reviewer, "label": label,
+                                                  "created_at": utcnow()})
 
     def _counts(self, wiki: str | None, task: str | None) -> dict[tuple[str, str], dict[str, Counter[str]]]:
         """(wiki, task) -> suggestion id -> label counts, aggregated in SQL."""

@@ -1,16 +1,15 @@
 """The suggestion service: the one place a suggestion request flows through, outside Flask.
 
-wiki id -> registry -> page source -> page -> pause check -> cache -> task + backend -> issued ids
-stored -> response body.
+wiki id -> registry -> page source -> page -> pause check -> cache -> task + backend -> computed
+suggestions stored (once per computation) -> signed ids issued and counted as shown -> response.
+A cached answer writes nothing to the database: see ``suggest.store.issued_ids``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import secrets
 import threading
-from dataclasses import asdict
 from typing import Any
 
 import toolforge
@@ -21,7 +20,9 @@ from suggest.community import CommunityConfigs, CommunityState, rejected_twice
 from suggest.config import config_hash, wiki_setting
 from suggest.ranking.thresholds import operating_threshold
 from suggest.store.cache import ResultCache
-from suggest.store.events import EventStore
+from suggest.store.events import EventStore, utcnow
+from suggest.store.issued_ids import IssuedIds, content_id
+from suggest.store.shown import ShownCounter, shown_key
 from suggest.tasks import all_tasks
 from suggest.tasks.base import Suggestion, Task, TaskSettings
 from suggest.validation import normalize_input_title
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 
 PAGE_REVISION_TTL = 60  # seconds a title -> revision lookup is trusted
 REJECTED_MEMORY = 10_000  # pages whose rejected labels are remembered (then forgotten at once)
+RESULT_FORMAT = 2  # of the cached results: part of their key
+# Columns an issued suggestion copies from its computed suggestion.
+ISSUED_COLUMNS = ("wiki", "task", "task_version", "page_title", "page_id", "revid", "rank", "label",
+                  "wikitext", "score", "explanation", "details", "backend", "model_checksum",
+                  "config_hash", "app_version")
 
 
 class TaskDisabled(LookupError):
@@ -61,6 +67,8 @@ class SuggestionService:
         self._lock = threading.Lock()
         self._rejected: dict[tuple[str, str, str], tuple[int, tuple[str, ...]]] = {}
         self.community = CommunityConfigs(config, cache, self.user_agent)
+        self.ids = IssuedIds(str(config["SECRET_KEY"]))
+        self.shown = ShownCounter(store.add_shown, float(config.get("SHOWN_FLUSH_SECONDS", 5.0)))
 
     # -- parts, created once per process --------------------------------------------------------
     @property
@@ -144,7 +152,8 @@ class SuggestionService:
             known = {"title": page.title, "revid": page.revid, "page_id": page.page_id}
             self.cache.set(page_key, known, ttl=PAGE_REVISION_TTL)
         rejected = self.rejected(wiki.id, task.id, known["title"], decided)
-        result_key = self.cache.key("suggestions", wiki.id, known["revid"], task.id, task.version,
+        result_key = self.cache.key("suggestions", RESULT_FORMAT, wiki.id, known["revid"], task.id,
+                                    task.version,
                                     self.backend.info.id, self.backend.info.checksum, self.config_hash,
                                     community.hash, rejected)
         computed, meta["cache"] = self.cache.get(result_key)
@@ -152,9 +161,9 @@ class SuggestionService:
             page = page or source.get_page(title=known["title"], revid=known["revid"])
             settings = self.settings(wiki.id, task.id, community, rejected)
             found = task.suggest(page, source, self.backend, settings)
-            computed = [asdict(s) for s in found]
+            computed = self._store_computed(wiki.id, task, known, found)
             self.cache.set(result_key, computed)
-        issued = self._issue(wiki.id, task, known, computed)
+        issued = self._issue(wiki.id, task, computed)
         return {"suggestions": issued, "page": {"title": known["title"], "revid": known["revid"]},
                 "pause": None, "meta": meta}
 
@@ -172,30 +181,59 @@ class SuggestionService:
         self._rejected[key] = (mark, labels)
         return labels
 
-    def _issue(self, wiki_id: str, task: Task, page: dict[str, Any],
-               computed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Give each suggestion a fresh random id and store it before anyone can decide on it."""
+    def _store_computed(self, wiki_id: str, task: Task, page: dict[str, Any],
+                        found: list[Suggestion]) -> list[dict[str, Any]]:
+        """Store what was computed, once, under content ids; return what each issue shows."""
         info = self.backend.info
-        issued, rows = [], []
-        for rank, item in enumerate(computed):
-            suggestion = Suggestion(**item)
-            sid = secrets.token_urlsafe(16)
-            issued.append({"id": sid, "task": task.id, "label": suggestion.label,
-                           "wikitext": suggestion.wikitext, "score": suggestion.score,
-                           "confidence": suggestion.confidence,
-                           "explanation": suggestion.explanation, "evidence": suggestion.evidence,
-                           "insert": suggestion.insert})
-            rows.append({"id": sid, "wiki": wiki_id, "task": task.id, "task_version": task.version,
-                         "page_title": page["title"], "page_id": page.get("page_id"),
-                         "revid": page["revid"], "rank": rank, "label": suggestion.label,
-                         "wikitext": suggestion.wikitext, "score": suggestion.score,
-                         "explanation": suggestion.explanation,
-                         "details": json.dumps({"insert": suggestion.insert,
-                                                "features": suggestion.features}),
-                         "backend": info.id, "model_checksum": info.checksum,
-                         "config_hash": self.config_hash, "app_version": __version__})
-        self.store.issue(rows)
+        rows, shown = [], []
+        for rank, suggestion in enumerate(found):
+            row = {"wiki": wiki_id, "task": task.id, "task_version": task.version,
+                   "page_title": page["title"], "page_id": page.get("page_id"),
+                   "revid": page["revid"], "rank": rank, "label": suggestion.label,
+                   "wikitext": suggestion.wikitext, "score": suggestion.score,
+                   "explanation": suggestion.explanation,
+                   "details": json.dumps({"insert": suggestion.insert,
+                                          "features": suggestion.features}, sort_keys=True),
+                   "backend": info.id, "model_checksum": info.checksum,
+                   "config_hash": self.config_hash, "app_version": __version__}
+            row["id"] = content_id(row)
+            rows.append(row)
+            shown.append({"content_id": row["id"], "task": task.id, "label": suggestion.label,
+                          "wikitext": suggestion.wikitext, "score": suggestion.score,
+                          "confidence": suggestion.confidence,
+                          "explanation": suggestion.explanation, "evidence": suggestion.evidence,
+                          "insert": suggestion.insert})
+        self.store.store_computed(rows)
+        return shown
+
+    def _issue(self, wiki_id: str, task: Task, computed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A fresh signed id for each suggestion; nothing is written: the issue is counted."""
+        issued = []
+        for item in computed:
+            body = dict(item)
+            body["id"] = self.ids.issue(body.pop("content_id"))
+            issued.append(body)
+        if issued:
+            info = self.backend.info
+            self.shown.add(shown_key(utcnow(), wiki_id, task.id, info.id, info.checksum), len(issued))
         return issued
+
+    def find_issued(self, suggestion_id: str) -> tuple[dict[str, Any], bool] | None:
+        """The suggestion an id was issued for, and whether it is stored already (a decision or a
+        review label stores it); None for an id this service did not issue."""
+        stored = self.store.get_suggestion(suggestion_id)
+        if stored is not None:
+            return stored, True
+        opened = self.ids.open(suggestion_id)
+        if opened is None:
+            return None
+        content, issued_at = opened
+        found = self.store.get_computed(content)
+        if found is None:
+            return None
+        row = {k: found[k] for k in ISSUED_COLUMNS}
+        row.update(id=suggestion_id, created_at=issued_at, content_id=content)
+        return row, False
 
     def meta(self, task: Task, pauses: dict[str, Any]) -> dict[str, Any]:
         info = self.backend.info

@@ -59,6 +59,9 @@ def app_config(database_url: str, **extra: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
         "TESTING": True, "DATABASE_URL": database_url, "BACKEND": "tfidf",
         "DUMP_WIKIS": dump_wikis(), "THRESHOLD": 0.0,
+        # Tests that count rows write the shown counts themselves (service.shown.flush()), so a
+        # background write cannot land between their counts. The writer thread has its own test.
+        "SHOWN_FLUSH_SECONDS": 3600,
     }
     config.update(extra)
     return config

@@ -7,16 +7,25 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from suggest.store.schema import decisions, edits, suggestions
+from suggest.store.schema import computed, decisions, edits, shown, suggestions
 
 URL = "/api/v1/suggestions"
 
 
 def counts(app: Any) -> tuple[int, int, int]:
+    """(issued suggestions stored, decisions, edits)."""
     store = app.extensions["wiki_suggest"].store
     with store.engine.connect() as conn:
         return tuple(conn.execute(select(func.count()).select_from(t)).scalar_one()
                      for t in (suggestions, decisions, edits))  # type: ignore[return-value]
+
+
+def computed_and_shown(app: Any) -> tuple[int, int]:
+    """(computed suggestions stored, suggestions counted as shown in the database)."""
+    store = app.extensions["wiki_suggest"].store
+    with store.engine.connect() as conn:
+        return (conn.execute(select(func.count()).select_from(computed)).scalar_one(),
+                int(conn.execute(select(func.coalesce(func.sum(shown.c.shown), 0))).scalar_one()))
 
 
 def get_suggestions(client: Any, title: str = "Коло", wiki: str = "fixture-ukwiki") -> dict[str, Any]:
@@ -42,14 +51,51 @@ def test_suggestions_are_issued_stored_and_explained(client: Any, app: Any) -> N
     assert meta["backend"]["checksum"].startswith("sha256:")
     assert meta["paused"] == {"categories": False}
     assert len(set(s["id"] for s in body["suggestions"])) == len(body["suggestions"])
-    assert counts(app)[0] == len(body["suggestions"])
+    # What was computed is stored before it is shown; the issue itself is counted, not stored.
+    assert computed_and_shown(app) == (len(body["suggestions"]), 0)
+    assert counts(app) == (0, 0, 0)
+    service = app.extensions["wiki_suggest"]
+    assert service.shown.pending() == len(body["suggestions"])
+    assert service.shown.flush() and service.shown.pending() == 0
+    assert computed_and_shown(app) == (len(body["suggestions"]), len(body["suggestions"]))
 
 
-def test_second_request_is_cached_but_gets_fresh_ids(client: Any) -> None:
+def test_second_request_is_cached_but_gets_fresh_ids(client: Any, app: Any) -> None:
     first, second = get_suggestions(client), get_suggestions(client)
     assert [s["label"] for s in first["suggestions"]] == [s["label"] for s in second["suggestions"]]
     assert not {s["id"] for s in first["suggestions"]} & {s["id"] for s in second["suggestions"]}
     assert second["meta"]["cache"] == "hit"
+    # The cached answer wrote nothing: the same computed rows, no issued rows.
+    assert computed_and_shown(app)[0] == len(first["suggestions"])
+    assert counts(app) == (0, 0, 0)
+    app.extensions["wiki_suggest"].shown.flush()
+    assert computed_and_shown(app)[1] == 2 * len(first["suggestions"])
+
+
+def test_first_decision_stores_the_suggestion_as_issued(client: Any, app: Any) -> None:
+    item = get_suggestions(client)["suggestions"][1]
+    assert client.post("/api/v1/decisions", json={"suggestion_id": item["id"],
+                                                  "decision": "accept"}).status_code == 201
+    stored = app.extensions["wiki_suggest"].store.get_suggestion(item["id"])
+    assert (stored["label"], stored["wikitext"], stored["rank"]) == (item["label"], item["wikitext"], 1)
+    assert stored["score"] == pytest.approx(item["score"])
+    assert stored["content_id"] and stored["wiki"] == "fixture-ukwiki" and stored["page_title"] == "Коло"
+    with app.extensions["wiki_suggest"].store.engine.connect() as conn:
+        content = conn.execute(select(computed).where(computed.c.id == stored["content_id"])).one()
+    assert content.label == item["label"] and content.revid == stored["revid"]
+    assert abs((stored["created_at"] - content.created_at).total_seconds()) < 60
+
+
+def test_ids_that_were_not_signed_here_are_unknown(client: Any, app: Any) -> None:
+    sid = get_suggestions(client)["suggestions"][0]["id"]
+    forged = sid[:-1] + ("A" if sid[-1] != "A" else "B")  # the signature no longer matches
+    other_key = app.extensions["wiki_suggest"].ids.__class__("another secret").issue(
+        app.extensions["wiki_suggest"].ids.open(sid)[0])
+    never_computed = app.extensions["wiki_suggest"].ids.issue("00" * 12)
+    for bad in (forged, other_key, never_computed):
+        response = client.post("/api/v1/decisions", json={"suggestion_id": bad, "decision": "skip"})
+        assert response.status_code == 404 and response.get_json()["error"]["code"] == "unknown_suggestion"
+    assert counts(app) == (0, 0, 0)
 
 
 def test_decision_flow_accept_reject_skip_and_edit(client: Any, app: Any) -> None:

@@ -43,7 +43,19 @@ def test_defaults_without_file_or_environment() -> None:
         assert config[key] == DEFAULTS[key]
     assert config["ENV"] == "development"
     assert len(config["SECRET_KEY"]) == 64  # generated for development only
-    assert loaded()["SECRET_KEY"] != config["SECRET_KEY"]
+
+
+def test_development_secret_is_made_once_and_shared(tmp_path: Path) -> None:
+    """Workers of one development server must sign suggestion ids alike: the generated key is
+    kept in a private file and read by every later start."""
+    path = tmp_path / "var" / "dev-secret-key"
+    first = loaded({"DEV_SECRET_FILE": str(path)})["SECRET_KEY"]
+    assert len(first) == 64 and path.read_text(encoding="ascii") == first
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert loaded({"DEV_SECRET_FILE": str(path)})["SECRET_KEY"] == first
+    other = loaded({"DEV_SECRET_FILE": str(tmp_path / "elsewhere")})["SECRET_KEY"]
+    assert other != first
+    assert loaded({"DEV_SECRET_FILE": str(path), "SECRET_KEY": "given"})["SECRET_KEY"] == "given"
 
 
 def test_private_file_overrides_defaults(clean_environment: Path) -> None:

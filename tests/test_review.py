@@ -15,9 +15,11 @@ from tests.conftest import app_config
 
 
 def issue(client: Any, title: str = "Коло") -> list[str]:
+    """Content ids of the suggestions the API issued: what reviewers are offered and label."""
     body = client.get("/api/v1/suggestions", query_string={
         "wiki": "fixture-ukwiki", "title": title, "task": "categories"}).get_json()
-    return [s["id"] for s in body["suggestions"]]
+    ids = client.application.extensions["wiki_suggest"].ids
+    return [ids.open(s["id"])[0] for s in body["suggestions"]]
 
 
 def login(client: Any, name: str) -> None:

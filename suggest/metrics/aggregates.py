@@ -5,7 +5,8 @@ of the week the suggestion was shown, so a decision counts in the week its sugge
 
 Definitions (the /stats page shows them):
 
-* shown: suggestions issued; decided: accepted + rejected + skipped.
+* shown: suggestions issued (the per-day counts of the ``shown`` table); decided: accepted +
+  rejected + skipped.
 * acceptance rate = accepted / decided; rejection rate = rejected / decided (the Growth team's
   denominators: skips are decisions too).
 * verified edit-acceptance rate = verified / decided: decisions that ended in a saved revision the
@@ -32,6 +33,7 @@ from sqlalchemy import (
     Date,
     Integer,
     MetaData,
+    Select,
     Table,
     and_,
     case,
@@ -44,7 +46,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from suggest.store.schema import decisions, edits, suggestions
+from suggest.store.schema import decisions, edits, shown, suggestions
 
 Z95 = 1.959963984540054
 OVER_ACCEPTANCE_MIN_DECISIONS = 5
@@ -131,16 +133,24 @@ class Filters:
     until: dt.datetime | None = None
 
     def apply(self, query: Any) -> Any:
-        if self.wiki:
-            query = query.where(suggestions.c.wiki == self.wiki)
-        if self.task:
-            query = query.where(suggestions.c.task == self.task)
-        if self.backend:
-            query = query.where(suggestions.c.backend == self.backend)
-        if self.since:
-            query = query.where(suggestions.c.created_at >= self.since)
-        if self.until:
-            query = query.where(suggestions.c.created_at < self.until)
+        return self._apply(query, suggestions, suggestions.c.created_at, self.since, self.until)
+
+    def apply_shown(self, query: Any) -> Any:
+        """The same filters on the per-day ``shown`` counts: a day counts when it starts in the
+        period (periods on the stats page are whole days)."""
+        def day(at: dt.datetime | None) -> dt.datetime | None:
+            return at.replace(hour=0, minute=0, second=0, microsecond=0) if at else None
+        return self._apply(query, shown, shown.c.day, day(self.since), day(self.until))
+
+    def _apply(self, query: Any, table: Table, time: Any, since: dt.datetime | None,
+               until: dt.datetime | None) -> Any:
+        for column, value in (("wiki", self.wiki), ("task", self.task), ("backend", self.backend)):
+            if value:
+                query = query.where(table.c[column] == value)
+        if since:
+            query = query.where(time >= since)
+        if until:
+            query = query.where(time < until)
         return query
 
 
@@ -191,9 +201,12 @@ def weekly(conn: Connection, filters: Filters, now: dt.datetime,
                           .select_from(_joined()))
     query = query.group_by(*keys, week).order_by(*keys, week)
     rows = [dict(r._mapping) for r in conn.execute(query)]
-    reasons = _reasons(conn, filters, by_week=True, by_model=by_model)
     for row in rows:
         row["week"] = _as_date_string(row["week"])
+    names = [k.name for k in keys] + ["week"]
+    rows = _with_shown(rows, names, _shown(conn, filters, names))
+    reasons = _reasons(conn, filters, by_week=True, by_model=by_model)
+    for row in rows:
         for name in COUNTS:
             row[name] = int(row[name])
         key = tuple(row[k] for k in GROUP_KEYS if k in row)
@@ -209,6 +222,7 @@ def totals(conn: Connection, filters: Filters, now: dt.datetime,
     keys = [suggestions.c.task, suggestions.c.wiki]
     query = filters.apply(select(*keys, *_count_columns(now, not_saved_after)).select_from(_joined()))
     rows = [dict(r._mapping) for r in conn.execute(query.group_by(*keys).order_by(*keys))]
+    rows = _with_shown(rows, ["task", "wiki"], _shown(conn, filters, ["task", "wiki"]))
     reasons = _reasons(conn, filters, by_week=False)
     over = over_acceptance(conn, filters, since=now - over_acceptance_window)
     for row in rows:
@@ -221,6 +235,35 @@ def totals(conn: Connection, filters: Filters, now: dt.datetime,
                                   "min_decisions": OVER_ACCEPTANCE_MIN_DECISIONS,
                                   "window_days": over_acceptance_window.days}
     return rows
+
+
+def _shown(conn: Connection, filters: Filters, names: list[str]) -> dict[tuple[Any, ...], int]:
+    """Suggestions shown, summed from the per-day counts, by ``names`` (group keys)."""
+    columns: list[Any] = [week_start(shown.c.day).label("week") if n == "week" else shown.c[n]
+                          for n in names]
+    query: Select[Any] = select(*columns, func.sum(shown.c.shown).label("n"))
+    query = filters.apply_shown(query).group_by(*columns)
+    found = {}
+    for row in conn.execute(query):
+        values = list(row)
+        if "week" in names:
+            at = names.index("week")
+            values[at] = _as_date_string(values[at])
+        found[tuple(values[:-1])] = int(values[-1] or 0)
+    return found
+
+
+def _with_shown(rows: list[dict[str, Any]], names: list[str],
+                counts: dict[tuple[Any, ...], int]) -> list[dict[str, Any]]:
+    """Rows with their ``shown`` from the counts, plus rows for groups that were only shown."""
+    by_key = {tuple(row[n] for n in names): row for row in rows}
+    for key in by_key.keys() - counts.keys():
+        by_key[key]["shown"] = 0
+    for key, n in counts.items():
+        row = by_key.setdefault(key, {**dict(zip(names, key, strict=True)),
+                                      **{c: 0 for c in COUNTS}})
+        row["shown"] = n
+    return [by_key[k] for k in sorted(by_key, key=lambda k: tuple(str(v) for v in k))]
 
 
 def _reasons(conn: Connection, filters: Filters, by_week: bool,
@@ -286,9 +329,9 @@ def review_precision(conn: Connection, filters: Filters) -> dict[tuple[str, str]
 
 def models(conn: Connection) -> list[str]:
     """Backends that issued suggestions, for the filter menu."""
-    return [str(b) for b in conn.execute(
-        select(suggestions.c.backend).group_by(suggestions.c.backend).order_by(suggestions.c.backend)
-    ).scalars()]
+    found = set(conn.execute(select(shown.c.backend).distinct()).scalars())
+    found |= set(conn.execute(select(suggestions.c.backend).distinct()).scalars())
+    return sorted(str(b) for b in found)
 
 
 def window_counts(conn: Connection, wiki: str, task: str, since: dt.datetime,

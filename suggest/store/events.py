@@ -30,7 +30,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
 
-from suggest.store.schema import audit_log, decisions, edits, metadata, pauses, suggestions
+from suggest.store.schema import (
+    audit_log,
+    computed,
+    decisions,
+    edits,
+    metadata,
+    pauses,
+    suggestions,
+)
+from suggest.store.shown import ShownKey, add_shown, shown_key
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +62,8 @@ class NotAccepted(RuntimeError):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
 
 
 def make_engine(url: str) -> Engine:
@@ -138,7 +149,9 @@ class EventStore:
 
     # -- suggestions and decisions --------------------------------------------------------------
     def issue(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Store issued suggestions; returns once they are committed.
+        """Store issued suggestions and count them as shown; returns once they are committed.
+        (The service itself issues signed ids and stores a suggestion at its first decision:
+        :meth:`record_decision`; this is for importing issued suggestions.)
 
         Concurrent calls of one process share a transaction (group commit): one durable commit
         (one fsync with SQLite's synchronous=FULL) acknowledges every call waiting in it. A failed
@@ -169,7 +182,14 @@ class EventStore:
         error: BaseException | None = None
         try:
             with self._begin() as conn:
-                conn.execute(suggestions.insert(), [r for w in batch for r in w.rows])
+                rows = [r for w in batch for r in w.rows]
+                conn.execute(suggestions.insert(), rows)
+                counts: dict[ShownKey, int] = {}
+                for r in rows:
+                    key = shown_key(r["created_at"], r["wiki"], r["task"], r["backend"],
+                                    r["model_checksum"])
+                    counts[key] = counts.get(key, 0) + 1
+                add_shown(conn, counts)
         except BaseException as failure:  # noqa: BLE001 - handed to every call in the batch
             error = failure
         for waiter in batch:
@@ -183,20 +203,54 @@ class EventStore:
             else:
                 self._group_leader = False
 
+    def store_computed(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Store computed suggestions under their content ids; ones already stored are kept as
+        they are (the same id is the same content). Returns once committed."""
+        if not rows:
+            return
+        for attempt in range(2):
+            try:
+                with self._begin() as conn:
+                    ids = [r["id"] for r in rows]
+                    have = set(conn.execute(select(computed.c.id).where(computed.c.id.in_(ids))).scalars())
+                    new = [{"created_at": utcnow(), **r} for r in rows if r["id"] not in have]
+                    if new:
+                        conn.execute(computed.insert(), new)
+                return
+            except IntegrityError:  # another worker stored the same content meanwhile
+                if attempt:
+                    raise StoreUnavailable("computed suggestions could not be stored") from None
+
+    def get_computed(self, content_id: str) -> dict[str, Any] | None:
+        with self._begin() as conn:
+            row = conn.execute(select(computed).where(computed.c.id == content_id)).first()
+        return dict(row._mapping) if row else None
+
+    def add_shown(self, counts: dict[ShownKey, int]) -> None:
+        """Add to the per-day counts of suggestions shown, in one transaction."""
+        if counts:
+            with self._begin() as conn:
+                add_shown(conn, counts)
+
     def get_suggestion(self, suggestion_id: str) -> dict[str, Any] | None:
         with self._begin() as conn:
             row = conn.execute(select(suggestions).where(suggestions.c.id == suggestion_id)).first()
         return dict(row._mapping) if row else None
 
     def record_decision(self, suggestion_id: str, decision: str, reason: str | None,
-                        comment: str | None, user_name: str | None) -> dict[str, Any]:
+                        comment: str | None, user_name: str | None,
+                        issued: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Store a decision, once per suggestion id. ``issued`` is the suggestion as issued, for an
+        id not stored yet: it is stored in the same transaction, so there is never one without
+        the other, and a second decision on the id fails on either unique key."""
         row = {"suggestion_id": suggestion_id, "decision": decision, "reason": reason,
                "comment": comment, "user_name": user_name, "created_at": utcnow()}
         try:
             with self._begin() as conn:
-                issued = conn.execute(
-                    select(suggestions.c.id).where(suggestions.c.id == suggestion_id)).first()
-                if issued is None:
+                if issued is not None:
+                    conn.execute(suggestions.insert(), {**issued, "id": suggestion_id})
+                elif conn.execute(select(suggestions.c.id)
+                                  .where(suggestions.c.id == suggestion_id)).first() is None:
                     raise UnknownSuggestion(suggestion_id)
                 result = conn.execute(decisions.insert(), row)
                 row["id"] = result.inserted_primary_key[0] if result.inserted_primary_key else None

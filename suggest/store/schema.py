@@ -22,9 +22,48 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+computed = Table(
+    "computed", metadata,
+    Column("id", String(32), primary_key=True,
+           comment="Content id: a hash of the suggestion, its page revision, model and settings"),
+    Column("created_at", DateTime, nullable=False, index=True, comment="When it was first computed (UTC)"),
+    Column("wiki", String(64), nullable=False, comment="Wiki id (dbname)"),
+    Column("task", String(32), nullable=False, comment="Task id"),
+    Column("task_version", String(16), nullable=False, comment="Task version"),
+    Column("page_title", String(512), nullable=False, comment="Title of the article"),
+    Column("page_id", BigInteger, comment="Page id on the wiki"),
+    Column("revid", BigInteger, comment="Revision the suggestion was computed for"),
+    Column("rank", Integer, nullable=False, comment="Position in the list shown (0 = first)"),
+    Column("label", String(512), nullable=False, comment="What the editor is shown"),
+    Column("wikitext", Text, nullable=False, comment="The wikitext proposed for insertion"),
+    Column("score", Float, nullable=False, comment="Model score in [0, 1]"),
+    Column("explanation", Text, nullable=False, comment="Explanation shown to the editor"),
+    Column("details", Text, nullable=False, comment="JSON: insertion place and ranking features"),
+    Column("backend", String(64), nullable=False, comment="Model backend id"),
+    Column("model_checksum", String(80), nullable=False, comment="Checksum of the model weights"),
+    Column("config_hash", String(16), nullable=False, comment="Hash of the public configuration"),
+    Column("app_version", String(40), nullable=False, comment="Version of the service"),
+    Index("ix_computed_wiki_task", "wiki", "task"),
+    info={"retention": "kept (no personal data)",
+          "purpose": "what the service suggested, and why, stored once per computation"},
+)
+
+shown = Table(
+    "shown", metadata,
+    Column("day", DateTime, primary_key=True, comment="Day the suggestions were shown (UTC midnight)"),
+    Column("wiki", String(64), primary_key=True, comment="Wiki id"),
+    Column("task", String(32), primary_key=True, comment="Task id"),
+    Column("backend", String(64), primary_key=True, comment="Model backend id"),
+    Column("model_checksum", String(80), primary_key=True, comment="Checksum of the model weights"),
+    Column("shown", BigInteger, nullable=False,
+           comment="Suggestions issued to clients that day (counted in memory, written every few seconds)"),
+    info={"retention": "kept (counts only)", "purpose": "the 'shown' denominator of the metrics"},
+)
+
 suggestions = Table(
     "suggestions", metadata,
-    Column("id", String(32), primary_key=True, comment="Random id the service issued"),
+    Column("id", String(32), primary_key=True,
+           comment="Id the service issued (signed; stored when it is first decided on or reviewed)"),
     Column("created_at", DateTime, nullable=False, index=True, comment="When it was issued (UTC)"),
     Column("wiki", String(64), nullable=False, index=True, comment="Wiki id (dbname)"),
     Column("task", String(32), nullable=False, comment="Task id"),
@@ -42,9 +81,11 @@ suggestions = Table(
     Column("model_checksum", String(80), nullable=False, comment="Checksum of the model weights"),
     Column("config_hash", String(16), nullable=False, comment="Hash of the public configuration"),
     Column("app_version", String(40), nullable=False, comment="Version of the service"),
+    Column("content_id", String(32), comment="The computed suggestion it is an issue of"),
     # Earlier rejections of a page's suggestions are looked up on every suggestion request.
     Index("ix_suggestions_page", "wiki", "task", "page_title"),
-    info={"retention": "kept (no personal data)", "purpose": "audit what was suggested, and why"},
+    info={"retention": "kept (no personal data)",
+          "purpose": "the suggestions editors decided on or reviewers labelled, as issued"},
 )
 
 decisions = Table(

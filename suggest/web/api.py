@@ -62,9 +62,10 @@ def suggestions() -> Response:
 def decisions() -> tuple[Response, int]:
     data = validation.body("/api/v1/decisions", json_body())
     svc = service()
-    issued = svc.store.get_suggestion(data["suggestion_id"])
-    if issued is None:
+    found = svc.find_issued(data["suggestion_id"])
+    if found is None:
         raise ApiError(404, "unknown_suggestion", "the service did not issue this suggestion id")
+    issued, stored = found
     # A browser on one wiki's page deciding on another wiki's suggestion is a confused (or
     # malicious) client: the Origin names the wiki the gadget runs on.
     origin_wiki = svc.registry.wiki_for_origin(request.headers.get("Origin", ""))
@@ -81,7 +82,8 @@ def decisions() -> tuple[Response, int]:
         raise ApiError(400, "invalid_reason", "only a rejection has a reason")
     try:
         row = svc.store.record_decision(data["suggestion_id"], data["decision"], reason,
-                                        data.get("comment"), data.get("user"))
+                                        data.get("comment"), data.get("user"),
+                                        issued=None if stored else issued)
     except UnknownSuggestion:
         raise ApiError(404, "unknown_suggestion", "the service did not issue this suggestion id") from None
     except AlreadyDecided:

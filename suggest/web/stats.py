@@ -76,6 +76,7 @@ def collect(filters: aggregates.Filters, weeks: int) -> dict[str, Any]:
     config = svc.config
     now = utcnow()
     not_saved = dt.timedelta(hours=float(config["NOT_SAVED_AFTER_HOURS"]))
+    svc.shown.flush()  # this worker's counts now; other workers' within SHOWN_FLUSH_SECONDS
     with svc.store.engine.connect() as conn:
         totals = aggregates.totals(conn, filters, now, not_saved)
         series = aggregates.weekly(conn, filters, now, not_saved, by_model=False)

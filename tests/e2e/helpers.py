@@ -58,6 +58,18 @@ class ServiceServer:
         self.thread.join(timeout=5)
 
 
+def issued(service: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The suggestions behind ids the service issued, found as a decision finds them (stored, or
+    signed and computed); an id it did not issue is left out."""
+    svc = service.app.extensions["wiki_suggest"]
+    found = {}
+    for sid in ids:
+        hit = svc.find_issued(sid)
+        if hit is not None:
+            found[sid] = hit[0]
+    return found
+
+
 def session(wiki: LocalMediaWiki, user: str | None = None, password: str | None = None) -> mwapi.Session:
     """An mwapi session on the local wiki, logged in with ``clientlogin`` when a user is given."""
     s = mwapi.Session(wiki.url, user_agent=USER_AGENT, api_path="/api.php", formatversion=2)

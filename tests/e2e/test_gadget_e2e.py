@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from suggest.store.schema import decisions, edits, suggestions
+from suggest.store.schema import decisions, edits, shown
 from suggest.wiki.wikitext import remove_categories
 from tests.conftest import DUMPS, app_config
 from tests.conftest_mediawiki import MediaWikiFactory
@@ -120,6 +120,14 @@ def stored(service: Any, table: Any, *where: Any) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(select(table).where(*where)).all()]
 
 
+def shown_on(service: Any, wiki_id: str) -> int:
+    """Suggestions the service issued on the wiki (its in-memory counts written first)."""
+    service.app.extensions["wiki_suggest"].shown.flush()
+    with service.store.engine.begin() as conn:
+        return int(conn.execute(select(func.coalesce(func.sum(shown.c.shown), 0))
+                                .where(shown.c.wiki == wiki_id)).scalar_one())
+
+
 # --- the deploy command ------------------------------------------------------------------------
 
 def test_deploy_command_writes_the_gadget_pages(wiki: LocalMediaWiki, service: Any,
@@ -199,8 +207,8 @@ def test_editor_adds_rejects_skips_and_saves(wiki: LocalMediaWiki, service: Any,
     save_screenshot(browser, "e2e-panel-suggestions")
 
     ids = [item.get_attribute("data-id") for item in items]
-    rows = {r["id"]: r for r in stored(service, suggestions, suggestions.c.id.in_(ids))}
-    assert set(rows) == set(ids), "every suggestion shown was issued and stored first"
+    rows = h.issued(service, ids)
+    assert set(rows) == set(ids), "every suggestion shown was issued, and computed and stored first"
     added, rejected, skipped = (rows[i] for i in ids)
     for row in rows.values():
         assert row["wikitext"].startswith("[[Категорія:")
@@ -263,7 +271,7 @@ def test_paused_task_shows_only_the_notice(wiki: LocalMediaWiki, service: Any,
     from selenium.webdriver.common.by import By
 
     editor = enable_gadget(wiki, service, EDITOR, EDITOR_PASSWORD, enable=True)
-    issued_before = len(stored(service, suggestions, suggestions.c.wiki == wiki.dbname))
+    issued_before = shown_on(service, wiki.dbname)
     service.store.pause(wiki.dbname, "categories", "Checking a report of bad suggestions", "tests")
     try:
         h.browser_session(browser, editor)
@@ -280,7 +288,7 @@ def test_paused_task_shows_only_the_notice(wiki: LocalMediaWiki, service: Any,
         save_screenshot(browser, "e2e-panel-paused")
     finally:
         service.store.resume(wiki.dbname, "categories", "test over", "tests")
-    assert len(stored(service, suggestions, suggestions.c.wiki == wiki.dbname)) == issued_before
+    assert shown_on(service, wiki.dbname) == issued_before
 
 
 def test_gadget_is_silent_when_not_enabled(wiki: LocalMediaWiki, service: Any,
@@ -289,7 +297,7 @@ def test_gadget_is_silent_when_not_enabled(wiki: LocalMediaWiki, service: Any,
 
     # The reader has the service configured but has not turned the gadget on.
     reader = enable_gadget(wiki, service, READER, READER_PASSWORD, enable=False)
-    issued_before = len(stored(service, suggestions, suggestions.c.wiki == wiki.dbname))
+    issued_before = shown_on(service, wiki.dbname)
     h.browser_session(browser, reader)
     browser.get(wiki.page_url(ARTICLE, action="edit"))
     assert browser.execute_script("return mw.config.get('wgUserName')") == READER
@@ -299,7 +307,7 @@ def test_gadget_is_silent_when_not_enabled(wiki: LocalMediaWiki, service: Any,
         "registered"), "the gadget exists on the wiki but is not loaded"
     time.sleep(0.5)
     assert not browser.find_elements(By.ID, "wiki-suggest-panel")
-    assert len(stored(service, suggestions, suggestions.c.wiki == wiki.dbname)) == issued_before
+    assert shown_on(service, wiki.dbname) == issued_before
 
 
 def test_an_addition_survives_preview_and_is_reported_after_saving(
@@ -316,7 +324,7 @@ def test_an_addition_survives_preview_and_is_reported_after_saving(
     assert h.gadget_startup(browser) == "panel"
     first = browser.find_element(By.CSS_SELECTOR, ".wiki-suggest-item")
     added_id = first.get_attribute("data-id")
-    added = stored(service, suggestions, suggestions.c.id == added_id)[0]
+    added = h.issued(service, [added_id])[added_id]
     first.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
 
     browser.find_element(By.ID, "wpPreview").click()

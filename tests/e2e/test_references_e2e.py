@@ -101,7 +101,7 @@ def test_editor_adds_a_reference_rejects_one_and_saves(wiki: LocalMediaWiki, ser
                        what="suggestions")
     save_screenshot(browser, "e2e-references-suggestions")
     ids = [item.get_attribute("data-id") for item in items]
-    rows = {r["id"]: r for r in stored(service, suggestions, suggestions.c.id.in_(ids))}
+    rows = h.issued(service, ids)
     assert set(rows) == set(ids) and {r["task"] for r in rows.values()} == {"references"}
     labels = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-label").text for item in items]
     assert SOURCE_TITLE in labels, labels

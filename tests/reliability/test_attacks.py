@@ -280,13 +280,14 @@ def test_every_post_form_carries_a_csrf_token(app: Any) -> None:
 
 def test_every_state_changing_route_refuses_a_missing_or_wrong_token(app: Any) -> None:
     ids = issue(app.test_client())
+    reviewed, _ = app.extensions["wiki_suggest"].ids.open(ids[0])  # the id the review page offers
     routes = post_routes(app)
     if not routes:
         pytest.skip("no state-changing HTML routes in this build")
     forms = {f["action"]: f["fields"] for f in discovered_forms(app)}
     for rule in routes:
         url = example_url(app, rule)
-        fields = {"suggestion_id": ids[0], "wiki": "fixture-ukwiki", "task": "categories",
+        fields = {"suggestion_id": reviewed, "wiki": "fixture-ukwiki", "task": "categories",
                   "reason": "csrf test", "label": "correct", **forms.get(url, {})}
         fields.pop("csrf_token", None)
         for token in (None, "", "wrong-token", "known-csrf-token "):

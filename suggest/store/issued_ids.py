@@ -1,0 +1,67 @@
+"""Suggestion ids that carry their own proof of issue, so that showing a suggestion writes nothing.
+
+A computed suggestion is stored once, when it is computed, under a content id (:func:`content_id`).
+Each time it is shown it gets a fresh id: the content id, the time it was issued and a random part,
+signed with the tool's secret key (HMAC-SHA-256), in 32 URL-safe characters::
+
+    content id (12 bytes) | issued at, Unix seconds (4) | random (3) | signature (5)
+
+The first decision on an id stores it as an issued suggestion, in the transaction that stores the
+decision; a second decision on the same id is a replay (409). An id the service did not sign, or
+whose content was never stored, is unknown (404).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import struct
+import time
+from typing import Any
+
+CONTENT_BYTES = 12
+ID_LENGTH = 32  # characters: base64 of 24 bytes, no padding
+_SIGNED = CONTENT_BYTES + 4 + 3
+_MAC = 5
+
+
+def content_id(row: dict[str, Any]) -> str:
+    """A stable id for what a suggestion is: the same content, context and model give the same
+    id in every worker, so storing it again is a no-op."""
+    canonical = json.dumps(row, sort_keys=True, ensure_ascii=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()[: 2 * CONTENT_BYTES]
+
+
+class IssuedIds:
+    """Sign and open issued suggestion ids with a key derived from the tool's secret key."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = hashlib.sha256(b"wiki-suggest issued ids\0" + secret.encode()).digest()
+
+    def _mac(self, body: bytes) -> bytes:
+        return hmac.new(self._key, body, hashlib.sha256).digest()[:_MAC]
+
+    def issue(self, content: str, at: float | None = None) -> str:
+        body = bytes.fromhex(content) + struct.pack(">I", int(time.time() if at is None else at))
+        body += os.urandom(3)
+        return base64.urlsafe_b64encode(body + self._mac(body)).decode("ascii")
+
+    def open(self, issued_id: str) -> tuple[str, dt.datetime] | None:
+        """(content id, when it was issued, UTC) for an id this tool signed, else None."""
+        if len(issued_id) != ID_LENGTH:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(issued_id.encode("ascii"))
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            return None
+        body, mac = raw[:_SIGNED], raw[_SIGNED:]
+        if len(mac) != _MAC or not hmac.compare_digest(mac, self._mac(body)):
+            return None
+        (seconds,) = struct.unpack(">I", body[CONTENT_BYTES:CONTENT_BYTES + 4])
+        issued_at = dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None)
+        return body[:CONTENT_BYTES].hex(), issued_at

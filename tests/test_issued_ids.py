@@ -1,0 +1,208 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Signed suggestion ids, computed suggestions stored once, issued ones stored at their first
+decision, and the "shown" counts: on real SQLite and the real MariaDB on 127.0.0.1:3306."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from suggest.metrics import aggregates
+from suggest.store.events import AlreadyDecided, EventStore, StoreUnavailable
+from suggest.store.issued_ids import ID_LENGTH, IssuedIds, content_id
+from suggest.store.schema import computed, decisions, shown, suggestions
+from suggest.store.shown import ShownCounter, ShownKey, shown_key
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def store(request: pytest.FixtureRequest) -> EventStore:
+    events = EventStore(request.getfixturevalue(f"{request.param}_url"))
+    events.upgrade()
+    return events
+
+
+def computed_row(rank: int = 0, label: str = "Кола") -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "wiki": "ukwiki", "task": "categories", "task_version": "1.0", "page_title": "Коло",
+        "page_id": 12, "revid": 345, "rank": rank, "label": label,
+        "wikitext": f"[[Категорія:{label}]]", "score": 0.8, "explanation": "in 2 of the 5 linked articles",
+        "details": "{}", "backend": "tfidf", "model_checksum": "sha256:x", "config_hash": "abc",
+        "app_version": "0.1.0"}
+    row["id"] = content_id(row)
+    return row
+
+
+def count(store: EventStore, table: Any) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_ids_are_signed_dated_and_fresh() -> None:
+    ids = IssuedIds("secret")
+    content = computed_row()["id"]
+    issued = [ids.issue(content, at=1_800_000_000) for _ in range(2000)]
+    assert len(set(issued)) == 2000  # the random part: every issue is a new id
+    assert all(len(i) == ID_LENGTH and i.replace("-", "").replace("_", "").isalnum() for i in issued)
+    opened = ids.open(issued[0])
+    assert opened == (content, dt.datetime(2027, 1, 15, 8, 0))
+    assert IssuedIds("other secret").open(issued[0]) is None
+    for position in range(ID_LENGTH):  # any changed character breaks the signature
+        changed = "A" if issued[0][position] != "A" else "B"
+        assert ids.open(issued[0][:position] + changed + issued[0][position + 1:]) is None
+    for bad in ("", "x" * 31, issued[0] + "A", "é" * 32, "=" * 32):
+        assert ids.open(bad) is None
+
+
+def test_content_id_names_the_content() -> None:
+    row = computed_row()
+    same = computed_row()
+    assert row["id"] == same["id"]
+    for key, value in (("label", "Інше"), ("revid", 346), ("model_checksum", "sha256:y"), ("rank", 1)):
+        changed = {k: v for k, v in row.items() if k != "id"}
+        changed[key] = value
+        assert content_id(changed) != row["id"]
+
+
+def test_computed_rows_are_stored_once(store: EventStore) -> None:
+    rows = [computed_row(0, "Кола"), computed_row(1, "Криві")]
+    store.store_computed(rows)
+    store.store_computed(rows)
+    errors: list[str] = []
+
+    def again() -> None:
+        try:
+            store.store_computed([*rows, computed_row(2, "Геометрія")])
+        except Exception as error:  # noqa: BLE001 - any failure fails the test below
+            errors.append(type(error).__name__)
+
+    threads = [threading.Thread(target=again) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert count(store, computed) == 3
+    assert store.get_computed(rows[1]["id"])["label"] == "Криві"  # type: ignore[index]
+    assert store.get_computed("0" * 24) is None
+
+
+def test_concurrent_first_decisions_on_one_issued_id(store: EventStore) -> None:
+    """Twenty clients decide on one issued id that is not stored yet: one decision and one
+    stored suggestion, the others are told it is decided; nothing half-written."""
+    content = computed_row()
+    store.store_computed([content])
+    ids = IssuedIds("secret")
+    sid = ids.issue(content["id"])
+    issued = {k: v for k, v in content.items() if k != "id"}
+    issued.update(created_at=ids.open(sid)[1], content_id=content["id"])  # type: ignore[index]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(20)
+
+    def decide(n: int) -> None:
+        barrier.wait()
+        try:
+            store.record_decision(sid, "accept", None, None, f"user{n}", issued=dict(issued))
+            outcomes.append("won")
+        except AlreadyDecided:
+            outcomes.append("already")
+        except Exception as error:  # noqa: BLE001 - any other outcome is a failure below
+            outcomes.append(type(error).__name__)
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert Counter(outcomes) == {"won": 1, "already": 19}
+    assert count(store, decisions) == 1 and count(store, suggestions) == 1
+    assert store.get_suggestion(sid)["content_id"] == content["id"]  # type: ignore[index]
+
+
+def test_shown_counts_add_up_under_concurrency(store: EventStore) -> None:
+    day = dt.datetime(2026, 11, 23, 14, 5)
+    keys = [shown_key(day, "ukwiki", "categories", "tfidf", "sha256:x"),
+            shown_key(day + dt.timedelta(days=1), "ukwiki", "categories", "tfidf", "sha256:x")]
+    errors: list[str] = []
+
+    def add() -> None:
+        for _ in range(25):
+            try:
+                store.add_shown({keys[0]: 2, keys[1]: 1})
+            except Exception as error:  # noqa: BLE001
+                errors.append(type(error).__name__)
+
+    threads = [threading.Thread(target=add) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(shown.c.day, shown.c.shown).order_by(shown.c.day)).all()
+    assert [(r.day, r.shown) for r in rows] == [(dt.datetime(2026, 11, 23), 300),
+                                                (dt.datetime(2026, 11, 24), 150)]
+
+
+def test_metrics_count_shown_from_the_counts(store: EventStore) -> None:
+    """A week with suggestions shown and none decided still has its row; a decided suggestion
+    adds to decided, not to shown."""
+    monday = dt.datetime(2026, 11, 23, 9)
+    store.add_shown({shown_key(monday, "ukwiki", "categories", "tfidf", "sha256:x"): 7,
+                     shown_key(monday + dt.timedelta(days=6), "ukwiki", "categories", "tfidf",
+                               "sha256:x"): 3,
+                     shown_key(monday + dt.timedelta(days=7), "ukwiki", "categories", "tfidf",
+                               "sha256:x"): 4})
+    content = computed_row()
+    store.store_computed([content])
+    issued = {k: v for k, v in content.items() if k != "id"}
+    store.record_decision("x" * 32, "accept", None, None, "A",
+                          issued={**issued, "created_at": monday, "content_id": content["id"]})
+    now = dt.datetime(2026, 12, 10)
+    with store.engine.connect() as conn:
+        weeks = aggregates.weekly(conn, aggregates.Filters(), now, by_model=False)
+        [total] = aggregates.totals(conn, aggregates.Filters(), now)
+        only_second = aggregates.totals(conn, aggregates.Filters(since=dt.datetime(2026, 11, 30)), now)
+    assert [(w["week"], w["shown"], w["decided"], w["accepted"]) for w in weeks] == [
+        ("2026-11-23", 10, 1, 1), ("2026-11-30", 4, 0, 0)]
+    assert (total["shown"], total["decided"], total["rates"]["acceptance"]["value"]) == (14, 1, 1.0)
+    assert [(t["shown"], t["decided"]) for t in only_second] == [(4, 0)]
+
+
+def test_counter_keeps_what_it_could_not_write() -> None:
+    written: list[dict[ShownKey, int]] = []
+    failing = [True]
+
+    def write(counts: dict[ShownKey, int]) -> None:
+        if failing[0]:
+            raise StoreUnavailable("down")
+        written.append(dict(counts))
+
+    counter = ShownCounter(write, interval=3600)
+    key = shown_key(dt.datetime(2026, 11, 27, 10), "ukwiki", "categories", "tfidf", "sha256:x")
+    counter.add(key, 3)
+    assert counter.flush() is False and counter.pending() == 3
+    counter.add(key, 2)
+    failing[0] = False
+    assert counter.flush() is True and counter.pending() == 0
+    assert written == [{key: 5}]
+    assert counter.flush() is True and written == [{key: 5}]  # nothing twice
+
+
+def test_counter_writes_in_the_background(store: EventStore) -> None:
+    counter = ShownCounter(store.add_shown, interval=0.05)
+    key = shown_key(dt.datetime(2026, 11, 27, 10), "ukwiki", "categories", "tfidf", "sha256:x")
+    for _ in range(10):
+        counter.add(key, 1)
+    deadline = time.monotonic() + 10
+    total = None
+    while total != 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
+        with store.engine.connect() as conn:
+            total = conn.execute(select(func.sum(shown.c.shown))).scalar_one()
+    assert total == 10 and counter.pending() == 0
