@@ -83,19 +83,61 @@ def test_threshold_reaches_the_target_on_dev() -> None:
 
 
 def test_cli_through_the_harness_writes_every_figure(tmp_path: Path) -> None:
+    """The committed command, on the committed fixture dumps: it fits a ranker on train, chooses
+    thresholds on dev, merges them into a thresholds file, reports test figures per wiki and case."""
     from suggest.evaluate.__main__ import main
+    from suggest.ranking.model import load_ranker
 
-    out = tmp_path / "results.json"
+    out, thresholds = tmp_path / "results.json", tmp_path / "thresholds.json"
+    thresholds.write_text(json.dumps({"tasks": {"categories": {"enwiki": 0.7}},
+                                      "by_backend": {"categories": {"tfidf": {"enwiki": 0.7}}}}))
     assert main(["--task", "references", "--dump", str(DUMPS / "enwiki-sample.xml"),
-                 "--dump", str(DUMPS / "jawiki-sample.xml"), "--backend", "tfidf", "--limit", "24",
-                 "--per-article", "2", "--bootstrap", "20", "--cache-dir", "", "--out", str(out)]) == 0
+                 "--dump", str(DUMPS / "jawiki-sample.xml"), "--backend", "tfidf", "--limit", "40",
+                 "--per-article", "2", "--bootstrap", "20", "--cache-dir", "", "--cases-dir", "",
+                 "--train", "--ranker-dir", str(tmp_path), "--thresholds", str(thresholds),
+                 "--out", str(out), "--report", str(tmp_path / "report.md")]) == 0
     doc: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    assert doc["task"] == "references" and set(doc["weights"]["tfidf"]) == {"bias", *FEATURES}
+    assert doc["task"] == "references" and doc["command"].startswith("python -m suggest.evaluate --task")
+    ranker = load_ranker("tfidf", tmp_path, "references")
+    assert ranker is not None and ranker.features == FEATURES
+    assert doc["models"]["tfidf"]["ranker"]["checksum"] == ranker.checksum
     for wiki in ("enwiki", "jawiki"):
         result = doc["results"]["tfidf"][wiki]
         assert set(KEYS) <= set(result)
         assert 0.0 <= result["recall_at_1"] <= result["recall_at_3"] <= result["recall_at_5"] <= 1.0
         assert result["recall_at_5"] <= result["gold_in_candidates"]
         assert result["reuse"]["n_statements"] + result["new"]["n_statements"] == result["n_statements"]
+        assert result["threshold"] == doc["thresholds"]["tfidf"][wiki]
     assert sum(doc["results"]["tfidf"][w]["dev"]["n_statements"] for w in ("enwiki", "jawiki")) > 0
     assert doc["leakage_check"]["tfidf"]["reuse"]["n_cases"] > 0
+    written = json.loads(thresholds.read_text(encoding="utf-8"))
+    assert written["by_backend"]["references"]["tfidf"] == doc["thresholds"]["tfidf"]
+    assert written["tasks"]["references"] == doc["thresholds"]["tfidf"]
+    assert written["tasks"]["categories"] == {"enwiki": 0.7}  # merged, not replaced
+    assert written["by_backend"]["categories"] == {"tfidf": {"enwiki": 0.7}}
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "| tfidf | jawiki | reuse |" in report and "Leakage check" in report
+
+
+def test_japanese_sentences_cited_before_the_full_stop_are_cases() -> None:
+    """"…出身<ref/>。": without the citation the sentence runs to the full stop; it is still found."""
+    ja = DumpSource(DUMPS / "jawiki-sample.xml")
+    names = citation_needed_names("ja")
+    parsed = refs.parse_article(ja.articles["藤島康介"].text, names)
+    before_stop = [i for i, s in enumerate(parsed.statements) if s.citations and len(s.text) >= 25
+                   and parsed.references[s.citations[0].key].kind == "ref"
+                   and ja.articles["藤島康介"].text[s.citations[-1].end:].startswith("。")]
+    assert before_stop
+    case = ev.run_case(ReferencesTask(), ja, CharNgramBackend(), names, "藤島康介", before_stop[0], parsed)
+    assert case is not None and case.statement.endswith("。")
+
+
+def test_bootstrap_resamples_articles() -> None:
+    """Statements of one article move together: one article with all hits and one with none give
+    recall@1 of 0, 1/2 or 1 in a resample, never anything else."""
+    hit = [ev.Case("w", "a", 1, "test", "s", "reuse", [[0.0]] * 2, [1, 0]) for _ in range(3)]
+    miss = [ev.Case("w", "b", 2, "test", "s", "reuse", [[0.0]] * 2, [0, 1]) for _ in range(1)]
+    scores = [np.array([0.9, 0.1])] * 4
+    found = ev.bootstrap(hit + miss, scores, 0.5, 200)
+    low, high = found["recall_at_1"]
+    assert low == 0.0 and high == 1.0

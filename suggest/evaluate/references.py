@@ -2,375 +2,262 @@
 
 Protocol: in each article, take sentences followed by a ``<ref>``; remove that one citation instance
 (other uses of the same named reference stay; if the removed one held the body, the body moves to the
-next use, as an editor would find the article); ask the task's candidate generator and scorer for that
-sentence; a hit is the removed reference (same name in the article, or same URL, DOI, ISBN or
-normalised title). Cases are reported apart: **reuse** (the source is still cited elsewhere in the
-article) and **new** (it is not: only a linked article can offer it). Candidates and features are
-computed from the edited article only, so no feature sees the removed instance.
+next use, as an editor would find the article); ask the task's candidate generator for that sentence
+and compute each candidate's features; a hit is the removed reference (same name in the article, or
+same URL, DOI, ISBN or normalised title). Cases are reported apart: **reuse** (the source is still
+cited elsewhere in the article) and **new** (it is not: only a linked article can offer it).
+Candidates and features are computed from the edited article only, so no feature sees the removed
+instance.
 
-Split by a hash of the page id (train 60 % / dev 20 % / test 20 %); the scorer's weights are fitted on
-train, the per-wiki threshold is chosen on dev (top-1 precision >= target), numbers are on test with
-bootstrap intervals.
+Split by a hash of the page id (train 60 % / dev 20 % / test 20 %, as for categories). With
+``--train`` a ranker per backend (logistic regression, isotonic calibration on out-of-fold train
+scores) is fitted on the train split of all dumps and written to ``suggest/data``; the per-wiki
+threshold is chosen on dev (top-1 precision >= target, else nothing is shown) and merged into
+``suggest/data/thresholds.json``; figures are on test with bootstrap intervals over articles.
 
-    python -m suggest.evaluate --task references --dump FILE ... --out results.json
+    python -m suggest.evaluate --task references --dump FILE ... --train --out results.json
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
-import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-from suggest import backends
+from suggest import __version__, backends
 from suggest.backends.base import Backend
-from suggest.evaluate.harness import CachedBackend, file_sha256, split_of
-from suggest.tasks.references import FEATURES, ReferencesTask, citation_needed_names, wiki_language
-from suggest.wiki import references as refs
+from suggest.evaluate.harness import CachedBackend
+from suggest.evaluate.reference_cases import extract, pick_cases, run_case
+from suggest.evaluate.reference_metrics import (
+    MIN_SHOWN,
+    NOTHING,
+    TARGET_PRECISION,
+    TARGET_RECALL_AT_3,
+    Case,
+    _random_recall,
+    best_operating_point,
+    bootstrap,
+    choose_threshold,
+    leakage_check,
+    metrics,
+    rank_of_gold,
+)
+from suggest.ranking.model import DATA_DIR, Ranker, load_ranker
+from suggest.tasks.references import FEATURES
 from suggest.wiki.dump_source import DumpSource
+
+__all__ = ["MIN_SHOWN", "NOTHING", "TARGET_PRECISION", "TARGET_RECALL_AT_3", "Case", "_random_recall",
+           "best_operating_point", "bootstrap", "choose_threshold", "evaluate", "leakage_check", "main",
+           "metrics", "pick_cases", "rank_of_gold", "run_case"]
 
 log = logging.getLogger(__name__)
 
-TARGET_RECALL_AT_3 = 0.7
-TARGET_PRECISION = 0.85
-MIN_SHOWN = 5  # a threshold must keep at least this many dev statements to count
-MIN_CHARS = 25
+PREFERRED = "e5-multilingual-offline"
+THRESHOLDS_FILE = DATA_DIR / "thresholds.json"
+ALL_WIKIS = "all_wikis"  # pooled figures beside the per-wiki ones
 
 
-@dataclass
-class Case:
-    wiki: str
-    title: str
-    page_id: int
-    split: str
-    statement: str
-    kind: str  # "reuse" or "new"
-    features: list[list[float]] = field(default_factory=list)
-    labels: list[int] = field(default_factory=list)
+# -- fitting and scoring ---------------------------------------------------------------------------
+def fit_ranker(cases: Sequence[Case], backend: Backend, datasets: list[dict[str, Any]]) -> dict[str, Any]:
+    """A references ranker document fitted on the train cases (calibrated out-of-fold, by article)."""
+    from suggest.ranking.train import fit
 
-
-def _order(*parts: object) -> str:
-    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
-
-
-def pick_cases(source: DumpSource, names: Sequence[str], limit: int, per_article: int,
-               parsed_articles: dict[str, refs.ArticleReferences]) -> list[tuple[str, int]]:
-    """(title, statement index) of cited sentences, spread over articles in a fixed hash order."""
-    chosen: list[tuple[str, str, int]] = []
-    for title, article in source.articles.items():
-        parsed = parsed_articles.setdefault(title, refs.parse_article(article.text, names))
-        found = []
-        for i, statement in enumerate(parsed.statements):
-            if len(statement.text) < MIN_CHARS:
-                continue
-            gold = [c for c in statement.citations if parsed.references[c.key].kind == "ref"]
-            if gold and (parsed.references[gold[0].key].ids() or parsed.references[gold[0].key].name):
-                found.append((_order(article.page_id, i), title, i))
-        chosen.extend(sorted(found)[:per_article])
-    chosen.sort()
-    return [(title, i) for _, title, i in chosen[:limit]]
-
-
-def run_case(task: ReferencesTask, source: DumpSource, backends_: Sequence[Backend] | Backend,
-             names: Sequence[str], title: str, index: int,
-             original: refs.ArticleReferences) -> Case | list[Case] | None:
-    """The case with each backend's features (one Case, or a list when given a list)."""
-    article = source.articles[title]
-    statement = original.statements[index]
-    citation = next(c for c in statement.citations if original.references[c.key].kind == "ref")
-    gold = original.references[citation.key]
-    gold_ids = gold.ids()
-    edited_text = refs.remove_citation(article.text, original, citation)
-    edited = refs.parse_article(edited_text, names, source.namespace_prefixes())
-    matches = [i for i, s in enumerate(edited.statements) if s.raw == statement.raw]
-    if not matches:
-        return None
-    at = min(matches, key=lambda i: abs(edited.statements[i].start - statement.start))
-    linked = task.linked_references(source, [t for t in edited.links if t != title], names)
-    candidates = task.candidates(edited, at, linked)
-    if not candidates:
-        return None
-
-    def hit(candidate: Any) -> bool:
-        if candidate.origin is None and gold.name and candidate.reference.key == gold.key:
-            return True
-        return bool(candidate.ids() & gold_ids)
-
-    labels = [int(hit(c)) for c in candidates]
-    reuse = any(label and c.origin is None for label, c in zip(labels, candidates, strict=True))
-    cases = []
-    for backend in backends_ if isinstance(backends_, Sequence) else [backends_]:
-        rows = task.features(edited, at, candidates, backend)
-        cases.append(Case(source.wiki_id, title, article.page_id, split_of(source.dbname, article.page_id),
-                          edited.statements[at].text[:200], "reuse" if reuse else "new",
-                          [[row[k] for k in FEATURES] for row in rows], labels))
-    return cases if isinstance(backends_, Sequence) else cases[0]
-
-
-# -- metrics ---------------------------------------------------------------------------------------
-def rank_of_gold(scores: np.ndarray, labels: Sequence[int]) -> int | None:
-    """1-based rank of the best-ranked hit (ties broken against the hit), None if absent."""
-    hits = [i for i, label in enumerate(labels) if label]
-    if not hits:
-        return None
-    best = max(scores[i] for i in hits)
-    return int(sum(1 for s in scores if s >= best))
-
-
-def metrics(cases: list[Case], scores: list[np.ndarray], threshold: float) -> dict[str, Any]:
-    n = len(cases)
-    if not n:
-        return {"n_statements": 0}
-    ranks = [rank_of_gold(s, c.labels) for c, s in zip(cases, scores, strict=True)]
-    shown = [(float(s.max()) >= threshold, bool(c.labels[int(s.argmax())]))
-             for c, s in zip(cases, scores, strict=True)]
-    n_shown = sum(1 for ok, _ in shown if ok)
-    return {
-        "n_statements": n,
-        "recall_at_1": sum(1 for r in ranks if r and r <= 1) / n,
-        "recall_at_3": sum(1 for r in ranks if r and r <= 3) / n,
-        "recall_at_5": sum(1 for r in ranks if r and r <= 5) / n,
-        "mrr": sum(1.0 / r for r in ranks if r) / n,
-        "random_recall_at_3": _random_recall(cases, 3),
-        "gold_in_candidates": sum(1 for c in cases if any(c.labels)) / n,
-        "avg_candidates": sum(len(c.labels) for c in cases) / n,
-        "precision_at_threshold": (sum(1 for ok, good in shown if ok and good) / n_shown
-                                   if n_shown else None),
-        "coverage": n_shown / n,
-        "threshold": threshold,
-    }
-
-
-def _random_recall(cases: list[Case], k: int) -> float:
-    """Chance that a random order puts a hit in the top k, averaged over statements."""
-    total = 0.0
-    for case in cases:
-        n, good = len(case.labels), sum(case.labels)
-        if not good:
-            continue
-        miss = 1.0
-        for i in range(min(k, n)):  # probability the first i picks are all misses
-            miss *= (n - good - i) / (n - i) if n - i > 0 else 0.0
-        total += 1.0 - max(miss, 0.0)
-    return total / len(cases)
-
-
-def choose_threshold(cases: list[Case], scores: list[np.ndarray], target: float) -> tuple[float, bool]:
-    """Lowest threshold whose top-1 precision on dev reaches ``target`` (else the most precise)."""
-    tops = sorted(((float(s.max()), bool(c.labels[int(s.argmax())]))
-                   for c, s in zip(cases, scores, strict=True)), reverse=True)
-    best, best_precision, hits = 1.0, -1.0, 0
-    reached = None
-    for shown, (score, good) in enumerate(tops, start=1):
-        hits += good
-        if shown < len(tops) and tops[shown][0] == score:
-            continue  # a threshold shows every tied score or none
-        precision = hits / shown
-        if shown >= MIN_SHOWN and precision >= target:
-            reached = score
-        if shown >= MIN_SHOWN and precision > best_precision:
-            best, best_precision = score, precision
-    return (round(reached, 4), True) if reached is not None else (round(best, 4), False)
-
-
-def bootstrap(cases: list[Case], scores: list[np.ndarray], threshold: float, rounds: int,
-              seed: int = 0) -> dict[str, list[float]]:
-    rng = random.Random(seed)
-    keys = ("recall_at_1", "recall_at_3", "mrr", "precision_at_threshold", "coverage")
-    samples: dict[str, list[float]] = {k: [] for k in keys}
-    for _ in range(rounds if len(cases) > 1 else 0):
-        picked = [rng.randrange(len(cases)) for _ in cases]
-        found = metrics([cases[i] for i in picked], [scores[i] for i in picked], threshold)
-        for k in keys:
-            if found.get(k) is not None:
-                samples[k].append(found[k])
-    return {k: [round(float(np.percentile(v, 2.5)), 3), round(float(np.percentile(v, 97.5)), 3)]
-            for k, v in samples.items() if v}
-
-
-def fit_weights(cases: list[Case]) -> dict[str, float]:
-    from sklearn.linear_model import LogisticRegression
-
-    x = np.array([row for c in cases for row in c.features])
-    y = np.array([label for c in cases for label in c.labels])
-    if len(set(y.tolist())) < 2:
+    train = [c for c in cases if c.split == "train"]
+    rows = [dict(zip(FEATURES, row, strict=True)) for c in train for row in c.features]
+    labels = [bool(label) for c in train for label in c.labels]
+    groups = [f"{c.wiki}:{c.page_id}" for c in train for _ in c.labels]
+    if len(set(labels)) < 2:
         raise SystemExit("the train split needs both hits and misses")
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
-    weights = {"bias": round(float(model.intercept_[0]), 4)}
-    weights.update({k: round(float(w), 4) for k, w in zip(FEATURES, model.coef_[0], strict=True)})
-    return weights
+    return fit(rows, labels, [], [], backend.info, datasets, FEATURES, task="references", train_groups=groups)
 
 
-def score_case(case: Case, weights: dict[str, float]) -> np.ndarray:
-    x = np.array(case.features)
-    z = weights["bias"] + x @ np.array([weights[k] for k in FEATURES])
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
+def score_case(case: Case, ranker: Ranker) -> tuple[np.ndarray, np.ndarray]:
+    """(raw score, calibrated probability) of each candidate."""
+    columns = [FEATURES.index(f) for f in ranker.features]
+    raw = ranker.raw(np.asarray(case.features, dtype=np.float64)[:, columns])
+    return raw, ranker.calibrate(raw)
 
 
-# -- the run ---------------------------------------------------------------------------------------
-def evaluate(dumps: Sequence[str], backend_names: Sequence[str], limit: int, per_article: int,
-             rounds: int, cache_dir: str | None = None) -> dict[str, Any]:
+def model_summary(ranker: Ranker) -> dict[str, Any]:
+    doc = ranker.document
+    return {"checksum": ranker.checksum, "model": doc.get("model"),
+            "coefficients": {f: round(float(c), 4)
+                             for f, c in zip(ranker.features, ranker.coef, strict=True)},
+            "intercept": round(ranker.intercept, 4), "calibration": doc["calibration"]["method"],
+            "calibration_points": len(doc["calibration"]["x"]), "training": {
+                k: v for k, v in doc.get("training", {}).items() if k != "datasets"}}
+
+
+def figures(cases: list[Case], ranker: Ranker, threshold: float, rounds: int) -> dict[str, Any]:
+    scored = [score_case(c, ranker) for c in cases]
+    raw, prob = [s[0] for s in scored], [s[1] for s in scored]
+    result = metrics(cases, raw, threshold, prob)
+    if cases:
+        result["intervals_95"] = bootstrap(cases, raw, threshold, rounds, prob)
+    for kind in ("reuse", "new"):
+        chosen = [i for i, c in enumerate(cases) if c.kind == kind]
+        result[kind] = metrics([cases[i] for i in chosen], [raw[i] for i in chosen], threshold,
+                               [prob[i] for i in chosen])
+        if kind == "reuse" and chosen:
+            result[kind]["intervals_95"] = bootstrap([cases[i] for i in chosen], [raw[i] for i in chosen],
+                                                     threshold, rounds, [prob[i] for i in chosen])
+    return result
+
+
+def evaluate(dumps: Sequence[str], backend_names: Sequence[str], limits: dict[str, int], per_article: int,
+             rounds: int, cache_dir: str | None = None, cases_dir: str | None = None, train: bool = False,
+             ranker_dir: str | Path | None = None) -> dict[str, Any]:
     sources = []
     for path in dumps:
         started = time.time()
-        source = DumpSource(path)
-        sources.append(source)
-        log.info("loaded %s (%d articles) in %.0f s", source.wiki_id, len(source.articles),
+        sources.append(DumpSource(path))
+        log.info("loaded %s (%d articles) in %.0f s", sources[-1].wiki_id, len(sources[-1].articles),
                  time.time() - started)
-    out: dict[str, Any] = {"task": "references", "protocol": __doc__, "targets": {
-        "recall_at_3": TARGET_RECALL_AT_3, "precision_at_threshold": TARGET_PRECISION},
-        "dumps": [str(d) for d in dumps],
-        "dataset_sha256": {Path(d).name: f"sha256:{file_sha256(d)}" for d in dumps},
-        "limit_per_wiki": limit, "per_article": per_article,
-        "features": list(FEATURES), "results": {}, "weights": {}, "thresholds": {}, "leakage_check": {}}
-    models: list[Backend] = []
+    models: dict[str, Backend] = {}
     for name in backend_names:
         model = backends.create(name)
         # Sparse (character n-gram) vectors are cheap to compute and costly to hold: not cached.
-        models.append(model if sparse.issparse(model.embed(["probe"])) else CachedBackend(model, cache_dir))
-    task = ReferencesTask()
-    per_backend: dict[str, list[Case]] = {name: [] for name in backend_names}
-    for source in sources:
-        started = time.time()
-        names = citation_needed_names(wiki_language(source))
-        parsed: dict[str, refs.ArticleReferences] = {}
-        picked = pick_cases(source, names, limit, per_article, parsed)
-        for title, index in picked:  # candidates once, features per backend
-            found = run_case(task, source, models, names, title, index, parsed[title])
-            for name, case in zip(backend_names, found if isinstance(found, list) else [], strict=False):
-                per_backend[name].append(case)
-        log.info("%s: %d cases in %.0f s", source.wiki_id, len(picked), time.time() - started)
-    for model in models:
+        models[name] = model if sparse.issparse(model.embed(["probe"])) else CachedBackend(model, cache_dir)
+    cases, data = extract(sources, models, limits, per_article, cases_dir)
+    for model in models.values():
         if isinstance(model, CachedBackend):
             model.save()
-    for name in backend_names:
-        cases = per_backend[name]
-        weights = fit_weights([c for c in cases if c.split == "train"])
-        out["weights"][name] = weights
+    datasets = [{"file": d["file"], "sha256": d["sha256"], "dbname": w} for w, d in data.items()]
+    out: dict[str, Any] = {
+        "task": "references", "app_version": __version__, "protocol": __doc__,
+        "targets": {"recall_at_3": TARGET_RECALL_AT_3, "precision_at_threshold": TARGET_PRECISION},
+        "dumps": [str(d) for d in dumps],
+        "dataset_sha256": {d["file"]: f"sha256:{d['sha256']}" for d in data.values()},
+        "data": data, "limit_per_wiki": limits, "per_article": per_article, "features": list(FEATURES),
+        "models": {}, "results": {}, "thresholds": {}, "leakage_check": {}}
+    for name, model in models.items():
+        if train:
+            from suggest.ranking.train import write
+
+            document = fit_ranker(cases[name], model, datasets)
+            write(document, ranker_dir or DATA_DIR)
+            ranker = Ranker.from_document(document, "references")
+        else:  # the packaged ranker; fitted here (and not written) only when there is none
+            loaded = load_ranker(model.info.id, ranker_dir, "references")
+            ranker = loaded or Ranker.from_document(fit_ranker(cases[name], model, datasets), "references")
+        out["models"][name] = {**model.info.as_dict(), "ranker": model_summary(ranker),
+                               "ranker_fitted_in_run": train or loaded is None}
+        out["leakage_check"][name] = leakage_check(cases[name], FEATURES)
         out["results"][name], out["thresholds"][name] = {}, {}
-        out["leakage_check"][name] = leakage_check(cases)
         for source in sources:
             wiki = source.wiki_id
-            dev = [c for c in cases if c.wiki == wiki and c.split == "dev"]
-            test = [c for c in cases if c.wiki == wiki and c.split == "test"]
-            dev_scores = [score_case(c, weights) for c in dev]
-            test_scores = [score_case(c, weights) for c in test]
-            threshold, reached = choose_threshold(dev, dev_scores, TARGET_PRECISION) if dev else (1.0, False)
+            dev = [c for c in cases[name] if c.wiki == wiki and c.split == "dev"]
+            test = [c for c in cases[name] if c.wiki == wiki and c.split == "test"]
+            dev_scored = [score_case(c, ranker) for c in dev]
+            raw, prob = [s[0] for s in dev_scored], [s[1] for s in dev_scored]
+            threshold, reached = (choose_threshold(dev, raw, TARGET_PRECISION, prob) if dev
+                                  else (NOTHING, False))
             out["thresholds"][name][wiki] = threshold
-            result = metrics(test, test_scores, threshold)
+            result = figures(test, ranker, threshold, rounds)
             result["threshold_reaches_target_on_dev"] = reached
-            result["intervals_95"] = bootstrap(test, test_scores, threshold, rounds)
-            result["dev"] = metrics(dev, dev_scores, threshold)
-            for kind in ("reuse", "new"):
-                chosen = [(c, s) for c, s in zip(test, test_scores, strict=True) if c.kind == kind]
-                result[kind] = metrics([c for c, _ in chosen], [s for _, s in chosen], threshold)
+            result["dev"] = metrics(dev, raw, threshold, prob)
+            result["dev"]["best_operating_point"] = best_operating_point(dev, raw, prob)
             out["results"][name][wiki] = result
+        pooled = [c for c in cases[name] if c.split == "test"]
+        scored = [score_case(c, ranker) for c in pooled]
+        out["results"][name][ALL_WIKIS] = {
+            "note": "test split of every wiki pooled, ranking figures only (thresholds are per wiki)",
+            **{k: v for k, v in metrics(pooled, [s[0] for s in scored], NOTHING,
+                                        [s[1] for s in scored]).items()
+               if k not in ("precision_at_threshold", "coverage", "threshold")},
+            "reuse": {k: v for k, v in metrics([c for c in pooled if c.kind == "reuse"],
+                                               [s[0] for c, s in zip(pooled, scored, strict=True)
+                                                if c.kind == "reuse"], NOTHING).items()
+                      if k not in ("precision_at_threshold", "coverage", "threshold")}}
     return out
 
 
-def leakage_check(cases: list[Case]) -> dict[str, Any]:
-    """Mean of each feature for the hit and for the other in-article candidates, per case kind: a
-    feature that only the removed reference lacks (or has) would show here."""
-    report: dict[str, Any] = {}
-    in_article = FEATURES.index("in_article")
-    for kind in ("reuse", "new"):
-        hit_rows = [r for c in cases if c.kind == kind for r, lab in zip(c.features, c.labels, strict=True)
-                    if lab and r[in_article]]
-        other_rows = [r for c in cases if c.kind == kind for r, lab in zip(c.features, c.labels, strict=True)
-                      if not lab and r[in_article]]
-        report[kind] = {
-            "hit_in_article": {k: round(float(np.mean([r[i] for r in hit_rows])), 3)
-                               for i, k in enumerate(FEATURES)} if hit_rows else {},
-            "others_in_article": {k: round(float(np.mean([r[i] for r in other_rows])), 3)
-                                  for i, k in enumerate(FEATURES)} if other_rows else {},
-            "n_cases": sum(1 for c in cases if c.kind == kind),
-        }
-    return report
+def update_thresholds(path: str | Path, thresholds: dict[str, dict[str, float]], default: str) -> None:
+    """``by_backend.references.<backend>.<wiki>`` for every backend and ``tasks.references.<wiki>`` for
+    the default one (what the service reads, as for categories); everything else in the file stays."""
+    file = Path(path)
+    data: dict[str, Any] = json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}
+    by_backend = data.setdefault("by_backend", {}).setdefault("references", {})
+    for name, per_wiki in thresholds.items():
+        by_backend.setdefault(name, {}).update(per_wiki)
+    data.setdefault("backend", {})["references"] = default
+    data.setdefault("tasks", {}).setdefault("references", {}).update(thresholds.get(default, {}))
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def _fmt(value: Any) -> str:
-    return "–" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
-
-
-def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None:
-    """The Markdown report: targets, figures per backend and wiki (test split), reuse vs new."""
-    lines = ["# References task: offline evaluation", "",
-             f"Targets on every wiki's test split: recall@3 >= {TARGET_RECALL_AT_3}, top-1 precision >= "
-             f"{TARGET_PRECISION} at the wiki's threshold (chosen on dev). Dumps: "
-             + ", ".join(f"`{Path(d).name}`" for d in doc["dumps"]) + f"; at most {doc['limit_per_wiki']} "
-             f"statements per wiki, {doc['per_article']} per article.", ""]
-    head = ("| backend | wiki | case | n | r@1 | r@3 [95%] | r@5 | MRR | random r@3 | gold in candidates "
-            "| candidates | precision@t [95%] | coverage | t | meets targets |")
-    for name, per_wiki in doc["results"].items():
-        lines += [f"## {name}", "", head, "|" + "---|" * 15]
-        for wiki, r in per_wiki.items():
-            for case, row in (("all", r), ("reuse", r["reuse"]), ("new", r["new"])):
-                if not row.get("n_statements"):
-                    lines.append(f"| {name} | {wiki} | {case} | 0 |" + " |" * 11)
-                    continue
-                ci = r["intervals_95"] if case == "all" else {}
-                meets = (row["recall_at_3"] >= TARGET_RECALL_AT_3 and (row["precision_at_threshold"] or 0)
-                         >= TARGET_PRECISION)
-                lines.append(
-                    f"| {name} | {wiki} | {case} | {row['n_statements']} | {_fmt(row['recall_at_1'])} | "
-                    f"{_fmt(row['recall_at_3'])} {ci.get('recall_at_3', '')} | {_fmt(row['recall_at_5'])} | "
-                    f"{_fmt(row['mrr'])} | {_fmt(row['random_recall_at_3'])} | "
-                    f"{_fmt(row['gold_in_candidates'])} | {row['avg_candidates']:.0f} | "
-                    f"{_fmt(row['precision_at_threshold'])} {ci.get('precision_at_threshold', '')} | "
-                    f"{_fmt(row['coverage'])} | {_fmt(row['threshold'])} | {'yes' if meets else 'no'} |")
-        lines += ["", f"Fitted weights (train split): `{json.dumps(doc['weights'][name])}`", ""]
-    lines += ["## Leakage check", "", "Mean features of the removed reference (hit) and of the other "
-              "in-article candidates, per case (all backends share the candidate sets; first backend "
-              "shown). Any feature that separates them only by the protocol would show here.", ""]
-    first = next(iter(doc["leakage_check"]))
-    for kind, block in doc["leakage_check"][first].items():
-        lines.append(f"- **{kind}** ({block['n_cases']} cases): hit {block['hit_in_article'] or '–'}; "
-                     f"others {block['others_in_article'] or '–'}")
-    if notes:
-        lines += ["", notes.strip()]
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+def _limits(default: int, given: Sequence[str] | None, names: Sequence[str]) -> dict[str, int]:
+    limits = dict.fromkeys(names, default)
+    for item in given or []:
+        name, _, value = item.partition("=")
+        if name not in limits or not value.isdigit():
+            raise SystemExit(f"--backend-limit wants NAME=N for a chosen backend, not {item!r}")
+        limits[name] = min(default, int(value))
+    return limits
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from suggest.evaluate.reference_report import write_report
+
     parser = argparse.ArgumentParser(prog="python -m suggest.evaluate --task references", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="references", choices=["references"])
     parser.add_argument("--dump", action="append", nargs="+", required=True, help="XML dump file(s)")
     parser.add_argument("--backend", action="append", help="backend name(s); default tfidf and e5")
-    parser.add_argument("--limit", type=int, default=300, help="statements per wiki")
-    parser.add_argument("--per-article", type=int, default=6, help="statements per article")
-    parser.add_argument("--bootstrap", type=int, default=300, help="bootstrap rounds")
+    parser.add_argument("--limit", type=int, default=400, help="statements per wiki")
+    parser.add_argument("--backend-limit", action="append", metavar="NAME=N",
+                        help="fewer statements per wiki for one backend (the first N of the same order)")
+    parser.add_argument("--per-article", type=int, default=5, help="statements per article")
+    parser.add_argument("--bootstrap", type=int, default=500, help="bootstrap rounds")
+    parser.add_argument("--train", action="store_true",
+                        help="fit the rankers on the train split and write them to --ranker-dir")
+    parser.add_argument("--ranker-dir", default=str(DATA_DIR), help="where the ranker files are")
+    parser.add_argument("--thresholds", default=str(THRESHOLDS_FILE),
+                        help="thresholds file to merge the per-wiki thresholds into ('' = don't write)")
     parser.add_argument("--out", required=True, help="results JSON")
     parser.add_argument("--report", help="Markdown report to write")
     parser.add_argument("--notes", help="Markdown file with the analysis, appended to the report")
     parser.add_argument("--cache-dir", default="var/cache/embeddings-references",
                         help="embedding cache ('' = off)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--cases-dir", default="var/cache/references-cases",
+                        help="cache of extracted cases per dump and backend ('' = off)")
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(args_list)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     dumps = [d for group in args.dump for d in group]
     chosen = args.backend or ["tfidf", "e5-multilingual-offline"]
-    results = evaluate(dumps, chosen, args.limit, args.per_article, args.bootstrap, args.cache_dir or None)
+    limits = _limits(args.limit, args.backend_limit, chosen)
+    started = time.time()
+    results = evaluate(dumps, chosen, limits, args.per_article, args.bootstrap, args.cache_dir or None,
+                       args.cases_dir or None, args.train, args.ranker_dir)
+    default = PREFERRED if PREFERRED in chosen else chosen[0]
+    results["default_backend"] = default
+    results["command"] = "python -m suggest.evaluate " + " ".join(args_list)
+    results["run"] = {"seconds": round(time.time() - started, 1), "trained_in_run": args.train}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if args.thresholds:
+        update_thresholds(args.thresholds, results["thresholds"], default)
     if args.report:
         notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else ""
         write_report(results, args.report, notes)
     for name, per_wiki in results["results"].items():
         for wiki, r in per_wiki.items():
+            if wiki == ALL_WIKIS:
+                continue
             print(f"{name:26} {wiki:10} n={r['n_statements']:4} r@1={r.get('recall_at_1', 0):.2f} "
                   f"r@3={r.get('recall_at_3', 0):.2f} mrr={r.get('mrr', 0):.2f} "
-                  f"rand@3={r.get('random_recall_at_3', 0):.2f} P@t={r.get('precision_at_threshold')} "
-                  f"cov={r.get('coverage', 0):.2f} t={r.get('threshold')}")
+                  f"reuse r@3={r['reuse'].get('recall_at_3', 0):.2f} (n={r['reuse']['n_statements']}) "
+                  f"P@t={r.get('precision_at_threshold')} cov={r.get('coverage', 0):.2f} "
+                  f"t={r.get('threshold')}")
     return 0
 
 

@@ -1,7 +1,8 @@
-"""Load and apply a category ranker file: standardised logistic regression + isotonic calibration.
+"""Load and apply a ranker file: standardised logistic regression + isotonic calibration.
 
-The file is JSON (``suggest/data/category-ranker-<backend>.json``), so loading it runs no code. Its
-``checksum`` covers everything else in the file and is verified on load.
+One file per task and backend: ``suggest/data/category-ranker-<backend>.json`` (categories) and
+``suggest/data/references-ranker-<backend>.json`` (references). The file is JSON, so loading it runs
+no code. Its ``checksum`` covers everything else in the file and is verified on load.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = "wiki-suggest/category-ranker"
 FORMAT_VERSION = 1
+# task id -> (file format name, file name prefix)
+TASK_FILES = {"categories": ("wiki-suggest/category-ranker", "category-ranker"),
+              "references": ("wiki-suggest/references-ranker", "references-ranker")}
+FORMAT = TASK_FILES["categories"][0]
 DATA_DIR = Path(str(resources.files("suggest") / "data"))
 
 
@@ -32,8 +36,26 @@ def content_checksum(document: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def ranker_path(backend_id: str, directory: str | Path | None = None) -> Path:
-    return Path(directory or DATA_DIR) / f"category-ranker-{backend_id}.json"
+def format_of(task: str) -> str:
+    if task not in TASK_FILES:
+        raise RankerError(f"no ranker format for task {task!r}")
+    return TASK_FILES[task][0]
+
+
+def ranker_path(backend_id: str, directory: str | Path | None = None, task: str = "categories") -> Path:
+    if task not in TASK_FILES:
+        raise RankerError(f"no ranker files for task {task!r}")
+    return Path(directory or DATA_DIR) / f"{TASK_FILES[task][1]}-{backend_id}.json"
+
+
+def rankers_digest(directory: str | Path | None = None, task: str = "categories") -> str:
+    """A short digest of every ranker file of ``task`` in ``directory``: part of a task's version,
+    so retraining invalidates cached suggestions."""
+    digest = hashlib.sha256()
+    prefix = TASK_FILES[task][1]
+    for path in sorted(Path(directory or DATA_DIR).glob(f"{prefix}-*.json")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -48,11 +70,16 @@ class Ranker:
     defaults: dict[str, float]
     checksum: str
     document: dict[str, Any]
+    task: str = "categories"
 
     @classmethod
-    def from_document(cls, document: dict[str, Any]) -> Ranker:
-        if document.get("format") != FORMAT or document.get("format_version") != FORMAT_VERSION:
-            raise RankerError("not a category ranker file")
+    def from_document(cls, document: dict[str, Any], task: str | None = None) -> Ranker:
+        """The ranker a file describes; with ``task``, only a file of that task is accepted."""
+        found = next((t for t, (fmt, _) in TASK_FILES.items() if document.get("format") == fmt), None)
+        if found is None or document.get("format_version") != FORMAT_VERSION:
+            raise RankerError("not a ranker file")
+        if task is not None and found != task:
+            raise RankerError(f"a {found} ranker file, not a {task} one")
         if content_checksum(document) != document.get("checksum"):
             raise RankerError("ranker checksum does not match its content")
         try:
@@ -68,12 +95,12 @@ class Ranker:
             raise RankerError("malformed ranker file: inconsistent arrays")
         return cls(features, arrays[0], np.where(arrays[1] > 0, arrays[1], 1.0), arrays[2], intercept,
                    cx, cy, {k: float(v) for k, v in document.get("defaults", {}).items()},
-                   str(document["checksum"]), document)
+                   str(document["checksum"]), document, found)
 
     @classmethod
-    def load(cls, path: str | Path) -> Ranker:
+    def load(cls, path: str | Path, task: str | None = None) -> Ranker:
         with open(path, encoding="utf-8") as handle:
-            return cls.from_document(json.load(handle))
+            return cls.from_document(json.load(handle), task)
 
     def matrix(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
         """Feature rows in the model's column order; a missing feature takes its default."""
@@ -98,16 +125,18 @@ class Ranker:
 _CACHE: dict[Path, tuple[float, Ranker | None]] = {}
 
 
-def load_ranker(backend_id: str, directory: str | Path | None = None) -> Ranker | None:
-    """The ranker trained for ``backend_id``, or None when there is none (loaded once per file
-    version; a damaged file raises RankerError rather than silently ranking by hand weights)."""
-    path = ranker_path(backend_id, directory)
+def load_ranker(backend_id: str, directory: str | Path | None = None,
+                task: str = "categories") -> Ranker | None:
+    """The ranker of ``task`` trained for ``backend_id``, or None when there is none (loaded once
+    per file version; a damaged file raises RankerError rather than silently ranking by hand
+    weights)."""
+    path = ranker_path(backend_id, directory, task)
     if not path.is_file():
         return None
     mtime = path.stat().st_mtime
     cached = _CACHE.get(path)
     if cached is None or cached[0] != mtime:
-        cached = (mtime, Ranker.load(path))
+        cached = (mtime, Ranker.load(path, task))
         _CACHE[path] = cached
     return cached[1]
 

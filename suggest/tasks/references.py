@@ -5,47 +5,50 @@ paragraphs that cite nothing (lower priority). Candidates: the references alread
 (reused by name) and the references of the articles it links to, each with the sentences it supports
 there. Each (statement, candidate) pair is scored through the backend: the statement against the
 candidate's fields and against the sentences it supports, plus where in the article it is already
-cited. The weights are fitted by ``python -m suggest.evaluate --task references`` (train split).
+cited (:mod:`suggest.tasks.reference_features`). A learned, calibrated ranker per backend
+(``suggest/data/references-ranker-<backend>.json``, fitted on the train split by
+``python -m suggest.evaluate --task references --train``) turns them into a probability.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
-from suggest.backends.base import Backend, Matrix, similarity
+from suggest.backends.base import Backend
 from suggest.config import DEFAULTS
+from suggest.ranking.model import DATA_DIR, Ranker, load_ranker, rankers_digest
 from suggest.tasks.base import Reason, Suggestion, TaskSettings
+from suggest.tasks.reference_features import (
+    FEATURES,
+    HAND_WEIGHTS,
+    MAX_SUPPORT,
+    Candidate,
+    EmbeddingCache,
+    feature_rows,
+    hand_score,
+)
 from suggest.wiki import references as refs
 from suggest.wiki.source import Page, PageSource
 
+__all__ = ["FEATURES", "HAND_WEIGHTS", "MAX_SUPPORT", "Candidate", "EmbeddingCache", "ReferencesTask",
+           "citation_needed_names", "wiki_language"]
+
 MAX_LINKED = 30  # linked articles whose references are candidates (in link order)
 MAX_PER_LINKED = 40  # references taken from one linked article
-MAX_SUPPORT = 4  # supported sentences compared per candidate
 MAX_CITATION_NEEDED = 10
 MAX_UNSOURCED = 8
 MIN_STATEMENT_CHARS = 25
 PER_STATEMENT = 2  # suggestions for one statement at most
 UNSOURCED_FACTOR = 0.8  # a statement without a citation-needed mark is less urgent
 
-FEATURES = ("sim_evidence", "sim_support", "rank_evidence", "rank_support", "has_support",
-            "in_article", "near", "same_section", "adjacent", "next_cited", "previous_cited", "uses",
-            "linked_articles")
-# Fitted on the train split of the dev dumps (eval/references-results.json); "default" for
-# backends without their own fit.
-WEIGHTS: dict[str, dict[str, float]] = {
-    "default": {"bias": -6.0, "sim_evidence": 2.0, "sim_support": 3.0, "rank_evidence": 1.5,
-                "rank_support": 1.5, "has_support": -1.0, "in_article": 1.0, "near": 2.5,
-                "same_section": 0.8, "uses": 0.3, "linked_articles": 0.3},
-}
+FALLBACK_BACKEND = "tfidf"  # whose ranker scores a backend that has none of its own
 
 
 def citation_needed_names(lang: str | None, config: dict[str, Any] | None = None) -> list[str]:
@@ -65,55 +68,8 @@ def wiki_language(source: PageSource) -> str | None:
     return dbname.removeprefix("fixture-").removeprefix("sample-").removesuffix("wiki") or None
 
 
-@dataclass
-class Candidate:
-    reference: refs.Reference
-    origin: str | None  # None: this article; else the linked article it is cited in
-    support: list[tuple[str, str | None]] = field(default_factory=list)  # (sentence, article)
-    positions: list[tuple[int, int]] = field(default_factory=list)  # (paragraph, section) of uses
-    statements: list[int] = field(default_factory=list)  # indexes of the statements citing it here
-    linked: list[str] = field(default_factory=list)  # linked articles citing it
-
-    def ids(self) -> set[str]:
-        return self.reference.ids()
-
-    def evidence(self) -> str:
-        r = self.reference
-        return " · ".join(dict.fromkeys(p for p in (r.title, r.evidence) if p))[:refs.TEXT_CHARS] or r.key
-
-
-class EmbeddingCache:
-    """Passage vectors by (backend checksum, text): linked articles recur between requests."""
-
-    def __init__(self, size: int = 50_000) -> None:
-        self.size = size
-        self._rows: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def embed(self, backend: Backend, texts: Sequence[str]) -> Matrix:
-        tag = backend.info.checksum
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if (tag, t) not in self._rows))
-        if missing:
-            matrix = backend.embed(missing, "passage")
-            if sparse.issparse(matrix):  # cheap to compute, costly to hold: not cached
-                return backend.embed(list(texts), "passage") if len(missing) < len(texts) else \
-                    matrix[[missing.index(t) for t in texts]]
-            with self._lock:
-                for text, row in zip(missing, np.asarray(matrix), strict=True):
-                    self._rows[(tag, text)] = row
-                while len(self._rows) > self.size:
-                    self._rows.popitem(last=False)
-        with self._lock:
-            rows = [self._rows.get((tag, t)) for t in texts]
-        if not rows or any(r is None for r in rows):  # none, or evicted meanwhile
-            return backend.embed(list(texts), "passage")
-        return np.vstack(rows)  # type: ignore[arg-type]
-
-
 class ReferencesTask:
     id = "references"
-    version = "1.0"
     definition = (
         "Proposes a source for a statement marked as needing one (or in an unsourced paragraph): a "
         "reference already in the article or one cited in an article it links to; it never edits: "
@@ -127,8 +83,11 @@ class ReferencesTask:
         Reason("other", "Other"),
     )
 
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
+    def __init__(self, config: dict[str, Any] | None = None, ranker_dir: str | Path | None = None) -> None:
         self.config = config
+        self.ranker_dir = Path(ranker_dir or DATA_DIR)
+        # The version names the ranker files too, so retraining invalidates cached suggestions.
+        self.version = f"2.0+{rankers_digest(self.ranker_dir, self.id)}"
         self.embeddings = EmbeddingCache()
         self._parsed: OrderedDict[str, refs.ArticleReferences] = OrderedDict()
         self._lock = threading.Lock()
@@ -148,9 +107,10 @@ class ReferencesTask:
             if not candidates:
                 continue
             features = self.features(article, index, candidates, backend)
-            scored = sorted(zip(self.scores(features, backend), candidates, features, strict=True),
-                            key=lambda item: -item[0])
-            for score, candidate, feats in scored[:PER_STATEMENT]:
+            scores, raw = self.scores(features, backend)
+            scored = sorted(zip(scores, raw, candidates, features, strict=True),
+                            key=lambda item: (-item[0], -item[1]))
+            for score, _, candidate, feats in scored[:PER_STATEMENT]:
                 score = round(score * (1.0 if priority == "citation_needed" else UNSOURCED_FACTOR), 4)
                 if score >= settings.threshold:
                     suggestions.append(self.make(article, index, priority, candidate, score, feats))
@@ -232,55 +192,36 @@ class ReferencesTask:
     # -- scoring --------------------------------------------------------------------------------
     def features(self, article: refs.ArticleReferences, index: int, candidates: list[Candidate],
                  backend: Backend) -> list[dict[str, float]]:
-        statement = article.statements[index]
-        query = backend.embed([article.context(index)], "query")
-        evidence = similarity(query, self.embeddings.embed(backend, [c.evidence() for c in candidates]))[0]
-        texts = [[s for s, _ in c.support[:MAX_SUPPORT]] for c in candidates]
-        flat = [t[:refs.TEXT_CHARS] for group in texts for t in group]
-        support_sims = similarity(query, self.embeddings.embed(backend, flat))[0] if flat else np.zeros(0)
-        support = np.zeros(len(candidates))
-        at = 0
-        for i, group in enumerate(texts):
-            if group:
-                support[i] = float(support_sims[at:at + len(group)].max())
-                at += len(group)
-        rank_evidence, rank_support = _ranks(evidence), _ranks(support)
-        # The closest cited sentences before and after it in the same paragraph: editors often cite
-        # several sentences with one reference at the paragraph's end.
-        same = [i for i, s in enumerate(article.statements)
-                if s.paragraph == statement.paragraph and s.citations and i != index]
-        after = {c.key for i in same if i > index for c in article.statements[i].citations[:3]
-                 if i == min(j for j in same if j > index)}
-        before = {c.key for i in same if i < index for c in article.statements[i].citations[:3]
-                  if i == max(j for j in same if j < index)}
-        rows = []
-        for i, candidate in enumerate(candidates):
-            distances = [abs(p - statement.paragraph) for p, _ in candidate.positions]
-            rows.append({
-                "sim_evidence": float(evidence[i]),
-                "sim_support": float(support[i]),
-                "rank_evidence": float(rank_evidence[i]),
-                "rank_support": float(rank_support[i]) if texts[i] else 0.0,
-                "has_support": 1.0 if texts[i] else 0.0,
-                "in_article": 1.0 if candidate.origin is None else 0.0,
-                "near": 1.0 / (1.0 + min(distances)) if distances else 0.0,
-                "same_section": 1.0 if any(s == statement.section for _, s in candidate.positions) else 0.0,
-                "adjacent": 1.0 / min((abs(u - index) for u in candidate.statements), default=math.inf),
-                "next_cited": 1.0 if candidate.origin is None and candidate.reference.key in after else 0.0,
-                "previous_cited": 1.0 if candidate.origin is None and candidate.reference.key in before
-                else 0.0,
-                "uses": math.log1p(len(candidate.positions)),
-                "linked_articles": math.log1p(len(candidate.linked)),
-            })
-        return rows
+        return feature_rows(article, index, candidates, backend, self.embeddings)
 
-    def scores(self, features: list[dict[str, float]], backend: Backend) -> list[float]:
-        weights = WEIGHTS.get(backend.info.id, WEIGHTS["default"])
-        out = []
-        for row in features:
-            z = weights["bias"] + sum(weights.get(k, 0.0) * row[k] for k in FEATURES)
-            out.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
-        return out
+    def ranker(self, backend: Backend) -> Ranker | None:
+        """The backend's own ranker, else the tfidf one; None only when neither file exists."""
+        return (load_ranker(backend.info.id, self.ranker_dir, self.id)
+                or load_ranker(FALLBACK_BACKEND, self.ranker_dir, self.id))
+
+    def scores(self, features: list[dict[str, float]], backend: Backend) -> tuple[np.ndarray, np.ndarray]:
+        """(calibrated probability, raw model score) per candidate; the raw one breaks ties."""
+        ranker = self.ranker(backend)
+        if ranker is not None:
+            return ranker.predict(features)
+        raw = np.array([hand_score(row) for row in features], dtype=np.float64)
+        return raw, raw
+
+    def pipeline(self) -> dict[str, Any]:
+        """What the tool card shows about this task."""
+        files = sorted(self.ranker_dir.glob("references-ranker-*.json"))
+        return {
+            "candidate_sources": "the article's own references (reused by name) and those cited in "
+                                 f"the first {MAX_LINKED} linked articles, with the sentences they support",
+            "features": list(FEATURES),
+            "ranker": ("logistic regression on standardised features, isotonic calibration "
+                       "(out-of-fold on the train split): "
+                       + ", ".join(f"suggest/data/{p.name}" for p in files))
+            if files else "logistic score with fixed weights (no ranker file)",
+            "limits": {"max_linked": MAX_LINKED, "max_per_linked": MAX_PER_LINKED,
+                       "max_support": MAX_SUPPORT, "per_statement": PER_STATEMENT,
+                       "unsourced_factor": UNSOURCED_FACTOR},
+        }
 
     # -- the suggestion -------------------------------------------------------------------------
     def make(self, article: refs.ArticleReferences, index: int, priority: str, candidate: Candidate,
@@ -317,10 +258,3 @@ class ReferencesTask:
         return Suggestion(task=self.id, label=reference.label, wikitext=wikitext, score=score,
                           explanation=explanation, insert=insert, features=features)
 
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    """Rank of each value among the candidates in [0, 1], 1 for the best."""
-    if len(values) <= 1:
-        return np.ones(len(values))
-    order = values.argsort(kind="stable").argsort(kind="stable")
-    return order / (len(values) - 1)
