@@ -155,6 +155,20 @@ class Server:
     def workers(self) -> list[int]:
         return children_of(self.proc.pid)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the master and its workers: per request, it
+        is the server's cost without the load generator's or other jobs' share of the machine."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in [self.proc.pid, *self.workers()]:
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             try:

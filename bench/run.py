@@ -65,7 +65,7 @@ def main() -> None:
     results.update({"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
                     **commit()})
     if "warm" in parts:
-        results.update(warm.run(rounds=3 if quick else 5, seconds=3 if quick else 4))
+        results.update(warm.run(rounds=3 if quick else 9, seconds=3))
     if "cold" in parts:
         by_backend = {DEFAULT_BACKEND: cold.run(DEFAULT_BACKEND, per_wiki=1),
                       "tfidf": cold.run("tfidf", per_wiki=2 if quick else 4)}

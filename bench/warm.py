@@ -81,13 +81,28 @@ def run(rounds: int = 5, seconds: float = 4.0) -> dict[str, Any]:
         load(service.url + path, 1.0)  # warm-up rounds, not counted
         load(floor.url + "/api/v1/suggestions", 1.0)
         service_rps, floor_rps, ratios, ram_ratios, failed = [], [], [], [], 0
+        cpu_ratios, service_cpu_us, floor_cpu_us = [], [], []
+
+        def measured(server: Server, url: str) -> tuple[dict[str, float], float]:
+            before = server.cpu_seconds()
+            result = load(url, seconds)
+            return result, (server.cpu_seconds() - before) / max(1.0, result["requests"]) * 1e6
+
         for i in range(rounds):
-            f = load(floor.url + "/api/v1/suggestions", seconds)
-            s = load(service.url + path, seconds)
+            # Alternate which goes first, so a change in the machine's load hits both alike.
+            if i % 2:
+                s, s_cpu = measured(service, service.url + path)
+                f, f_cpu = measured(floor, floor.url + "/api/v1/suggestions")
+            else:
+                f, f_cpu = measured(floor, floor.url + "/api/v1/suggestions")
+                s, s_cpu = measured(service, service.url + path)
             failed += int(s["failed"] + f["failed"])
             service_rps.append(s["rps"])
             floor_rps.append(f["rps"])
             ratios.append(s["rps"] / f["rps"])
+            service_cpu_us.append(s_cpu)
+            floor_cpu_us.append(f_cpu)
+            cpu_ratios.append(f_cpu / s_cpu if s_cpu else float("nan"))
             extra = ""
             if nofsync is not None:
                 r = load(nofsync.url + path, seconds)
@@ -95,13 +110,17 @@ def run(rounds: int = 5, seconds: float = 4.0) -> dict[str, Any]:
                 ram_ratios.append(r["rps"] / f["rps"])
                 extra = f", RAM-disk service {r['rps']:.0f}/s ({ram_ratios[-1]:.3f})"
             log(f"warm round {i + 1}/{rounds}: service {s['rps']:.0f}/s, floor {f['rps']:.0f}/s, "
-                f"ratio {ratios[-1]:.3f}{extra}")
+                f"ratio {ratios[-1]:.3f}{extra}; server CPU per request: service {s_cpu:.0f} us, "
+                f"floor {f_cpu:.0f} us (ratio {cpu_ratios[-1]:.3f})")
         return {
             "warm_ratio": round(median(ratios), 3),
             "warm_service_rps": round(median(service_rps), 1),
             "warm_floor_rps": round(median(floor_rps), 1),
             "warm_rounds": [round(r, 3) for r in ratios],
             "warm_ratio_without_fsync": round(median(ram_ratios), 3) if ram_ratios else None,
+            "warm_cpu_ratio": round(median(cpu_ratios), 3),
+            "warm_cpu_us_per_request": {"service": round(median(service_cpu_us), 1),
+                                        "floor": round(median(floor_cpu_us), 1)},
             "warm_failed_requests": failed,
             "warm_cache_status": sorted(set(statuses)),
             "warm_body_bytes": size,

@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_TTL": 6 * 3600,
     # Each worker adds its count of suggestions shown to the database this often (seconds).
     "SHOWN_FLUSH_SECONDS": 5.0,
+    # A pause, resume or decision made through another worker or process reaches this worker's
+    # answers within this many seconds (its own take effect at once).
+    "CHANGES_SEEN_WITHIN": 1.0,
     "TASKS": ["categories"],
     "BACKEND": "e5-multilingual-offline",
     "MAX_SUGGESTIONS": 3,

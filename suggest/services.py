@@ -68,6 +68,7 @@ class SuggestionService:
         self._rejected: dict[tuple[str, str, str], tuple[int, tuple[str, ...]]] = {}
         self.community = CommunityConfigs(config, cache, self.user_agent)
         self.ids = IssuedIds(str(config["SECRET_KEY"]))
+        self.marks_max_age = float(config["CHANGES_SEEN_WITHIN"])
         self.shown = ShownCounter(store.add_shown, float(config.get("SHOWN_FLUSH_SECONDS", 5.0)))
 
     # -- parts, created once per process --------------------------------------------------------
@@ -118,7 +119,7 @@ class SuggestionService:
                 revid: int | None = None, user: str | None = None) -> dict[str, Any]:
         wiki = self.registry.get(wiki_id)
         task = self.task(task_id)
-        decided, audited = self.store.change_marks()
+        decided, audited = self.store.change_marks(max_age=self.marks_max_age)
         pauses = self.store.pauses_for(wiki.id, audit_mark=audited)
         community = self.community.get(wiki)
         meta = self.meta(task, pauses)

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 CacheStatus = Literal["hit", "miss", "unavailable", "off"]
 BACKOFF_SECONDS = 30.0
+KEYS_KEPT = 4096  # recent keys remembered, so a repeated request does not hash again
 
 
 class ResultCache:
@@ -41,13 +42,27 @@ class ResultCache:
         self._cache = Cache(app, config=settings)
         self._down_until = 0.0
 
-    @staticmethod
-    def key(*parts: object) -> str:
+    _keys: dict[tuple[object, ...], str] = {}
+
+    @classmethod
+    def key(cls, *parts: object) -> str:
         """A key from any parts: hashed, so no user text reaches Redis. The parts are JSON-encoded
         first, so no part can pass for two (``("a", "b")`` vs ``("a\x1fb",)``), ``None`` is not
         ``"None"``, and text that is not valid UTF-8 (lone surrogates) cannot break the hash."""
+        memo = (*parts, *map(type, parts))  # 1, 1.0 and True are equal keys but not equal JSON
+        try:
+            known = cls._keys.get(memo)
+        except TypeError:  # an unhashable part: hashed every time
+            known, memo = None, ()
+        if known is not None:
+            return known
         joined = json.dumps([p if isinstance(p, str | int | float | None) else str(p) for p in parts])
-        return hashlib.sha256(joined.encode("ascii")).hexdigest()
+        found = hashlib.sha256(joined.encode("ascii")).hexdigest()
+        if memo:
+            if len(cls._keys) >= KEYS_KEPT:
+                cls._keys.clear()
+            cls._keys[memo] = found
+        return found
 
     def get(self, key: str) -> tuple[Any, CacheStatus]:
         if self._is_down():

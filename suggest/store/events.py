@@ -44,6 +44,10 @@ from suggest.store.shown import ShownKey, add_shown, shown_key
 log = logging.getLogger(__name__)
 
 
+CHANGE_MARKS = select(select(func.max(decisions.c.id)).scalar_subquery(),
+                      select(func.max(audit_log.c.id)).scalar_subquery())
+
+
 class StoreUnavailable(RuntimeError):
     """The database could not be reached or failed; nothing was written."""
 
@@ -106,6 +110,7 @@ class EventStore:
         self._group: list[_Waiter] = []
         self._group_leader = False
         self._pauses: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
+        self._marks: tuple[float, tuple[int, int]] | None = None  # (read at, marks)
 
     # -- schema ---------------------------------------------------------------------------------
     def upgrade(self) -> None:
@@ -256,6 +261,7 @@ class EventStore:
                 row["id"] = result.inserted_primary_key[0] if result.inserted_primary_key else None
         except IntegrityError:
             raise AlreadyDecided(suggestion_id) from None
+        self._marks = None
         return row
 
     def decisions_today(self, wiki: str, user_name: str) -> int:
@@ -267,14 +273,23 @@ class EventStore:
         with self._begin() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def change_marks(self) -> tuple[int, int]:
+    def change_marks(self, max_age: float = 0.0) -> tuple[int, int]:
         """(highest decision id, highest audit-log id), 0 when empty, in one statement. Decisions
         and audit entries are only ever added, and every pause or resume writes an audit entry in
-        its transaction: an unchanged mark means nothing derived from those tables changed."""
+        its transaction: an unchanged mark means nothing derived from those tables changed.
+
+        With ``max_age`` the marks read up to that many seconds ago are reused; this store's own
+        writes (decisions, pauses, resumes) make them stale at once, so only another process's
+        write can take up to ``max_age`` to be seen."""
+        now = time.monotonic()
+        known = self._marks
+        if known is not None and now - known[0] < max_age:
+            return known[1]
         with self._begin() as conn:
-            row = conn.execute(select(select(func.max(decisions.c.id)).scalar_subquery(),
-                                      select(func.max(audit_log.c.id)).scalar_subquery())).one()
-        return int(row[0] or 0), int(row[1] or 0)
+            row = conn.execute(CHANGE_MARKS).one()
+        marks = int(row[0] or 0), int(row[1] or 0)
+        self._marks = (now, marks)
+        return marks
 
     def get_decision(self, suggestion_id: str) -> dict[str, Any] | None:
         with self._begin() as conn:
@@ -329,11 +344,13 @@ class EventStore:
             conn.execute(pauses.insert(), {"wiki": wiki, "task": task, "reason": reason,
                                            "paused_by": actor, "paused_at": utcnow()})
             self._audit(conn, actor, "pause", wiki, task, reason)
+        self._marks = None
 
     def resume(self, wiki: str, task: str, reason: str, actor: str) -> None:
         with self._begin() as conn:
             conn.execute(pauses.delete().where(pauses.c.wiki == wiki, pauses.c.task == task))
             self._audit(conn, actor, "resume", wiki, task, reason)
+        self._marks = None
 
     def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
         with self._begin() as conn:

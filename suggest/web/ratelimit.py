@@ -190,8 +190,9 @@ def _subject(kind: str) -> str | None:
         body = request.get_json(silent=True)
         if isinstance(body, dict):
             user = body.get("user")
-    if not isinstance(user, str) or not user:
-        user = session.get("user") if current_app.secret_key else None  # signed in (web/auth.py)
+    if (not isinstance(user, str) or not user) and current_app.secret_key \
+            and current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+        user = session.get("user")  # signed in (web/auth.py); no cookie, no session to read
     return user if isinstance(user, str) and user else None
 
 

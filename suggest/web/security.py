@@ -5,6 +5,14 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 
 ALLOWED_HEADERS = "Content-Type, Api-User-Agent"
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Content-Security-Policy",
+     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+)
 
 
 def register(app: Flask) -> None:
@@ -15,7 +23,10 @@ def register(app: Flask) -> None:
         say ``Vary: Origin`` so no cache serves one wiki's answer to another origin."""
         if not request.path.startswith("/api/"):
             return response
-        response.vary.add("Origin")
+        if "Vary" in response.headers:
+            response.vary.add("Origin")
+        else:
+            response.headers["Vary"] = "Origin"
         origin = request.headers.get("Origin")
         registry = current_app.extensions["wiki_suggest"].registry
         if origin and registry.wiki_for_origin(origin) is not None:
@@ -29,11 +40,7 @@ def register(app: Flask) -> None:
     def _security_headers(response: Response) -> Response:
         """No framing (clickjacking), no MIME sniffing, no referrer leaks to other sites, and a
         CSP that allows only the tool's own scripts, styles and images."""
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+        headers = response.headers
+        present = {name.lower() for name, _ in headers.items()}
+        headers.extend([(n, v) for n, v in SECURITY_HEADERS if n.lower() not in present])
         return response

@@ -16,6 +16,8 @@ FORMATS = FormatChecker()
 FORMATS.checks("wiki-id")(valid_wiki_id)
 FORMATS.checks("page-title")(valid_title)
 CODES = {"wiki-id": "unknown_wiki", "page-title": "invalid_title"}
+VALID_QUERIES_KEPT = 4096  # query strings remembered as valid (editors ask for the same pages)
+_valid_queries: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
 
 
 def _inline(node: Any) -> Any:
@@ -46,7 +48,20 @@ def _validator(path: str, name: str) -> Draft7Validator:
 
 
 def query(path: str, args: MultiDict[str, str]) -> dict[str, Any]:
-    """Typed query parameters of a GET operation, or ApiError."""
+    """Typed query parameters of a GET operation, or ApiError. The same parameters validate the
+    same way every time, so a valid set is remembered (bounded) and not checked again."""
+    key = (path, tuple(args.items(multi=True)))
+    known = _valid_queries.get(key)
+    if known is not None:
+        return dict(known)
+    values = _check_query(path, args)
+    if len(_valid_queries) >= VALID_QUERIES_KEPT:
+        _valid_queries.clear()
+    _valid_queries[key] = dict(values)
+    return values
+
+
+def _check_query(path: str, args: MultiDict[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for param in _operation(path, "get").get("parameters", []):
         name, schema = param["name"], param["schema"]
