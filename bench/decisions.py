@@ -1,6 +1,10 @@
 """Figure 3, decisions: acknowledged (201, committed) decisions/s from concurrent clients through
-gunicorn, divided by raw inserts of the same rows from one process with one commit per row and the
-same durability setting (SQLite WAL with synchronous=FULL; MariaDB as configured on the server)."""
+gunicorn, divided by raw inserts of the same rows from one process with one commit per decision and
+the same durability setting (SQLite WAL with synchronous=FULL; MariaDB as configured on the server).
+
+Each decision is the first on a signed suggestion id, as from the gadget: the service checks the
+signature, reads the computed suggestion and commits the issued suggestion and the decision in one
+transaction. The floor commits the same two rows per transaction."""
 
 from __future__ import annotations
 
@@ -15,51 +19,78 @@ import uuid
 from typing import Any
 
 from bench.common import VAR, Server, log, median
+from suggest.store.issued_ids import IssuedIds, content_id
 
 CLIENTS = 8
 
 
-def _suggestion_rows(count: int) -> list[dict[str, Any]]:
-    return [{"id": secrets.token_urlsafe(16), "wiki": "bench-enwiki", "task": "categories",
-             "task_version": "bench", "page_title": f"Bench {i % 50}", "page_id": i, "revid": i,
-             "rank": 0, "label": "Bench", "wikitext": "[[Category:Bench]]", "score": 0.5,
-             "explanation": "bench", "details": "{}", "backend": "tfidf", "model_checksum": "bench",
-             "config_hash": "bench", "app_version": "bench"} for i in range(count)]
+SECRET = secrets.token_hex(32)  # the server's TOOL_SECRET_KEY: the bench signs ids as it does
+COLUMNS = ("id", "created_at", "wiki", "task", "task_version", "page_title", "page_id", "revid", "rank",
+           "label", "wikitext", "score", "explanation", "details", "backend", "model_checksum",
+           "config_hash", "app_version", "content_id")
 
 
-def _decision_rows(ids: list[str]) -> list[tuple[Any, ...]]:
+def _computed_rows(count: int, round_: int) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(count):
+        row: dict[str, Any] = {
+            "wiki": "bench-enwiki", "task": "categories", "task_version": "bench",
+            "page_title": f"Bench {round_} {i}", "page_id": i, "revid": i, "rank": 0,
+            "label": "Bench", "wikitext": "[[Category:Bench]]", "score": 0.5, "explanation": "bench",
+            "details": "{}", "backend": "tfidf", "model_checksum": "bench", "config_hash": "bench",
+            "app_version": "bench"}
+        row["id"] = content_id(row)
+        rows.append(row)
+    return rows
+
+
+def _issued(rows: list[dict[str, Any]]) -> list[str]:
+    ids = IssuedIds(SECRET)
+    return [ids.issue(r["id"]) for r in rows]
+
+
+def _floor_rows(rows: list[dict[str, Any]], ids: list[str]) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """(issued suggestion row, decision row) per decision, as the service writes them."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    return [(i, "accept", None, None, None, now) for i in ids]
+    out = []
+    for row, sid in zip(rows, ids, strict=True):
+        issued = {**row, "id": sid, "created_at": now, "content_id": row["id"]}
+        out.append((tuple(issued[c] for c in COLUMNS), (sid, "accept", None, None, None, now)))
+    return out
 
 
-def _sqlite_floor(path: str, ids: list[str]) -> float:
+INSERT_SUGGESTION = (f"INSERT INTO suggestions ({', '.join(COLUMNS)}) "
+                     f"VALUES ({', '.join(['?'] * len(COLUMNS))})")
+INSERT_DECISION = ("INSERT INTO decisions (suggestion_id, decision, reason, comment, user_name, "
+                   "created_at) VALUES (?, ?, ?, ?, ?, ?)")
+
+
+def _sqlite_floor(path: str, rows: list[tuple[tuple[Any, ...], tuple[Any, ...]]]) -> float:
     connection = sqlite3.connect(path, isolation_level=None, timeout=15)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
-    rows = _decision_rows(ids)
     started = time.perf_counter()
-    for row in rows:
+    for suggestion, decision in rows:
         connection.execute("BEGIN")
-        connection.execute("INSERT INTO decisions (suggestion_id, decision, reason, comment, "
-                           "user_name, created_at) VALUES (?, ?, ?, ?, ?, ?)", row)
+        connection.execute(INSERT_SUGGESTION, suggestion)
+        connection.execute(INSERT_DECISION, decision)
         connection.execute("COMMIT")
     elapsed = time.perf_counter() - started
     connection.close()
     return len(rows) / elapsed
 
 
-def _mysql_floor(url: str, ids: list[str]) -> float:
+def _mysql_floor(url: str, rows: list[tuple[tuple[Any, ...], tuple[Any, ...]]]) -> float:
     import pymysql
 
     database = url.rsplit("/", 1)[1]
     connection = pymysql.connect(host="127.0.0.1", port=3306, user="root", database=database,
                                  autocommit=False, charset="utf8mb4")
-    rows = _decision_rows(ids)
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        for row in rows:
-            cursor.execute("INSERT INTO decisions (suggestion_id, decision, reason, comment, "
-                           "user_name, created_at) VALUES (%s, %s, %s, %s, %s, %s)", row)
+        for suggestion, decision in rows:
+            cursor.execute(INSERT_SUGGESTION.replace("?", "%s"), suggestion)
+            cursor.execute(INSERT_DECISION.replace("?", "%s"), decision)
             connection.commit()
     elapsed = time.perf_counter() - started
     connection.close()
@@ -128,7 +159,7 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
         url = f"mysql+pymysql://root@127.0.0.1:3306/{name}"
     store = EventStore(url)
     store.upgrade()
-    env = {"TOOL_DATABASE_URL": url, "TOOL_BACKEND": "tfidf",
+    env = {"TOOL_DATABASE_URL": url, "TOOL_BACKEND": "tfidf", "TOOL_SECRET_KEY": SECRET,
            "WIKI_SUGGEST_CONFIG": str(VAR / "no-config.yaml"),
            "TOOL_RATE_LIMITS": json.dumps({"enabled": True, "user": {"rate": 1e9, "burst": 10**9},
                                            "wiki": {"rate": 1e9, "burst": 10**9}})}
@@ -137,12 +168,12 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
         server.wait("/healthz")
         service_rates, floor_rates, ratios, failed = [], [], [], 0
         for i in range(rounds):
-            rows = _suggestion_rows(2 * per_round)
+            rows = _computed_rows(2 * per_round, i)
             for start in range(0, len(rows), 100):
-                store.issue(rows[start:start + 100])
-            ids = [r["id"] for r in rows]
-            floor = (_sqlite_floor(str(path), ids[:per_round]) if kind == "sqlite"
-                     else _mysql_floor(url, ids[:per_round]))
+                store.store_computed(rows[start:start + 100])
+            ids = _issued(rows)
+            raw = _floor_rows(rows[:per_round], ids[:per_round])
+            floor = _sqlite_floor(str(path), raw) if kind == "sqlite" else _mysql_floor(url, raw)
             rate, _, bad = _clients(server.url, ids[per_round:], limit_seconds=60)
             failed += bad
             service_rates.append(rate)
