@@ -290,3 +290,25 @@ def test_cli_pause_and_resume_write_the_audit_log(sqlite_url: str) -> None:
     assert runner.invoke(args=["resume", "fixture-enwiki", "categories", "--reason", "done"]).exit_code == 0
     assert [(e["action"], e["actor"]) for e in store.audit_entries()] == [
         ("resume", "operator"), ("pause", "operator")]
+
+
+def test_session_signer_is_made_once_per_secret_key(sqlite_url: str) -> None:
+    from itsdangerous import BadSignature
+
+    from suggest.web import create_app
+
+    app = create_app(app_config(sqlite_url, SECRET_KEY="first key"))
+    cookies = app.session_interface
+    signer = cookies.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert signer is not None and cookies.get_signing_serializer(app) is signer  # type: ignore[attr-defined]
+    signed = signer.dumps({"user": "Reviewer A"})
+    app.secret_key = "second key"
+    other = cookies.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert other is not signer
+    with pytest.raises(BadSignature):
+        other.loads(signed)  # a cookie signed with the old key is not accepted
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user"] = "Reviewer B"
+    with client.session_transaction() as session:
+        assert session["user"] == "Reviewer B"  # written and read back through the kept signer

@@ -59,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     security.register(app)
     ratelimit.register(app)
+    app.session_interface = auth.SessionCookies()
     return app
 
 

@@ -14,6 +14,10 @@ What other views use:
     value="{{ csrf_token() }}">``; the POST view calls ``check_csrf()`` first (400 on mismatch).
     Templates also get ``current_user`` and ``csrf_token``.
 
+``SessionCookies``
+    Flask's signed cookie sessions, with the signer made once per secret key instead of on every
+    request (most requests, the gadget's API calls, carry no cookie at all).
+
 Only the user name is kept, in Flask's signed session cookie; the OAuth access token is used once
 to ask the wiki who the user is and then dropped, since the tool never edits on anyone's behalf.
 """
@@ -35,6 +39,7 @@ import mwoauth
 import requests
 from flask import (
     Blueprint,
+    Flask,
     abort,
     current_app,
     redirect,
@@ -44,6 +49,8 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from requests_oauthlib import OAuth1
 from werkzeug.wrappers import Response
 
@@ -51,6 +58,20 @@ from suggest import __version__
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's session cookies; the serializer is kept per secret key (it is the same object
+    Flask would build, and building it was a visible part of every request's cost)."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if key not in self._serializers:
+            self._serializers[key] = super().get_signing_serializer(app)
+        return self._serializers[key]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
