@@ -11,6 +11,7 @@ suggestions per user and day; it can never turn on a task the tool has not enabl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -111,8 +112,10 @@ class CommunityState:
         lists = self.settings.get("never_suggest", {})
         return list(lists.get(key, [])) if key else []
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
+        """Of the settings, for cache keys; computed once (a state is never changed: a new read
+        of the page makes a new state)."""
         blob = json.dumps(self.settings, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

@@ -14,6 +14,7 @@ from suggest.logging_setup import configure as configure_logging
 from suggest.services import SuggestionService, user_agent
 from suggest.store.cache import ResultCache
 from suggest.store.events import EventStore, StoreUnavailable
+from suggest.web.fast_json import FastJSONProvider
 from suggest.wiki.api_source import make_session
 from suggest.wiki.registry import META_API, WikiRegistry, sitematrix_fetcher
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder=str(Path(__file__).parent / "static"))
+    app.json = FastJSONProvider(app)
     load_config(app.config, test_config)
     configure_logging()
     registry = WikiRegistry(extra_wikis=app.config["EXTRA_WIKIS"],

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis as redis_lib
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Request, Response, current_app, request, session
 
 from suggest.web.errors import error_response
 from suggest.wiki.registry import valid_wiki_id
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = 30.0
 LOCAL_MAX_BUCKETS = 10_000
+KEYS_KEPT = 10_000  # bucket keys remembered (wikis and users seen lately)
 # Paths that spend tokens; everything else (the spec, the task list, pages) is free.
 LIMITED = {
     "/api/v1/suggestions": ("wiki", "user"),
@@ -134,6 +135,7 @@ class RateLimiter:
                        for kind in ("user", "wiki")}
         self.prefix = f"{conf.get('REDIS_KEY_PREFIX') or ''}wiki-suggest:rl:"
         self._secret = str(conf["SECRET_KEY"]).encode()
+        self._keys: dict[tuple[str, str], str] = {}
         self.local = LocalBuckets()
         self.redis: redis_lib.Redis | None = None
         if conf.get("REDIS_URL"):
@@ -144,9 +146,16 @@ class RateLimiter:
         self._down_until = 0.0
 
     def key(self, kind: str, value: str) -> str:
-        """The bucket's key: secret prefix + kind + HMAC of the value (no user text in Redis)."""
-        digest = hmac.new(self._secret, value.encode("utf-8", "replace"), hashlib.sha256)
-        return f"{self.prefix}{kind}:{digest.hexdigest()[:32]}"
+        """The bucket's key: secret prefix + kind + HMAC of the value (no user text in Redis).
+        Recent keys are remembered (bounded), since the same wikis and users come back."""
+        known = self._keys.get((kind, value))
+        if known is None:
+            digest = hmac.new(self._secret, value.encode("utf-8", "replace"), hashlib.sha256)
+            known = f"{self.prefix}{kind}:{digest.hexdigest()[:32]}"
+            if len(self._keys) >= KEYS_KEPT:
+                self._keys.clear()
+            self._keys[(kind, value)] = known
+        return known
 
     def take(self, kind: str, value: str) -> float:
         """0 if allowed, else seconds to wait."""
@@ -164,10 +173,11 @@ class RateLimiter:
 
     def check(self) -> Response | None:
         """A 429 response if the request is over a limit, else None."""
-        kinds = LIMITED.get(request.path)
-        if not self.enabled or kinds is None or request.method not in ("GET", "POST"):
+        req = request._get_current_object()  # type: ignore[attr-defined]  # once, not per access
+        kinds = LIMITED.get(req.path)
+        if not self.enabled or kinds is None or req.method not in ("GET", "POST"):
             return None
-        subjects = [(kind, value) for kind in kinds if (value := _subject(kind))]
+        subjects = [(kind, value) for kind in kinds if (value := _subject(req, kind))]
         wait = 0.0
         for kind, value in subjects:
             wait = max(wait, self.take(kind, value))
@@ -181,17 +191,17 @@ class RateLimiter:
         return response
 
 
-def _subject(kind: str) -> str | None:
+def _subject(req: Request, kind: str) -> str | None:
     if kind == "wiki":
-        wiki = request.args.get("wiki", "")
+        wiki = req.args.get("wiki", "")
         return wiki if valid_wiki_id(wiki) else None  # malformed ids are refused anyway
     user: Any = None
-    if request.is_json and request.method == "POST":
-        body = request.get_json(silent=True)
+    if req.method == "POST" and req.is_json:
+        body = req.get_json(silent=True)
         if isinstance(body, dict):
             user = body.get("user")
     if (not isinstance(user, str) or not user) and current_app.secret_key \
-            and current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+            and current_app.config["SESSION_COOKIE_NAME"] in req.cookies:
         user = session.get("user")  # signed in (web/auth.py); no cookie, no session to read
     return user if isinstance(user, str) and user else None
 

@@ -1,0 +1,31 @@
+"""Flask's JSON, encoded with orjson: the same JSON for every type Flask knows, several times
+faster. Every API answer is encoded, and on the warm path encoding is a large share of the work.
+
+Dates still go through Flask's own conversion (``OPT_PASSTHROUGH_DATETIME``), keys stay sorted as
+Flask sorts them, non-ASCII text is written as UTF-8 instead of ``\\u`` escapes (the same JSON
+value), and a call with options orjson has no equivalent for (``indent`` in debug mode, say) is
+left to Flask's own encoder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask.json.provider import DefaultJSONProvider
+
+OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+HANDLED = frozenset({"default", "sort_keys", "ensure_ascii"})
+
+
+class FastJSONProvider(DefaultJSONProvider):
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        compact = kwargs.get("separators", (",", ":")) == (",", ":")  # orjson writes no spaces
+        if kwargs.keys() - HANDLED - {"separators"} or not compact \
+                or kwargs.get("default") not in (None, self.default):
+            return super().dumps(obj, **kwargs)
+        option = OPTIONS | (orjson.OPT_SORT_KEYS if kwargs.get("sort_keys", self.sort_keys) else 0)
+        try:
+            return orjson.dumps(obj, default=self.default, option=option).decode("utf-8")
+        except TypeError:  # e.g. an integer beyond 64 bits: Python's encoder takes any
+            return super().dumps(obj, **kwargs)
