@@ -168,6 +168,7 @@ def extract(sources: Sequence[DumpSource], models: dict[str, Backend], limits: d
                     found[name].append(Case(**stored))
         info[source.wiki_id] = {
             "file": Path(str(source.path)).name, "sha256": sha, "articles": len(source.articles),
+            "statements_usable": len(pick_cases(source, names, 10**9, 10**9, parsed)),
             "statements_available": len(pick_cases(source, names, 10**9, per_article, parsed)),
             "statements_picked": {n: min(limits[n], len(picked)) for n in models},
             "cases": {n: sum(1 for c in found[n] if c.wiki == source.wiki_id) for n in models},

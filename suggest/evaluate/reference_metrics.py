@@ -152,6 +152,22 @@ def bootstrap(cases: Sequence[Case], scores: Sequence[np.ndarray], threshold: fl
             for k, v in samples.items() if v}
 
 
+def calibration_top1(cases: Sequence[Case], scores: Sequence[np.ndarray],
+                     probabilities: Sequence[np.ndarray],
+                     edges: Sequence[float] = (0.0, 0.1, 0.2, 0.4, 0.6, 1.0)) -> list[dict[str, Any]]:
+    """Each statement's top candidate by calibrated score bin: mean score against the observed
+    share of hits (a calibrated ranker keeps them close)."""
+    tops = _tops(cases, scores, probabilities)
+    table = []
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        inside = [(p, good) for p, good in tops if low <= p < high or (high == edges[-1] and p == high)]
+        if inside:
+            table.append({"bin": f"{low:.1f}-{high:.1f}", "n": len(inside),
+                          "mean_score": round(float(np.mean([p for p, _ in inside])), 3),
+                          "observed": round(float(np.mean([g for _, g in inside])), 3)})
+    return table
+
+
 def leakage_check(cases: Sequence[Case], features: Sequence[str]) -> dict[str, Any]:
     """Mean of each feature for the hit and for the other in-article candidates, per case kind: a
     feature that only the removed reference lacks (or has) would show here."""

@@ -39,6 +39,19 @@ def _row(name: str, wiki: str, case: str, row: dict[str, Any]) -> str:
             f"{_fmt(row['coverage'])} | {_fmt(row['threshold'])} | {'yes' if meets(row) else 'no'} |")
 
 
+def _gap(value: float | None, target: float, absent: str = "–") -> str:
+    return absent if value is None else f"{value:.2f} ({value - target:+.2f})"
+
+
+def _target_row(name: str, wiki: str, r: dict[str, Any]) -> str:
+    reuse = r["reuse"].get("recall_at_3") if r["reuse"].get("n_statements") else None
+    best = r["dev"].get("best_operating_point", {})
+    return (f"| {name} | {wiki} | {_gap(r['recall_at_3'], TARGET_RECALL_AT_3)} | "
+            f"{r['gold_in_candidates']:.2f} | {_gap(reuse, TARGET_RECALL_AT_3)} | "
+            f"{_gap(r.get('precision_at_threshold'), TARGET_PRECISION, 'nothing shown')} | "
+            f"{r['coverage']:.2f} | {_fmt(best.get('precision'))} |")
+
+
 def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None:
     lines = ["# References task: offline evaluation", "",
              f"Targets on every wiki's test split: recall@3 >= {TARGET_RECALL_AT_3}, top-1 precision >= "
@@ -51,13 +64,15 @@ def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None
              "(cases are cached per dump and backend in `var/cache/references-cases/`; the time is that "
              "of this invocation).", "",
              "## Data", "",
-             "| wiki | file | sha256 | articles | usable statements | evaluated (per backend) | cases "
-             "| seconds |", "|---|---|---|---|---|---|---|---|"]
+             "| wiki | file | sha256 | articles | usable statements (at most "
+             f"{doc.get('per_article', '?')} per article) | evaluated (per backend) | cases | seconds |",
+             "|---|---|---|---|---|---|---|---|"]
     for wiki, d in doc.get("data", {}).items():
         picked = ", ".join(f"{k}: {v}" for k, v in d["statements_picked"].items())
         cases = ", ".join(f"{k}: {v}" for k, v in d["cases"].items())
         lines.append(f"| {wiki} | {d['file']} | `{d['sha256'][:16]}…` | {d['articles']} | "
-                     f"{d['statements_available']} | {picked} | {cases} | {d['seconds']} |")
+                     f"{d.get('statements_usable', '?')} ({d['statements_available']}) | {picked} | "
+                     f"{cases} | {d['seconds']} |")
     lines += ["", "A statement gives no case when it has no candidate at all or is not found again "
               "after the removal.", ""]
     for name, per_wiki in doc["results"].items():
@@ -76,6 +91,9 @@ def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None
                       f"{_fmt(pooled['mrr'])}; reuse only: n {reuse.get('n_statements', 0)}, r@1 "
                       f"{_fmt(reuse.get('recall_at_1'))}, r@3 {_fmt(reuse.get('recall_at_3'))}, r@5 "
                       f"{_fmt(reuse.get('recall_at_5'))}, MRR {_fmt(reuse.get('mrr'))}."]
+            lines += ["", "Calibration of each test statement's top candidate (all wikis): "
+                      + "; ".join(f"{b['bin']}: n {b['n']}, mean score {b['mean_score']:.2f}, observed "
+                                  f"{b['observed']:.2f}" for b in pooled.get("calibration_top1", [])) + "."]
         lines += ["", "Dev split, the most precise operating point showing at least 5 statements "
                   "(what a wiki could reach at best):", ""]
         for wiki, r in per_wiki.items():
@@ -95,7 +113,16 @@ def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None
                   "Standardised coefficients, largest first: "
                   + ", ".join(f"{k} {v:+.2f}" for k, v in coefficients)
                   + f"; intercept {model['intercept']:+.2f}.", ""]
-    lines += ["## Leakage check", "", "Mean features of the removed reference (hit) and of the other "
+    lines += ["## Targets, per backend and wiki (test split)", "",
+              "| backend | wiki | r@3 (gap to 0.7) | ceiling: gold in candidates | reuse r@3 (gap) "
+              "| precision@t (gap to 0.85) | coverage | best dev precision |",
+              "|---|---|---|---|---|---|---|---|"]
+    for name, per_wiki in doc["results"].items():
+        for wiki, r in per_wiki.items():
+            if wiki == ALL_WIKIS or not r.get("n_statements"):
+                continue
+            lines.append(_target_row(name, wiki, r))
+    lines += ["", "## Leakage check", "", "Mean features of the removed reference (hit) and of the other "
               "in-article candidates, per case kind (first backend). A feature that separated them only "
               "because of the protocol (the removed instance) would show here; in **new** cases the "
               "removed reference is never an in-article candidate.", ""]

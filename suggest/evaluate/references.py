@@ -45,6 +45,7 @@ from suggest.evaluate.reference_metrics import (
     _random_recall,
     best_operating_point,
     bootstrap,
+    calibration_top1,
     choose_threshold,
     leakage_check,
     metrics,
@@ -173,6 +174,7 @@ def evaluate(dumps: Sequence[str], backend_names: Sequence[str], limits: dict[st
             **{k: v for k, v in metrics(pooled, [s[0] for s in scored], NOTHING,
                                         [s[1] for s in scored]).items()
                if k not in ("precision_at_threshold", "coverage", "threshold")},
+            "calibration_top1": calibration_top1(pooled, [s[0] for s in scored], [s[1] for s in scored]),
             "reuse": {k: v for k, v in metrics([c for c in pooled if c.kind == "reuse"],
                                                [s[0] for c, s in zip(pooled, scored, strict=True)
                                                 if c.kind == "reuse"], NOTHING).items()
