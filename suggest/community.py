@@ -176,6 +176,7 @@ class CommunityConfigs:
         self.user_agent = user_agent
         self._last_valid: dict[str, CommunityState] = {}
         self._latest: dict[str, CommunityState] = {}
+        self._no_page: dict[str, CommunityState] = {}
 
     # -- rules ----------------------------------------------------------------------------------
     def minimum_threshold(self, wiki: Wiki, task: str) -> float:
@@ -212,8 +213,11 @@ class CommunityConfigs:
     # -- reading --------------------------------------------------------------------------------
     def get(self, wiki: Wiki) -> CommunityState:
         """The state in force on ``wiki`` (read at most once per ``COMMUNITY_CONFIG_TTL``)."""
-        if wiki.api_url is None:
-            return CommunityState(wiki=wiki.id, status="default", checked_at=time.time())
+        if wiki.api_url is None:  # nothing to read, ever: one state per wiki
+            if wiki.id not in self._no_page:
+                self._no_page[wiki.id] = CommunityState(wiki=wiki.id, status="default",
+                                                        checked_at=time.time())
+            return self._no_page[wiki.id]
         key = self.cache.key("community", wiki.id, wiki.api_url)
         cached, _ = self.cache.get(key)
         if isinstance(cached, dict):

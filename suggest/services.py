@@ -20,9 +20,9 @@ from suggest.community import CommunityConfigs, CommunityState, rejected_twice
 from suggest.config import config_hash, wiki_setting
 from suggest.ranking.thresholds import operating_threshold
 from suggest.store.cache import ResultCache
-from suggest.store.events import EventStore, utcnow
+from suggest.store.events import EventStore
 from suggest.store.issued_ids import IssuedIds, content_id
-from suggest.store.shown import ShownCounter, shown_key
+from suggest.store.shown import ShownCounter
 from suggest.tasks import all_tasks
 from suggest.tasks.base import Suggestion, Task, TaskSettings
 from suggest.validation import normalize_input_title
@@ -69,6 +69,7 @@ class SuggestionService:
         self.community = CommunityConfigs(config, cache, self.user_agent)
         self.ids = IssuedIds(str(config["SECRET_KEY"]))
         self.marks_max_age = float(config["CHANGES_SEEN_WITHIN"])
+        self._meta: dict[str, dict[str, Any]] = {}
         self.shown = ShownCounter(store.add_shown, float(config.get("SHOWN_FLUSH_SECONDS", 5.0)))
 
     # -- parts, created once per process --------------------------------------------------------
@@ -216,7 +217,7 @@ class SuggestionService:
             issued.append(body)
         if issued:
             info = self.backend.info
-            self.shown.add(shown_key(utcnow(), wiki_id, task.id, info.id, info.checksum), len(issued))
+            self.shown.add_today(wiki_id, task.id, info.id, info.checksum, len(issued))
         return issued
 
     def find_issued(self, suggestion_id: str) -> tuple[dict[str, Any], bool] | None:
@@ -237,15 +238,18 @@ class SuggestionService:
         return row, False
 
     def meta(self, task: Task, pauses: dict[str, Any]) -> dict[str, Any]:
-        info = self.backend.info
-        return {
-            "app_version": __version__,
-            "task": {"id": task.id, "version": task.version,
-                     "reasons": [{"id": r.id, "label": r.label} for r in task.reasons]},
-            "backend": {"id": info.id, "model": info.model, "version": info.version,
-                        "checksum": info.checksum, "hosting_tier": info.hosting_tier},
-            "config_hash": self.config_hash,
-            "hosting_tier": self.config["HOSTING_TIER"],
-            "paused": {t: t in pauses for t in self.config["TASKS"]},
-            "cache": "miss",
-        }
+        """What every answer says about how it was made. The parts that cannot change while the
+        process runs are built once per task (and shared: they are only ever serialized)."""
+        fixed = self._meta.get(task.id)
+        if fixed is None:
+            info = self.backend.info
+            fixed = self._meta[task.id] = {
+                "app_version": __version__,
+                "task": {"id": task.id, "version": task.version,
+                         "reasons": [{"id": r.id, "label": r.label} for r in task.reasons]},
+                "backend": {"id": info.id, "model": info.model, "version": info.version,
+                            "checksum": info.checksum, "hosting_tier": info.hosting_tier},
+                "config_hash": self.config_hash,
+                "hosting_tier": self.config["HOSTING_TIER"],
+            }
+        return {**fixed, "paused": {t: t in pauses for t in self.config["TASKS"]}, "cache": "miss"}

@@ -91,7 +91,7 @@ def test_ids_that_were_not_signed_here_are_unknown(client: Any, app: Any) -> Non
     forged = sid[:-1] + ("A" if sid[-1] != "A" else "B")  # the signature no longer matches
     other_key = app.extensions["wiki_suggest"].ids.__class__("another secret").issue(
         app.extensions["wiki_suggest"].ids.open(sid)[0])
-    never_computed = app.extensions["wiki_suggest"].ids.issue("00" * 12)
+    never_computed = app.extensions["wiki_suggest"].ids.issue("00" * 10)
     for bad in (forged, other_key, never_computed):
         response = client.post("/api/v1/decisions", json={"suggestion_id": bad, "decision": "skip"})
         assert response.status_code == 404 and response.get_json()["error"]["code"] == "unknown_suggestion"

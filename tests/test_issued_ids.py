@@ -46,8 +46,10 @@ def count(store: EventStore, table: Any) -> int:
 def test_ids_are_signed_dated_and_fresh() -> None:
     ids = IssuedIds("secret")
     content = computed_row()["id"]
-    issued = [ids.issue(content, at=1_800_000_000) for _ in range(2000)]
-    assert len(set(issued)) == 2000  # the random part: every issue is a new id
+    issued = [ids.issue(content, at=1_800_000_000) for _ in range(20_000)]
+    # The random part: issues of one suggestion in one second differ (a clash among 20,000 has a
+    # chance of 2e-4 with 40 random bits; 24 bits would give about 12 clashes).
+    assert len(set(issued)) == 20_000
     assert all(len(i) == ID_LENGTH and i.replace("-", "").replace("_", "").isalnum() for i in issued)
     opened = ids.open(issued[0])
     assert opened == (content, dt.datetime(2027, 1, 15, 8, 0))
@@ -89,7 +91,7 @@ def test_computed_rows_are_stored_once(store: EventStore) -> None:
     assert errors == []
     assert count(store, computed) == 3
     assert store.get_computed(rows[1]["id"])["label"] == "Криві"  # type: ignore[index]
-    assert store.get_computed("0" * 24) is None
+    assert store.get_computed("0" * 20) is None
 
 
 def test_concurrent_first_decisions_on_one_issued_id(store: EventStore) -> None:
@@ -206,3 +208,17 @@ def test_counter_writes_in_the_background(store: EventStore) -> None:
         with store.engine.connect() as conn:
             total = conn.execute(select(func.sum(shown.c.shown))).scalar_one()
     assert total == 10 and counter.pending() == 0
+
+
+def test_counted_today_is_keyed_by_the_utc_day() -> None:
+    written: list[dict[ShownKey, int]] = []
+    counter = ShownCounter(lambda counts: written.append(dict(counts)), interval=3600)
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    counter.add_today("ukwiki", "categories", "tfidf", "sha256:x", 2)
+    counter.add_today("ukwiki", "categories", "tfidf", "sha256:x", 1)
+    after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert counter.flush()
+    [(key, n)] = written[0].items()
+    assert n == 3 and key[1:] == ("ukwiki", "categories", "tfidf", "sha256:x")
+    assert key[0] in {shown_key(before, *key[1:])[0], shown_key(after, *key[1:])[0]}
+    assert (key[0].hour, key[0].minute, key[0].second) == (0, 0, 0)

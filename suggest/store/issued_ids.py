@@ -4,7 +4,7 @@ A computed suggestion is stored once, when it is computed, under a content id (:
 Each time it is shown it gets a fresh id: the content id, the time it was issued and a random part,
 signed with the tool's secret key (keyed BLAKE2b, a MAC), in 32 URL-safe characters::
 
-    content id (12 bytes) | issued at, Unix seconds (4) | random (3) | signature (5)
+    content id (10 bytes) | issued at, Unix seconds (4) | random (5) | signature (5)
 
 The first decision on an id stores it as an issued suggestion, in the transaction that stores the
 decision; a second decision on the same id is a replay (409). An id the service did not sign, or
@@ -24,9 +24,10 @@ import struct
 import time
 from typing import Any
 
-CONTENT_BYTES = 12
+CONTENT_BYTES = 10
 ID_LENGTH = 32  # characters: base64 of 24 bytes, no padding
-_SIGNED = CONTENT_BYTES + 4 + 3
+_NONCE = 5  # two issues of one suggestion in one second differ but with chance 2**-40
+_SIGNED = CONTENT_BYTES + 4 + _NONCE
 _MAC = 5
 
 
@@ -50,8 +51,8 @@ class IssuedIds:
         # The random part only has to differ between issues of one suggestion in one second (the
         # signature, not the random part, stops forgery): a fast generator is enough.
         seconds = int(time.time() if at is None else at)
-        nonce = random.getrandbits(24).to_bytes(3, "big")
-        body = struct.pack(">12sI", bytes.fromhex(content), seconds) + nonce
+        nonce = random.getrandbits(8 * _NONCE).to_bytes(_NONCE, "big")
+        body = struct.pack(f">{CONTENT_BYTES}sI", bytes.fromhex(content), seconds) + nonce
         return base64.urlsafe_b64encode(body + self._mac(body)).decode("ascii")
 
     def open(self, issued_id: str) -> tuple[str, dt.datetime] | None:

@@ -66,6 +66,14 @@ class ShownCounter:
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._today = (-1, dt.datetime(1970, 1, 1))  # (days since 1970, that day at midnight)
+
+    def add_today(self, wiki: str, task: str, backend: str, checksum: str, n: int) -> None:
+        """Count ``n`` suggestions shown now (UTC day)."""
+        day_number = int(time.time() // 86400)
+        if self._today[0] != day_number:
+            self._today = (day_number, dt.datetime(1970, 1, 1) + dt.timedelta(days=day_number))
+        self.add((self._today[1], wiki, task, backend, checksum), n)
 
     def add(self, key: ShownKey, n: int) -> None:
         with self._lock:
