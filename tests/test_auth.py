@@ -312,3 +312,18 @@ def test_session_signer_is_made_once_per_secret_key(sqlite_url: str) -> None:
         session["user"] = "Reviewer B"
     with client.session_transaction() as session:
         assert session["user"] == "Reviewer B"  # written and read back through the kept signer
+
+
+def test_a_call_without_cookie_writes_no_cookie(sqlite_url: str) -> None:
+    from suggest.web import create_app
+
+    app = create_app(app_config(sqlite_url, SECRET_KEY="key"))
+    client = app.test_client()
+    response = client.get("/api/v1/suggestions", query_string={
+        "wiki": "fixture-ukwiki", "title": "Коло", "task": "categories"})
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers and "Cookie" not in response.headers.get("Vary", "")
+    with client.session_transaction() as session:  # a signed-in reviewer's cookie
+        session["user"] = "Reviewer A"
+    page = client.get("/review?wiki=fixture-ukwiki&task=categories")
+    assert "Cookie" in page.headers.get("Vary", "")  # their session was read: caches must vary

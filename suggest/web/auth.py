@@ -49,7 +49,8 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Response as FlaskResponse
 from itsdangerous import URLSafeTimedSerializer
 from requests_oauthlib import OAuth1
 from werkzeug.wrappers import Response
@@ -72,6 +73,13 @@ class SessionCookies(SecureCookieSessionInterface):
         if key not in self._serializers:
             self._serializers[key] = super().get_signing_serializer(app)
         return self._serializers[key]
+
+    def save_session(self, app: Flask, session: SessionMixin, response: FlaskResponse) -> None:
+        # An empty session nobody read or changed (an API call without a cookie) has nothing to
+        # write and no Vary to add; Flask would still work out every cookie attribute first.
+        if not session and not session.modified and not session.accessed:
+            return
+        super().save_session(app, session, response)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
