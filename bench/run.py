@@ -125,13 +125,17 @@ def write_table(r: dict[str, Any]) -> None:
         f"Measured {g('measured_at')} on {r['machine'].get('cpus')} CPUs "
         f"({r['machine'].get('cpu', '?')}), load {r['machine'].get('load_average')}, "
         f"commit `{str(g('commit'))[:10]}`{' + local changes' if r.get('dirty') else ''}; "
-        f"`make bench` took {g('bench_seconds')} s.",
+        f"`make bench` took {g('bench_seconds')} s; load generator: {g('warm_client')}.",
         "",
         "| figure | measured | floor | ratio | target |",
         "|---|---|---|---|---|",
         f"| 1. warm path, cached suggestions/s (gunicorn 2×4) | {g('warm_service_rps')}/s | "
         f"{g('warm_floor_rps')}/s (bare Flask, same {g('warm_body_bytes')} B JSON) | "
         f"**{g('warm_ratio')}** | {targets.get('warm_ratio', '')} |",
+        f"| 1. (diagnostic) server CPU time per request, service / floor (median of rounds) | "
+        f"{(r.get('warm_cpu_us_per_request') or {}).get('service', '–')} µs | "
+        f"{(r.get('warm_cpu_us_per_request') or {}).get('floor', '–')} µs | "
+        f"{g('warm_cpu_ratio')} | |",
         f"| 1. (diagnostic) the same service with its SQLite file on a RAM disk (no fsync) | "
         f"| same floor | {g('warm_ratio_without_fsync')} | |",
         f"| 2. cold path, {g('cold_backend')} (p50 / p95) | {g('cold_p50_ms')} / {g('cold_p95_ms')} ms"
