@@ -129,3 +129,24 @@ def test_redis_stopped_mid_run_then_back_after_backoff(sqlite_url: str, own_redi
     assert ask(client, "Коло")["meta"]["cache"] == "hit"
     keys = redis_lib.Redis(port=own_redis["port"]).keys("*")
     assert keys and all(k.startswith(b"own:") for k in keys)
+
+
+def test_in_process_cache_keeps_objects_redis_keeps_copies(sqlite_url: str, redis_prefix: str) -> None:
+    """Without Redis, values are kept as they are (no pickling on the warm path); with Redis each
+    read is a fresh copy. Either way the answers are the same."""
+    local = create_app(app_config(sqlite_url)).extensions["wiki_suggest"].cache
+    shared = create_app(app_config(sqlite_url, REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=redis_prefix)
+                        ).extensions["wiki_suggest"].cache
+    value = {"title": "Коло", "items": [{"label": "Кола", "evidence": {"linked": [2, 3]}}]}
+    for cache, same_object in ((local, True), (shared, False)):
+        key = cache.key("test", redis_prefix)
+        assert cache.set(key, value)
+        found, status = cache.get(key)
+        assert status == "hit" and found == value and (found is value) is same_object
+    local_client = create_app(app_config(sqlite_url)).test_client()
+    first, second = ask(local_client, "Коло"), ask(local_client, "Коло")
+    assert second["meta"]["cache"] == "hit"
+    assert [s["label"] for s in first["suggestions"]] == [s["label"] for s in second["suggestions"]]
+    assert all("content_id" not in s for s in second["suggestions"])  # the cached list is intact
+    third = ask(local_client, "Коло")
+    assert [s["evidence"] for s in third["suggestions"]] == [s["evidence"] for s in first["suggestions"]]

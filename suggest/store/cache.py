@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Any, Literal
 
+from cachelib.serializers import BaseSerializer
 from flask import Flask
 from flask_caching import Cache
 
@@ -22,6 +23,17 @@ log = logging.getLogger(__name__)
 CacheStatus = Literal["hit", "miss", "unavailable", "off"]
 BACKOFF_SECONDS = 30.0
 KEYS_KEPT = 4096  # recent keys remembered, so a repeated request does not hash again
+
+
+class KeptAsIs(BaseSerializer):
+    """For the in-process cache: values are kept as the objects they are instead of pickled
+    copies. The service never changes a value it put into or took from the cache."""
+
+    def dumps(self, value: Any, protocol: int = 0) -> Any:  # noqa: ARG002 - cachelib's signature
+        return value
+
+    def loads(self, bvalue: Any) -> Any:
+        return bvalue
 
 
 class ResultCache:
@@ -38,7 +50,8 @@ class ResultCache:
                 "CACHE_OPTIONS": {"socket_timeout": timeout, "socket_connect_timeout": timeout},
             })
         else:
-            settings.update({"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
+            settings.update({"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000,
+                             "CACHE_SERIALIZER": KeptAsIs})
         self._cache = Cache(app, config=settings)
         self._down_until = 0.0
 
