@@ -90,12 +90,13 @@ def run_case(task: ReferencesTask, source: DumpSource, backends_: Sequence[Backe
 def code_digest() -> str:
     """What the cases depend on (the statement and reference reader, candidates, features, this
     protocol), from the source of that code only, so that other edits keep the cache."""
-    from suggest.tasks import reference_features
+    from suggest.tasks import reference_features as rf
     from suggest.wiki import wikitext
 
-    parts: list[Any] = [refs, wikitext, reference_features, ReferencesTask.candidates,
+    parts: list[Any] = [refs, wikitext, rf.Candidate, rf.EmbeddingCache, rf.feature_rows,
+                        rf._neighbour_citations, rf._ranks, ReferencesTask.candidates,
                         ReferencesTask.linked_references, pick_cases, run_case]
-    digest = hashlib.sha256(PROTOCOL_VERSION.encode())
+    digest = hashlib.sha256(f"{PROTOCOL_VERSION}|{FEATURES}|{rf.MAX_SUPPORT}".encode())
     for part in parts:
         digest.update(inspect.getsource(part).encode())
     return digest.hexdigest()[:16]

@@ -52,6 +52,14 @@ def _target_row(name: str, wiki: str, r: dict[str, Any]) -> str:
             f"{r['coverage']:.2f} | {_fmt(best.get('precision'))} |")
 
 
+def _linked(linked: dict[str, Any] | None) -> str:
+    if not linked:
+        return ""
+    return (f" Linked articles' references ({linked['train_candidates']} train candidates, "
+            f"{linked['train_hits']} hits): probability {linked['probability']:.2g} for all, "
+            "ordered among themselves by the hand score.")
+
+
 def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None:
     lines = ["# References task: offline evaluation", "",
              f"Targets on every wiki's test split: recall@3 >= {TARGET_RECALL_AT_3}, top-1 precision >= "
@@ -112,7 +120,8 @@ def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None
                   f"candidates ({training.get('train_positives')} hits) of the train split. "
                   "Standardised coefficients, largest first: "
                   + ", ".join(f"{k} {v:+.2f}" for k, v in coefficients)
-                  + f"; intercept {model['intercept']:+.2f}.", ""]
+                  + f"; intercept {model['intercept']:+.2f}."
+                  + _linked(model.get("linked")), ""]
     lines += ["## Targets, per backend and wiki (test split)", "",
               "| backend | wiki | r@3 (gap to 0.7) | ceiling: gold in candidates | reuse r@3 (gap) "
               "| precision@t (gap to 0.85) | coverage | best dev precision |",

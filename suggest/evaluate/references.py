@@ -51,7 +51,9 @@ from suggest.evaluate.reference_metrics import (
     metrics,
     rank_of_gold,
 )
-from suggest.ranking.model import DATA_DIR, Ranker, load_ranker
+from suggest.ranking.model import DATA_DIR, Ranker, content_checksum, load_ranker
+from suggest.tasks.reference_features import rank_key
+from suggest.tasks.reference_features import scores as reference_scores
 from suggest.tasks.references import FEATURES
 from suggest.wiki.dump_source import DumpSource
 
@@ -71,20 +73,31 @@ def fit_ranker(cases: Sequence[Case], backend: Backend, datasets: list[dict[str,
     """A references ranker document fitted on the train cases (calibrated out-of-fold, by article)."""
     from suggest.ranking.train import fit
 
-    train = [c for c in cases if c.split == "train"]
-    rows = [dict(zip(FEATURES, row, strict=True)) for c in train for row in c.features]
-    labels = [bool(label) for c in train for label in c.labels]
-    groups = [f"{c.wiki}:{c.page_id}" for c in train for _ in c.labels]
+    own = FEATURES.index("in_article")  # the ranker scores the article's own references only
+    train = [(c, row, label) for c in cases if c.split == "train"
+             for row, label in zip(c.features, c.labels, strict=True) if row[own] == 1.0]
+    rows = [dict(zip(FEATURES, row, strict=True)) for _, row, _ in train]
+    labels = [bool(label) for _, _, label in train]
+    groups = [f"{c.wiki}:{c.page_id}" for c, _, _ in train]
     if len(set(labels)) < 2:
         raise SystemExit("the train split needs both hits and misses")
-    return fit(rows, labels, [], [], backend.info, datasets, FEATURES, task="references", train_groups=groups)
+    document = fit(rows, labels, [], [], backend.info, datasets, FEATURES, task="references",
+                   train_groups=groups)
+    linked = [label for c in cases if c.split == "train"
+              for row, label in zip(c.features, c.labels, strict=True) if row[own] != 1.0]
+    document["linked"] = {
+        "probability": round((sum(linked) + 1) / (len(linked) + 2), 8), "train_candidates": len(linked),
+        "train_hits": int(sum(linked)),
+        "order": "hand score (suggest/tasks/reference_features.py HAND_WEIGHTS)",
+        "why": "no linked article's reference was a hit in the train split: nothing to fit or calibrate"}
+    document["checksum"] = content_checksum(document)
+    return document
 
 
 def score_case(case: Case, ranker: Ranker) -> tuple[np.ndarray, np.ndarray]:
-    """(raw score, calibrated probability) of each candidate."""
-    columns = [FEATURES.index(f) for f in ranker.features]
-    raw = ranker.raw(np.asarray(case.features, dtype=np.float64)[:, columns])
-    return raw, ranker.calibrate(raw)
+    """(ranking key, shown score) of each candidate, as the task scores them."""
+    score, tie_break = reference_scores(np.asarray(case.features, dtype=np.float64), ranker)
+    return rank_key(score, tie_break), score
 
 
 def model_summary(ranker: Ranker) -> dict[str, Any]:
@@ -93,7 +106,7 @@ def model_summary(ranker: Ranker) -> dict[str, Any]:
             "coefficients": {f: round(float(c), 4)
                              for f, c in zip(ranker.features, ranker.coef, strict=True)},
             "intercept": round(ranker.intercept, 4), "calibration": doc["calibration"]["method"],
-            "calibration_points": len(doc["calibration"]["x"]), "training": {
+            "calibration_points": len(doc["calibration"]["x"]), "linked": doc.get("linked"), "training": {
                 k: v for k, v in doc.get("training", {}).items() if k != "datasets"}}
 
 

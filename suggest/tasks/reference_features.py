@@ -3,9 +3,15 @@
 Every feature is computed from the article as an editor finds it (the statement without the
 source it needs) and from the linked articles, never from the removed citation of an evaluation
 case: the text similarities go through the backend, the rest is where in the article a candidate
-is already cited. A learned, calibrated ranker (``suggest/data/references-ranker-<backend>.json``,
-see :mod:`suggest.ranking`) turns a row into a probability; :data:`HAND_WEIGHTS` only score when no
-ranker file exists at all.
+is already cited.
+
+Scores (:func:`scores`): the article's own references get the learned, calibrated ranker's
+probability (``suggest/data/references-ranker-<backend>.json``, see :mod:`suggest.ranking`), fitted
+on those candidates only. A linked article's reference was never the removed source in the
+development dumps (they hold too few linked articles), so no feature can be fitted for it: all of
+them get the probability the train split supports, ``(hits + 1) / (candidates + 2)`` (stored in the
+ranker file as ``linked.probability``), and are ordered among themselves by the documented
+:data:`HAND_WEIGHTS` score. Without any ranker file every candidate gets the hand score.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import numpy as np
 from scipy import sparse
 
 from suggest.backends.base import Backend, Matrix, similarity
+from suggest.ranking.model import Ranker
 from suggest.wiki import references as refs
 
 MAX_SUPPORT = 4  # supported sentences compared per candidate
@@ -27,8 +34,9 @@ MAX_SUPPORT = 4  # supported sentences compared per candidate
 FEATURES = ("sim_evidence", "sim_support", "sim_support_mean", "rank_evidence", "rank_support",
             "has_support", "in_article", "near", "same_paragraph", "same_section", "uses_in_section",
             "adjacent", "next_cited", "previous_cited", "uses", "linked_articles", "article_refs")
-# Only when no ranker file is packaged for any backend: a plain logistic score that favours
-# sources cited close to the statement and sentences it supports that resemble it.
+# Linked articles' references (never a hit in the development dumps), and every candidate when no
+# ranker file is packaged: a plain logistic score that favours sources cited close to the statement
+# and sources and supported sentences that resemble it.
 HAND_WEIGHTS: dict[str, float] = {
     "bias": -6.0, "sim_evidence": 2.0, "sim_support": 3.0, "rank_evidence": 1.5, "rank_support": 1.5,
     "has_support": -1.0, "in_article": 1.0, "near": 2.5, "same_section": 0.8, "uses": 0.3,
@@ -143,6 +151,28 @@ def _neighbour_citations(article: refs.ArticleReferences, index: int) -> tuple[s
 def hand_score(row: dict[str, float]) -> float:
     z = HAND_WEIGHTS["bias"] + sum(w * row.get(k, 0.0) for k, w in HAND_WEIGHTS.items() if k != "bias")
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def scores(x: np.ndarray, ranker: Ranker | None) -> tuple[np.ndarray, np.ndarray]:
+    """(score, tie-break) per candidate from feature rows in :data:`FEATURES` order: the ranker's
+    calibrated probability and raw score for the article's own references; for linked articles'
+    references the ranker file's ``linked.probability`` and the hand score; the hand score for
+    all without a ranker."""
+    x = np.asarray(x, dtype=np.float64).reshape(-1, len(FEATURES))
+    weights = np.array([HAND_WEIGHTS.get(f, 0.0) for f in FEATURES])
+    hand = 1.0 / (1.0 + np.exp(-np.clip(HAND_WEIGHTS["bias"] + x @ weights, -30, 30)))
+    if ranker is None:
+        return hand, hand
+    own = x[:, FEATURES.index("in_article")] == 1.0
+    raw = ranker.raw(x[:, [FEATURES.index(f) for f in ranker.features]])
+    linked = float(ranker.document.get("linked", {}).get("probability", 0.0))
+    return np.where(own, ranker.calibrate(raw), linked), np.where(own, raw, hand)
+
+
+def rank_key(score: np.ndarray, tie_break: np.ndarray) -> np.ndarray:
+    """One array that orders candidates by score, then by the tie-break (both within [0, 1];
+    calibrated scores are rounded to 1e-8, far above the tie-break's share)."""
+    return np.asarray(score + 1e-9 * tie_break)
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:

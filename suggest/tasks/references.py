@@ -13,6 +13,7 @@ cited (:mod:`suggest.tasks.reference_features`). A learned, calibrated ranker pe
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -32,8 +33,8 @@ from suggest.tasks.reference_features import (
     Candidate,
     EmbeddingCache,
     feature_rows,
-    hand_score,
 )
+from suggest.tasks.reference_features import scores as reference_scores
 from suggest.wiki import references as refs
 from suggest.wiki.source import Page, PageSource
 
@@ -200,12 +201,10 @@ class ReferencesTask:
                 or load_ranker(FALLBACK_BACKEND, self.ranker_dir, self.id))
 
     def scores(self, features: list[dict[str, float]], backend: Backend) -> tuple[np.ndarray, np.ndarray]:
-        """(calibrated probability, raw model score) per candidate; the raw one breaks ties."""
-        ranker = self.ranker(backend)
-        if ranker is not None:
-            return ranker.predict(features)
-        raw = np.array([hand_score(row) for row in features], dtype=np.float64)
-        return raw, raw
+        """(score, tie-break) per candidate: the calibrated probability of the learned ranker for the
+        article's own references, the hand score for linked articles' (see reference_features)."""
+        x = np.array([[row.get(f, 0.0) for f in FEATURES] for row in features], dtype=np.float64)
+        return reference_scores(x, self.ranker(backend))
 
     def pipeline(self) -> dict[str, Any]:
         """What the tool card shows about this task."""
@@ -214,10 +213,11 @@ class ReferencesTask:
             "candidate_sources": "the article's own references (reused by name) and those cited in "
                                  f"the first {MAX_LINKED} linked articles, with the sentences they support",
             "features": list(FEATURES),
-            "ranker": ("logistic regression on standardised features, isotonic calibration "
-                       "(out-of-fold on the train split): "
-                       + ", ".join(f"suggest/data/{p.name}" for p in files))
-            if files else "logistic score with fixed weights (no ranker file)",
+            "ranker": ("the article's own references: logistic regression on standardised features, "
+                       "isotonic calibration (out-of-fold on the train split): "
+                       + ", ".join(f"suggest/data/{p.name}" for p in files)
+                       + "; linked articles' references: fixed weights " + json.dumps(HAND_WEIGHTS))
+            if files else "logistic score with fixed weights " + json.dumps(HAND_WEIGHTS),
             "limits": {"max_linked": MAX_LINKED, "max_per_linked": MAX_PER_LINKED,
                        "max_support": MAX_SUPPORT, "per_statement": PER_STATEMENT,
                        "unsourced_factor": UNSOURCED_FACTOR},
