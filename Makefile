@@ -9,7 +9,8 @@ PORT ?= 8000
 SAMPLE := var/data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2
 CODEX := suggest/web/static/codex.style.css
 
-.PHONY: run test bench install install-test lint typecheck services mediawiki-packages gadget-test clean train eval
+.PHONY: run test bench install install-test lint typecheck services mediawiki-packages gadget-test clean train eval \
+	train-references
 
 run: install
 	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --timeout 120 \
@@ -75,6 +76,15 @@ eval: install-test
 	$(PY) -m suggest.evaluate --task categories $(addprefix --dump ,$(DEV_DUMPS)) \
 	  $(addprefix --backend ,$(EVAL_BACKENDS)) --out eval/results.json --report eval/report.md \
 	  --notes eval/notes.md
+
+# The references rankers (fitted on the dev dumps' train split), their per-wiki thresholds (chosen on
+# dev, merged into suggest/data/thresholds.json) and the report (test split). Cases are cached in
+# var/cache/references-cases/, so a second run only refits and reports.
+REF_ARGS ?= --limit 400 --per-article 5 --backend-limit e5-multilingual-offline=200 --bootstrap 500
+train-references: install-test
+	$(PY) -m suggest.evaluate --task references $(addprefix --dump ,$(DEV_DUMPS)) \
+	  --backend tfidf --backend e5-multilingual-offline $(REF_ARGS) --train \
+	  --out eval/references-results.json --report eval/references-report.md --notes eval/references-notes.md
 
 # Performance ratios against floors measured in the same run (not a test; see bench/README.md).
 bench: install
