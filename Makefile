@@ -87,7 +87,11 @@ train-references: install-test
 	  --out eval/references-results.json --report eval/references-report.md --notes eval/references-notes.md
 
 # Performance ratios against floors measured in the same run (not a test; see bench/README.md).
+# wrk (Debian) generates the load when it can be installed; else bench/ uses its Python client.
 bench: install
+	@command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get install -y -q wrk >/dev/null; } || \
+	  echo "wrk not installed: the Python load client is used (ratios move towards 1)"
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
