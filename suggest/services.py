@@ -221,14 +221,14 @@ class SuggestionService:
         return issued
 
     def find_issued(self, suggestion_id: str) -> tuple[dict[str, Any], bool] | None:
-        """The suggestion an id was issued for, and whether it is stored already (a decision or a
-        review label stores it); None for an id this service did not issue."""
-        stored = self.store.get_suggestion(suggestion_id)
-        if stored is not None:
-            return stored, True
+        """The suggestion an id was issued for, and whether it is stored already; None for an id
+        this service did not issue. A signed id is answered from its computed suggestion (if a
+        decision stored it already, storing it again fails: that is the replay check); other ids
+        (stored by a review label, or issued before ids were signed) from the stored ones."""
         opened = self.ids.open(suggestion_id)
         if opened is None:
-            return None
+            stored = self.store.get_suggestion(suggestion_id)
+            return (stored, True) if stored is not None else None
         content, issued_at = opened
         found = self.store.get_computed(content)
         if found is None:

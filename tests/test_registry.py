@@ -216,3 +216,28 @@ def test_configured_wiki_and_its_origin() -> None:
 def test_cors_origin_lookup(registry: WikiRegistry, origin: str, wiki_id: str | None) -> None:
     wiki = registry.wiki_for_origin(origin)
     assert (wiki.id if wiki else None) == wiki_id
+
+
+def test_origin_index_answers_as_a_scan_and_follows_a_refresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The origin index gives the same wiki as looking through every wiki in order, for every
+    desktop and mobile origin, and is rebuilt when the list of wikis changes."""
+    now = [1000.0]
+    monkeypatch.setattr(reg.time, "monotonic", lambda: now[0])
+    fetch = Fetcher(recorded())
+    registry = WikiRegistry(extra_wikis={"mine": {"api_url": "http://127.0.0.1:8080/api.php"}},
+                            fetch_sitematrix=fetch, ttl=3600)
+
+    def scan(origin: str) -> Any:
+        return next((w for w in registry.all() if origin in (w.origin, w.mobile_origin)), None)
+
+    origins = {o for w in registry.all() for o in (w.origin, w.mobile_origin) if o}
+    assert len(origins) > 500
+    for origin in origins | {"https://evil.example", "https://en.wikipedia.org.evil.com"}:
+        assert registry.wiki_for_origin(origin) == scan(origin)
+    assert registry.wiki_for_origin("") is None
+    assert registry.wiki_for_origin("https://xx.wikipedia.org") is None
+    fetch.answer = {**recorded(), "0": {"code": "xx", "site": [
+        {"url": "https://xx.wikipedia.org", "dbname": "xxnewwiki", "sitename": "New"}]}}
+    now[0] += 3601
+    assert registry.wiki_for_origin("https://xx.wikipedia.org") == registry.get("xxnewwiki")
+    assert registry.wiki_for_origin("https://xx.m.wikipedia.org") == registry.get("xxnewwiki")

@@ -44,6 +44,7 @@ from suggest.store.shown import ShownKey, add_shown, shown_key
 log = logging.getLogger(__name__)
 
 
+COMPUTED_KEPT = 20_000  # computed suggestions remembered per process (a few MB)
 CHANGE_MARKS = select(select(func.max(decisions.c.id)).scalar_subquery(),
                       select(func.max(audit_log.c.id)).scalar_subquery())
 
@@ -111,6 +112,7 @@ class EventStore:
         self._group_leader = False
         self._pauses: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
         self._marks: tuple[float, tuple[int, int]] | None = None  # (read at, marks)
+        self._computed: dict[str, dict[str, Any]] = {}  # content id -> computed row (immutable)
 
     # -- schema ---------------------------------------------------------------------------------
     def upgrade(self) -> None:
@@ -221,15 +223,30 @@ class EventStore:
                     new = [{"created_at": utcnow(), **r} for r in rows if r["id"] not in have]
                     if new:
                         conn.execute(computed.insert(), new)
+                self._remember_computed(new)
                 return
             except IntegrityError:  # another worker stored the same content meanwhile
                 if attempt:
                     raise StoreUnavailable("computed suggestions could not be stored") from None
 
     def get_computed(self, content_id: str) -> dict[str, Any] | None:
+        """A computed suggestion by content id. Its content never changes (the id is its hash),
+        so rows read or stored lately are answered from memory (bounded)."""
+        known = self._computed.get(content_id)
+        if known is not None:
+            return dict(known)
         with self._begin() as conn:
             row = conn.execute(select(computed).where(computed.c.id == content_id)).first()
-        return dict(row._mapping) if row else None
+        if row is None:
+            return None
+        self._remember_computed([dict(row._mapping)])
+        return dict(row._mapping)
+
+    def _remember_computed(self, rows: Sequence[dict[str, Any]]) -> None:
+        if len(self._computed) + len(rows) > COMPUTED_KEPT:
+            self._computed.clear()
+        for row in rows:
+            self._computed[row["id"]] = dict(row)
 
     def add_shown(self, counts: dict[ShownKey, int]) -> None:
         """Add to the per-day counts of suggestions shown, in one transaction."""

@@ -85,10 +85,16 @@ def _check_query(path: str, args: MultiDict[str, str]) -> dict[str, Any]:
     return values
 
 
+@functools.cache
+def _body_validator(path: str) -> Draft7Validator:
+    """The validator of one POST body, built once."""
+    schema = _inline(_operation(path, "post")["requestBody"]["content"]["application/json"]["schema"])
+    return Draft7Validator(schema, format_checker=FORMATS)
+
+
 def body(path: str, document: Any) -> dict[str, Any]:
     """The JSON body of a POST operation, validated, or ApiError."""
-    schema = _inline(_operation(path, "post")["requestBody"]["content"]["application/json"]["schema"])
-    error = next(Draft7Validator(schema, format_checker=FORMATS).iter_errors(document), None)
+    error = next(_body_validator(path).iter_errors(document), None)
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "body"
         raise ApiError(400, "invalid_body", f"{where}: {error.validator} check failed")

@@ -111,6 +111,7 @@ class WikiRegistry:
         self._wikimedia = parse_sitematrix(load_snapshot())
         self._fetched_at = float("-inf")  # never: the first lookup refreshes (monotonic may be small)
         self._local: dict[str, Wiki] = {}
+        self._origins: tuple[dict[str, Wiki], dict[str, Wiki]] | None = None  # (for list, index)
         for wiki_id, spec in (extra_wikis or {}).items():
             self._local[wiki_id] = _configured_wiki(wiki_id, spec)
         for wiki_id, spec in (dump_wikis or {}).items():
@@ -138,11 +139,21 @@ class WikiRegistry:
         return [*self._local.values(), *self._wikimedia.values()]
 
     def wiki_for_origin(self, origin: str) -> Wiki | None:
-        """The wiki whose browser origin is exactly ``origin`` (for CORS)."""
-        for wiki in self.all():
-            if origin in (wiki.origin, wiki.mobile_origin):
-                return wiki
-        return None
+        """The wiki whose browser origin is exactly ``origin`` (for CORS). Looked up in an index
+        of every wiki's desktop and mobile origin (the first wiki listed wins), rebuilt when the
+        list of wikis is refreshed: every call from the gadget asks this."""
+        if not origin:
+            return None
+        self._maybe_refresh()
+        index = self._origins
+        if index is None or index[0] is not self._wikimedia:
+            by_origin: dict[str, Wiki] = {}
+            for wiki in [*self._local.values(), *self._wikimedia.values()]:
+                for known in (wiki.origin, wiki.mobile_origin):
+                    if known:
+                        by_origin.setdefault(known, wiki)
+            index = self._origins = (self._wikimedia, by_origin)
+        return index[1].get(origin)
 
     def _maybe_refresh(self) -> None:
         if self._fetch is None or time.monotonic() - self._fetched_at < self._ttl:
