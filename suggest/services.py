@@ -22,6 +22,7 @@ from suggest.ranking.thresholds import operating_threshold
 from suggest.store.cache import ResultCache
 from suggest.store.events import EventStore
 from suggest.store.issued_ids import IssuedIds, content_id
+from suggest.store.schema import computed
 from suggest.store.shown import ShownCounter
 from suggest.tasks import all_tasks
 from suggest.tasks.base import Suggestion, Task, TaskSettings
@@ -37,9 +38,7 @@ PAGE_REVISION_TTL = 60  # seconds a title -> revision lookup is trusted
 REJECTED_MEMORY = 10_000  # pages whose rejected labels are remembered (then forgotten at once)
 RESULT_FORMAT = 2  # of the cached results: part of their key
 # Columns an issued suggestion copies from its computed suggestion.
-ISSUED_COLUMNS = ("wiki", "task", "task_version", "page_title", "page_id", "revid", "rank", "label",
-                  "wikitext", "score", "explanation", "details", "backend", "model_checksum",
-                  "config_hash", "app_version")
+ISSUED_COLUMNS = tuple(c.name for c in computed.columns if c.name not in ("id", "created_at"))
 
 
 class TaskDisabled(LookupError):

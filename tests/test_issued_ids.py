@@ -5,9 +5,7 @@ decision, and the "shown" counts: on real SQLite and the real MariaDB on 127.0.0
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
-from collections import Counter
 from typing import Any
 
 import pytest
@@ -18,6 +16,7 @@ from suggest.store.events import AlreadyDecided, EventStore, StoreUnavailable
 from suggest.store.issued_ids import ID_LENGTH, IssuedIds, content_id
 from suggest.store.schema import computed, decisions, shown, suggestions
 from suggest.store.shown import ShownCounter, ShownKey, shown_key
+from tests.support.concurrency import race
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])
@@ -75,20 +74,12 @@ def test_computed_rows_are_stored_once(store: EventStore) -> None:
     rows = [computed_row(0, "Кола"), computed_row(1, "Криві")]
     store.store_computed(rows)
     store.store_computed(rows)
-    errors: list[str] = []
 
-    def again() -> None:
-        try:
-            store.store_computed([*rows, computed_row(2, "Геометрія")])
-        except Exception as error:  # noqa: BLE001 - any failure fails the test below
-            errors.append(type(error).__name__)
+    def again(_: int) -> str:
+        store.store_computed([*rows, computed_row(2, "Геометрія")])
+        return "stored"
 
-    threads = [threading.Thread(target=again) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    assert race(8, again) == {"stored": 8}
     assert count(store, computed) == 3
     assert store.get_computed(rows[1]["id"])["label"] == "Криві"  # type: ignore[index]
     assert store.get_computed("0" * 20) is None
@@ -103,25 +94,15 @@ def test_concurrent_first_decisions_on_one_issued_id(store: EventStore) -> None:
     sid = ids.issue(content["id"])
     issued = {k: v for k, v in content.items() if k != "id"}
     issued.update(created_at=ids.open(sid)[1], content_id=content["id"])  # type: ignore[index]
-    outcomes: list[str] = []
-    barrier = threading.Barrier(20)
 
-    def decide(n: int) -> None:
-        barrier.wait()
+    def decide(n: int) -> str:
         try:
             store.record_decision(sid, "accept", None, None, f"user{n}", issued=dict(issued))
-            outcomes.append("won")
         except AlreadyDecided:
-            outcomes.append("already")
-        except Exception as error:  # noqa: BLE001 - any other outcome is a failure below
-            outcomes.append(type(error).__name__)
+            return "already"
+        return "won"
 
-    threads = [threading.Thread(target=decide, args=(n,)) for n in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert Counter(outcomes) == {"won": 1, "already": 19}
+    assert race(20, decide) == {"won": 1, "already": 19}
     assert count(store, decisions) == 1 and count(store, suggestions) == 1
     assert store.get_suggestion(sid)["content_id"] == content["id"]  # type: ignore[index]
 
@@ -130,21 +111,13 @@ def test_shown_counts_add_up_under_concurrency(store: EventStore) -> None:
     day = dt.datetime(2026, 11, 23, 14, 5)
     keys = [shown_key(day, "ukwiki", "categories", "tfidf", "sha256:x"),
             shown_key(day + dt.timedelta(days=1), "ukwiki", "categories", "tfidf", "sha256:x")]
-    errors: list[str] = []
 
-    def add() -> None:
+    def add(_: int) -> str:
         for _ in range(25):
-            try:
-                store.add_shown({keys[0]: 2, keys[1]: 1})
-            except Exception as error:  # noqa: BLE001
-                errors.append(type(error).__name__)
+            store.add_shown({keys[0]: 2, keys[1]: 1})
+        return "added"
 
-    threads = [threading.Thread(target=add) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    assert race(6, add) == {"added": 6}
     with store.engine.connect() as conn:
         rows = conn.execute(select(shown.c.day, shown.c.shown).order_by(shown.c.day)).all()
     assert [(r.day, r.shown) for r in rows] == [(dt.datetime(2026, 11, 23), 300),

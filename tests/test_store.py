@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from suggest.store.events import (
     UnknownSuggestion,
 )
 from suggest.store.schema import audit_log, decisions, edits, metadata, pauses, suggestions
+from tests.support.concurrency import race
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])
@@ -112,26 +111,16 @@ def test_decisions_once_each(store: EventStore) -> None:
 def test_concurrent_decisions_exactly_one_wins(store: EventStore) -> None:
     target = row()
     store.issue([target])
-    outcomes: list[str] = []
-    barrier = threading.Barrier(20)
 
-    def decide(n: int) -> None:
-        barrier.wait()
+    def decide(n: int) -> str:
         try:
             store.record_decision(target["id"], "accept" if n % 2 else "reject",
                                   None if n % 2 else "other", None, f"user{n}")
-            outcomes.append("won")
         except AlreadyDecided:
-            outcomes.append("already")
-        except Exception as error:  # noqa: BLE001 - any other outcome is a failure below
-            outcomes.append(type(error).__name__)
+            return "already"
+        return "won"
 
-    threads = [threading.Thread(target=decide, args=(n,)) for n in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert Counter(outcomes) == {"won": 1, "already": 19}
+    assert race(20, decide) == {"won": 1, "already": 19}
     assert count(store, decisions) == 1
 
 

@@ -5,6 +5,8 @@ Comments on columns are what that page shows; retention is given per table in ``
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -22,27 +24,35 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def _what_was_suggested(label_comment: str, wiki_index: bool = False) -> list[Column[Any]]:
+    """The columns a computed suggestion and an issued one share (new Column objects per table)."""
+    return [
+        Column("wiki", String(64), nullable=False, index=wiki_index, comment="Wiki id (dbname)"),
+        Column("task", String(32), nullable=False, comment="Task id"),
+        Column("task_version", String(16), nullable=False, comment="Task version"),
+        Column("page_title", String(512), nullable=False, comment="Title of the article"),
+        Column("page_id", BigInteger, comment="Page id on the wiki"),
+        Column("revid", BigInteger, comment="Revision the suggestion was computed for"),
+        Column("rank", Integer, nullable=False, comment="Position in the list shown (0 = first)"),
+        Column("label", String(512), nullable=False, comment=label_comment),
+        Column("wikitext", Text, nullable=False, comment="The wikitext proposed for insertion"),
+        Column("score", Float, nullable=False, comment="Model score in [0, 1]"),
+        Column("explanation", Text, nullable=False, comment="Explanation shown to the editor"),
+        Column("details", Text, nullable=False, comment="JSON: insertion place and ranking features"),
+        Column("backend", String(64), nullable=False, comment="Model backend id"),
+        Column("model_checksum", String(80), nullable=False, comment="Checksum of the model weights"),
+        Column("config_hash", String(16), nullable=False, comment="Hash of the public configuration"),
+        Column("app_version", String(40), nullable=False, comment="Version of the service"),
+    ]
+
+
 computed = Table(
     "computed", metadata,
     Column("id", String(32), primary_key=True,
            comment="Content id: a hash of the suggestion, its page revision, model and settings"),
     Column("created_at", DateTime, nullable=False, index=True, comment="When it was first computed (UTC)"),
-    Column("wiki", String(64), nullable=False, comment="Wiki id (dbname)"),
-    Column("task", String(32), nullable=False, comment="Task id"),
-    Column("task_version", String(16), nullable=False, comment="Task version"),
-    Column("page_title", String(512), nullable=False, comment="Title of the article"),
-    Column("page_id", BigInteger, comment="Page id on the wiki"),
-    Column("revid", BigInteger, comment="Revision the suggestion was computed for"),
-    Column("rank", Integer, nullable=False, comment="Position in the list shown (0 = first)"),
-    Column("label", String(512), nullable=False, comment="What the editor is shown"),
-    Column("wikitext", Text, nullable=False, comment="The wikitext proposed for insertion"),
-    Column("score", Float, nullable=False, comment="Model score in [0, 1]"),
-    Column("explanation", Text, nullable=False, comment="Explanation shown to the editor"),
-    Column("details", Text, nullable=False, comment="JSON: insertion place and ranking features"),
-    Column("backend", String(64), nullable=False, comment="Model backend id"),
-    Column("model_checksum", String(80), nullable=False, comment="Checksum of the model weights"),
-    Column("config_hash", String(16), nullable=False, comment="Hash of the public configuration"),
-    Column("app_version", String(40), nullable=False, comment="Version of the service"),
+    *_what_was_suggested("What the editor is shown"),
     Index("ix_computed_wiki_task", "wiki", "task"),
     info={"retention": "kept (no personal data)",
           "purpose": "what the service suggested, and why, stored once per computation"},
@@ -65,22 +75,7 @@ suggestions = Table(
     Column("id", String(32), primary_key=True,
            comment="Id the service issued (signed; stored when it is first decided on or reviewed)"),
     Column("created_at", DateTime, nullable=False, index=True, comment="When it was issued (UTC)"),
-    Column("wiki", String(64), nullable=False, index=True, comment="Wiki id (dbname)"),
-    Column("task", String(32), nullable=False, comment="Task id"),
-    Column("task_version", String(16), nullable=False, comment="Task version"),
-    Column("page_title", String(512), nullable=False, comment="Title of the article"),
-    Column("page_id", BigInteger, comment="Page id on the wiki"),
-    Column("revid", BigInteger, comment="Revision the suggestion was computed for"),
-    Column("rank", Integer, nullable=False, comment="Position in the list shown (0 = first)"),
-    Column("label", String(512), nullable=False, comment="What the editor was shown"),
-    Column("wikitext", Text, nullable=False, comment="The wikitext proposed for insertion"),
-    Column("score", Float, nullable=False, comment="Model score in [0, 1]"),
-    Column("explanation", Text, nullable=False, comment="Explanation shown to the editor"),
-    Column("details", Text, nullable=False, comment="JSON: insertion place and ranking features"),
-    Column("backend", String(64), nullable=False, comment="Model backend id"),
-    Column("model_checksum", String(80), nullable=False, comment="Checksum of the model weights"),
-    Column("config_hash", String(16), nullable=False, comment="Hash of the public configuration"),
-    Column("app_version", String(40), nullable=False, comment="Version of the service"),
+    *_what_was_suggested("What the editor was shown", wiki_index=True),
     Column("content_id", String(32), comment="The computed suggestion it is an issue of"),
     # Earlier rejections of a page's suggestions are looked up on every suggestion request.
     Index("ix_suggestions_page", "wiki", "task", "page_title"),
