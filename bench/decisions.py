@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
+import re
 import secrets
+import shutil
 import sqlite3
+import subprocess
 import threading
 import time
 import uuid
@@ -97,6 +100,39 @@ def _mysql_floor(url: str, rows: list[tuple[tuple[Any, ...], tuple[Any, ...]]]) 
     return len(rows) / elapsed
 
 
+WRK_SCRIPT = """
+local ids = {}
+for line in io.lines("%s") do ids[#ids + 1] = line end
+local n = 0
+request = function()
+  n = n + 1
+  local sid = ids[n] or "unknown-suggestion-id"
+  return wrk.format("POST", "/api/v1/decisions", {["Content-Type"] = "application/json"},
+                    '{"suggestion_id": "' .. sid .. '", "decision": "accept"}')
+end
+"""
+WRK_SECONDS = 2
+WRK_IDS = 12_000  # more than 8 connections decide in WRK_SECONDS here; a repeated id would be a 409
+
+
+def _wrk_clients(url: str, ids: list[str]) -> tuple[float, int, int]:
+    """wrk with CLIENTS connections, each decision on the next id; (acknowledged/s,
+    acknowledged, failed). Ids run out only if the service decides faster than WRK_IDS in
+    WRK_SECONDS; those answers are 404s and count as failed."""
+    id_file, script = VAR / "decision-ids.txt", VAR / "decisions.lua"
+    id_file.write_text("\n".join(ids) + "\n", encoding="ascii")
+    script.write_text(WRK_SCRIPT % id_file, encoding="ascii")
+    out = subprocess.run(["wrk", "-t1", f"-c{CLIENTS}", f"-d{WRK_SECONDS}s", "-s", str(script),
+                          url + "/api/v1/decisions"], capture_output=True, text=True,
+                         timeout=WRK_SECONDS + 60, check=True).stdout
+    total = int(re.search(r"(\d+) requests in ([\d.]+)s", out).group(1))  # type: ignore[union-attr]
+    seconds = float(re.search(r"requests in ([\d.]+)s", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = (int(bad.group(1)) if bad else 0) + (sum(int(x) for x in errors.groups()) if errors else 0)
+    return (total - failed) / seconds, total - failed, failed
+
+
 def _clients(url: str, ids: list[str], limit_seconds: float) -> tuple[float, int, int]:
     """POST one decision per id from CLIENTS threads; (acknowledged/s, acknowledged, failed)."""
     port = int(url.rsplit(":", 1)[1])
@@ -168,13 +204,17 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
         server.wait("/healthz")
         service_rates, floor_rates, ratios, failed = [], [], [], 0
         for i in range(rounds):
-            rows = _computed_rows(2 * per_round, i)
-            for start in range(0, len(rows), 100):
-                store.store_computed(rows[start:start + 100])
+            use_wrk = shutil.which("wrk") is not None
+            rows = _computed_rows(per_round + (WRK_IDS if use_wrk else per_round), i)
+            for start in range(0, len(rows), 500):
+                store.store_computed(rows[start:start + 500])
             ids = _issued(rows)
             raw = _floor_rows(rows[:per_round], ids[:per_round])
             floor = _sqlite_floor(str(path), raw) if kind == "sqlite" else _mysql_floor(url, raw)
-            rate, _, bad = _clients(server.url, ids[per_round:], limit_seconds=60)
+            if use_wrk:
+                rate, _, bad = _wrk_clients(server.url, ids[per_round:])
+            else:
+                rate, _, bad = _clients(server.url, ids[per_round:], limit_seconds=60)
             failed += bad
             service_rates.append(rate)
             floor_rates.append(floor)
@@ -183,7 +223,8 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
                 f"raw {floor:.0f}/s, ratio {ratios[-1]:.2f}")
         return {"ratio": round(median(ratios), 3), "service_per_s": round(median(service_rates), 1),
                 "raw_per_s": round(median(floor_rates), 1), "rounds": [round(r, 3) for r in ratios],
-                "failed": failed, "clients": CLIENTS}
+                "failed": failed, "clients": CLIENTS,
+                "client": f"wrk -t1 -c{CLIENTS}" if shutil.which("wrk") else f"python, {CLIENTS} threads"}
     finally:
         server.stop()
         store.engine.dispose()
