@@ -296,3 +296,17 @@ def test_daily_user_cap_stops_suggestions_for_that_user_only(sqlite_url: str) ->
     other = client.get(URL, query_string={"wiki": "fixture-bnwiki", "title": "দার্শনিক",
                                           "task": "categories", "user": "Ann"})
     assert other.status_code == 200 and "limit" not in other.get_json()
+
+
+def test_stats_count_what_was_shown_and_decided(client: Any) -> None:
+    """Shown comes from the per-worker counts (written when /stats is read), decided from the
+    stored decisions: both end to end through the API."""
+    first, second = get_suggestions(client), get_suggestions(client)
+    n = len(first["suggestions"])
+    assert client.post("/api/v1/decisions", json={"suggestion_id": second["suggestions"][0]["id"],
+                                                  "decision": "reject", "reason": "too_general"}
+                       ).status_code == 201
+    data = client.get("/api/v1/stats", query_string={"wiki": "fixture-ukwiki"}).get_json()
+    [total] = data["totals"]
+    assert (total["shown"], total["decided"], total["rejected"]) == (2 * n, 1, 1)
+    assert "shown" in data["definitions"]

@@ -32,6 +32,8 @@ DEFAULT_WEEKS, MAX_WEEKS = 12, 104
 CHARTS = (("acceptance", "Acceptance rate"), ("verified_acceptance", "Verified edit-acceptance rate"),
           ("rejection", "Rejection rate"), ("revert", "Revert rate of verified edits"))
 DEFINITIONS = {
+    "shown": "suggestions issued to editors, counted per day by each worker and added to the "
+             "database every few seconds (SHOWN_FLUSH_SECONDS)",
     "acceptance": "accepted / decided (decided = accepted + rejected + skipped)",
     "rejection": "rejected / decided",
     "skip": "skipped / decided",
