@@ -1,4 +1,5 @@
-"""The event store: issued suggestions, editors' decisions, saved edits, pauses and the audit log.
+"""The event store: computed and issued suggestions, editors' decisions, saved edits, pauses, the
+audit log and the counts of suggestions shown.
 
 A decision acknowledged with 201 has been committed: every write runs in one transaction that is
 committed before the API answers. Any database failure surfaces as :class:`StoreUnavailable`.
@@ -89,27 +90,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_recycle=280, connect_args=connect_args)
 
 
-class _Waiter:
-    """One issue() call waiting for the group commit that carries its rows."""
-
-    __slots__ = ("error", "rows", "state", "wake")
-
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        self.rows = rows
-        self.state = "waiting"  # -> "promoted" (commit the next group) or "done"
-        self.wake = threading.Event()
-        self.error: BaseException | None = None
-
-
 class EventStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.ready = False  # schema checked; a database down at start is checked again on use
         self._schema_lock = threading.Lock()
-        self._group_lock = threading.Lock()
-        self._group: list[_Waiter] = []
-        self._group_leader = False
         self._pauses: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
         self._marks: tuple[float, tuple[int, int]] | None = None  # (read at, marks)
         self._computed: dict[str, dict[str, Any]] = {}  # content id -> computed row (immutable)
@@ -156,59 +142,19 @@ class EventStore:
 
     # -- suggestions and decisions --------------------------------------------------------------
     def issue(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Store issued suggestions and count them as shown; returns once they are committed.
-        (The service itself issues signed ids and stores a suggestion at its first decision:
-        :meth:`record_decision`; this is for importing issued suggestions.)
-
-        Concurrent calls of one process share a transaction (group commit): one durable commit
-        (one fsync with SQLite's synchronous=FULL) acknowledges every call waiting in it. A failed
-        transaction fails every call in it; nothing is acknowledged before its commit."""
+        """Store issued suggestions and count them as shown, in one transaction; returns once it
+        is committed. (The service itself issues signed ids and stores a suggestion with its
+        first decision: :meth:`record_decision`. This is for importing issued suggestions.)"""
         if not rows:
             return
-        waiter = _Waiter([{"created_at": utcnow(), **r} for r in rows])
-        with self._group_lock:
-            self._group.append(waiter)
-            lead = not self._group_leader
-            self._group_leader = True
-        if lead:
-            self._commit_group()
-        for _ in range(1_000_000):  # bounded: each pass ends in a commit or a promotion
-            if waiter.state == "done":
-                break
-            waiter.wake.wait()
-            waiter.wake.clear()
-            if waiter.state == "promoted":
-                self._commit_group()
-        if waiter.error is not None:
-            raise waiter.error
-
-    def _commit_group(self) -> None:
-        """Commit every waiting call in one transaction, then hand the lead to the next waiter."""
-        with self._group_lock:
-            batch, self._group = self._group, []
-        error: BaseException | None = None
-        try:
-            with self._begin() as conn:
-                rows = [r for w in batch for r in w.rows]
-                conn.execute(suggestions.insert(), rows)
-                counts: dict[ShownKey, int] = {}
-                for r in rows:
-                    key = shown_key(r["created_at"], r["wiki"], r["task"], r["backend"],
-                                    r["model_checksum"])
-                    counts[key] = counts.get(key, 0) + 1
-                add_shown(conn, counts)
-        except BaseException as failure:  # noqa: BLE001 - handed to every call in the batch
-            error = failure
-        for waiter in batch:
-            waiter.error = error
-            waiter.state = "done"
-            waiter.wake.set()
-        with self._group_lock:
-            if self._group:
-                self._group[0].state = "promoted"
-                self._group[0].wake.set()
-            else:
-                self._group_leader = False
+        stamped = [{"created_at": utcnow(), **r} for r in rows]
+        counts: dict[ShownKey, int] = {}
+        for r in stamped:
+            key = shown_key(r["created_at"], r["wiki"], r["task"], r["backend"], r["model_checksum"])
+            counts[key] = counts.get(key, 0) + 1
+        with self._begin() as conn:
+            conn.execute(suggestions.insert(), stamped)
+            add_shown(conn, counts)
 
     def store_computed(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store computed suggestions under their content ids; ones already stored are kept as
