@@ -22,7 +22,7 @@ from suggest.ranking.thresholds import operating_threshold
 from suggest.store.cache import ResultCache
 from suggest.store.events import EventStore
 from suggest.store.issued_ids import IssuedIds, content_id
-from suggest.store.schema import computed
+from suggest.store.schema import SUGGESTED_COLUMNS
 from suggest.store.shown import ShownCounter
 from suggest.tasks import all_tasks
 from suggest.tasks.base import Suggestion, Task, TaskSettings
@@ -37,8 +37,6 @@ log = logging.getLogger(__name__)
 PAGE_REVISION_TTL = 60  # seconds a title -> revision lookup is trusted
 REJECTED_MEMORY = 10_000  # pages whose rejected labels are remembered (then forgotten at once)
 RESULT_FORMAT = 2  # of the cached results: part of their key
-# Columns an issued suggestion copies from its computed suggestion.
-ISSUED_COLUMNS = tuple(c.name for c in computed.columns if c.name not in ("id", "created_at"))
 
 
 class TaskDisabled(LookupError):
@@ -232,7 +230,7 @@ class SuggestionService:
         found = self.store.get_computed(content)
         if found is None:
             return None
-        row = {k: found[k] for k in ISSUED_COLUMNS}
+        row = {k: found[k] for k in SUGGESTED_COLUMNS}
         row.update(id=suggestion_id, created_at=issued_at, content_id=content)
         return row, False
 

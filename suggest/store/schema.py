@@ -47,6 +47,9 @@ def _what_was_suggested(label_comment: str, wiki_index: bool = False) -> list[Co
     ]
 
 
+# What an issued suggestion copies from the computed suggestion it is an issue of.
+SUGGESTED_COLUMNS = tuple(column.name for column in _what_was_suggested(""))
+
 computed = Table(
     "computed", metadata,
     Column("id", String(32), primary_key=True,
