@@ -58,6 +58,9 @@ def test_ids_are_signed_dated_and_fresh() -> None:
         assert ids.open(issued[0][:position] + changed + issued[0][position + 1:]) is None
     for bad in ("", "x" * 31, issued[0] + "A", "é" * 32, "=" * 32):
         assert ids.open(bad) is None
+    with_dash = next(i for i in issued if "-" in i or "_" in i)
+    other_spelling = with_dash.replace("-", "+").replace("_", "/")  # decodes to the same bytes
+    assert ids.open(other_spelling) is None and ids.open(with_dash) is not None
 
 
 def test_content_id_names_the_content() -> None:

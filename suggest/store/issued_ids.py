@@ -63,6 +63,8 @@ class IssuedIds:
             raw = base64.urlsafe_b64decode(issued_id.encode("ascii"))
         except (binascii.Error, ValueError, UnicodeEncodeError):
             return None
+        if base64.urlsafe_b64encode(raw).decode("ascii") != issued_id:
+            return None  # one id, one spelling: "+" for "-" would otherwise decide twice
         body, mac = raw[:_SIGNED], raw[_SIGNED:]
         if len(mac) != _MAC or not hmac.compare_digest(mac, self._mac(body)):
             return None
