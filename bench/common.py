@@ -196,19 +196,28 @@ def load(url: str, seconds: float, connections: int = 8) -> dict[str, float]:
     return _python_load(url, seconds, connections)
 
 
-def _wrk(url: str, seconds: float, connections: int) -> dict[str, float]:
+def wrk(url: str, seconds: float, connections: int = 8, script: Path | None = None) -> dict[str, float]:
+    """One wrk run (``script``: a Lua file that writes the requests); requests/s, requests,
+    failed (non-2xx/3xx answers and socket errors), the seconds it ran and the median latency."""
+    return _wrk(url, seconds, connections, script)
+
+
+def _wrk(url: str, seconds: float, connections: int, script: Path | None = None) -> dict[str, float]:
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url]
+    if script is not None:
+        argv[1:1] = ["-s", str(script)]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60,
                          check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    ran = float(re.search(r"requests in ([\d.]+)s", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     failed = int(bad.group(1)) if bad else 0
     if errors:
         failed += sum(int(x) for x in errors.groups())
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
-    return {"rps": rps, "requests": total, "failed": failed, "client": 0.0,
+    return {"rps": rps, "requests": total, "failed": failed, "client": 0.0, "seconds": ran,
             "p50_ms": _ms(p50) if p50 else float("nan")}
 
 

@@ -11,17 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
-import re
 import secrets
 import shutil
 import sqlite3
-import subprocess
 import threading
 import time
 import uuid
 from typing import Any
 
-from bench.common import VAR, Server, log, median
+from bench.common import VAR, Server, log, median, wrk
 from suggest.store.issued_ids import IssuedIds, content_id
 
 CLIENTS = 8
@@ -122,14 +120,8 @@ def _wrk_clients(url: str, ids: list[str]) -> tuple[float, int, int]:
     id_file, script = VAR / "decision-ids.txt", VAR / "decisions.lua"
     id_file.write_text("\n".join(ids) + "\n", encoding="ascii")
     script.write_text(WRK_SCRIPT % id_file, encoding="ascii")
-    out = subprocess.run(["wrk", "-t1", f"-c{CLIENTS}", f"-d{WRK_SECONDS}s", "-s", str(script),
-                          url + "/api/v1/decisions"], capture_output=True, text=True,
-                         timeout=WRK_SECONDS + 60, check=True).stdout
-    total = int(re.search(r"(\d+) requests in ([\d.]+)s", out).group(1))  # type: ignore[union-attr]
-    seconds = float(re.search(r"requests in ([\d.]+)s", out).group(1))  # type: ignore[union-attr]
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    failed = (int(bad.group(1)) if bad else 0) + (sum(int(x) for x in errors.groups()) if errors else 0)
+    run = wrk(url + "/api/v1/decisions", WRK_SECONDS, CLIENTS, script)
+    total, failed, seconds = int(run["requests"]), int(run["failed"]), run["seconds"]
     return (total - failed) / seconds, total - failed, failed
 
 
