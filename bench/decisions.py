@@ -21,14 +21,13 @@ from typing import Any
 
 from bench.common import VAR, Server, log, median, wrk
 from suggest.store.issued_ids import IssuedIds, content_id
+from suggest.store.schema import SUGGESTED_COLUMNS, issued_row
 
 CLIENTS = 8
 
 
 SECRET = secrets.token_hex(32)  # the server's TOOL_SECRET_KEY: the bench signs ids as it does
-COLUMNS = ("id", "created_at", "wiki", "task", "task_version", "page_title", "page_id", "revid", "rank",
-           "label", "wikitext", "score", "explanation", "details", "backend", "model_checksum",
-           "config_hash", "app_version", "content_id")
+COLUMNS = ("id", "created_at", *SUGGESTED_COLUMNS, "content_id")
 
 
 def _computed_rows(count: int, round_: int) -> list[dict[str, Any]]:
@@ -55,7 +54,7 @@ def _floor_rows(rows: list[dict[str, Any]], ids: list[str]) -> list[tuple[tuple[
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     out = []
     for row, sid in zip(rows, ids, strict=True):
-        issued = {**row, "id": sid, "created_at": now, "content_id": row["id"]}
+        issued = issued_row(row, sid, now)
         out.append((tuple(issued[c] for c in COLUMNS), (sid, "accept", None, None, None, now)))
     return out
 

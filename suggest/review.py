@@ -13,7 +13,7 @@ from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from suggest.store.events import StoreUnavailable, utcnow
-from suggest.store.schema import computed, review_labels, suggestions
+from suggest.store.schema import computed, issued_row, review_labels, suggestions
 
 LABELS = ("correct", "incorrect", "unsure")
 
@@ -76,7 +76,8 @@ class ReviewStore:
                 content = conn.execute(select(computed).where(computed.c.id == suggestion_id)).first()
                 if content is None:
                     raise UnknownSuggestion(suggestion_id)
-                conn.execute(suggestions.insert(), {**content._mapping, "content_id": suggestion_id})
+                conn.execute(suggestions.insert(),
+                             issued_row(dict(content._mapping), suggestion_id, content.created_at))
             conn.execute(review_labels.delete().where(
                 review_labels.c.suggestion_id == suggestion_id,
                 review_labels.c.reviewer == reviewer))

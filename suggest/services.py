@@ -22,7 +22,7 @@ from suggest.ranking.thresholds import operating_threshold
 from suggest.store.cache import ResultCache
 from suggest.store.events import EventStore
 from suggest.store.issued_ids import IssuedIds, content_id
-from suggest.store.schema import SUGGESTED_COLUMNS
+from suggest.store.schema import issued_row
 from suggest.store.shown import ShownCounter
 from suggest.tasks import all_tasks
 from suggest.tasks.base import Suggestion, Task, TaskSettings
@@ -67,7 +67,7 @@ class SuggestionService:
         self.ids = IssuedIds(str(config["SECRET_KEY"]))
         self.marks_max_age = float(config["CHANGES_SEEN_WITHIN"])
         self._meta: dict[str, dict[str, Any]] = {}
-        self.shown = ShownCounter(store.add_shown, float(config.get("SHOWN_FLUSH_SECONDS", 5.0)))
+        self.shown = ShownCounter(store.add_shown, float(config["SHOWN_FLUSH_SECONDS"]))
 
     # -- parts, created once per process --------------------------------------------------------
     @property
@@ -230,9 +230,7 @@ class SuggestionService:
         found = self.store.get_computed(content)
         if found is None:
             return None
-        row = {k: found[k] for k in SUGGESTED_COLUMNS}
-        row.update(id=suggestion_id, created_at=issued_at, content_id=content)
-        return row, False
+        return issued_row(found, suggestion_id, issued_at), False
 
     def meta(self, task: Task, pauses: dict[str, Any]) -> dict[str, Any]:
         """What every answer says about how it was made. The parts that cannot change while the

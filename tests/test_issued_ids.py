@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from suggest.metrics import aggregates
 from suggest.store.events import AlreadyDecided, EventStore, StoreUnavailable
 from suggest.store.issued_ids import ID_LENGTH, IssuedIds, content_id
-from suggest.store.schema import computed, decisions, shown, suggestions
+from suggest.store.schema import computed, decisions, issued_row, shown, suggestions
 from suggest.store.shown import ShownCounter, ShownKey, shown_key
 from tests.support.concurrency import race
 
@@ -95,8 +95,7 @@ def test_concurrent_first_decisions_on_one_issued_id(store: EventStore) -> None:
     store.store_computed([content])
     ids = IssuedIds("secret")
     sid = ids.issue(content["id"])
-    issued = {k: v for k, v in content.items() if k != "id"}
-    issued.update(created_at=ids.open(sid)[1], content_id=content["id"])  # type: ignore[index]
+    issued = issued_row(content, sid, ids.open(sid)[1])  # type: ignore[index]
 
     def decide(n: int) -> str:
         try:
@@ -138,9 +137,8 @@ def test_metrics_count_shown_from_the_counts(store: EventStore) -> None:
                                "sha256:x"): 4})
     content = computed_row()
     store.store_computed([content])
-    issued = {k: v for k, v in content.items() if k != "id"}
     store.record_decision("x" * 32, "accept", None, None, "A",
-                          issued={**issued, "created_at": monday, "content_id": content["id"]})
+                          issued=issued_row(content, "x" * 32, monday))
     now = dt.datetime(2026, 12, 10)
     with store.engine.connect() as conn:
         weeks = aggregates.weekly(conn, aggregates.Filters(), now, by_model=False)

@@ -5,6 +5,8 @@ Comments on columns are what that page shows; retention is given per table in ``
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -49,6 +51,14 @@ def _what_was_suggested(label_comment: str, wiki_index: bool = False) -> list[Co
 
 # What an issued suggestion copies from the computed suggestion it is an issue of.
 SUGGESTED_COLUMNS = tuple(column.name for column in _what_was_suggested(""))
+
+
+def issued_row(computed_row: Mapping[str, Any], suggestion_id: str,
+               issued_at: dt.datetime) -> dict[str, Any]:
+    """The ``suggestions`` row of one issue of a computed suggestion (``computed_row``)."""
+    row = {name: computed_row[name] for name in SUGGESTED_COLUMNS}
+    row.update(id=suggestion_id, created_at=issued_at, content_id=computed_row["id"])
+    return row
 
 computed = Table(
     "computed", metadata,
