@@ -20,7 +20,7 @@ from suggest.community import CommunityConfigs, CommunityState, rejected_twice
 from suggest.config import config_hash, wiki_setting
 from suggest.ranking.thresholds import operating_threshold
 from suggest.store.cache import ResultCache
-from suggest.store.events import EventStore
+from suggest.store.events import Check, EventStore, UnknownSuggestion
 from suggest.store.issued_ids import IssuedIds, content_id
 from suggest.store.schema import issued_row
 from suggest.store.shown import ShownCounter
@@ -231,6 +231,24 @@ class SuggestionService:
         if found is None:
             return None
         return issued_row(found, suggestion_id, issued_at), False
+
+    def decide(self, suggestion_id: str, decision: str, reason: str | None, comment: str | None,
+               user: str | None, check: Check) -> dict[str, Any]:
+        """Store an editor's decision on an issued suggestion; returns once it is committed.
+        ``check`` sees the suggestion as issued before anything is stored (what it raises is
+        raised here). Raises UnknownSuggestion for an id this service did not issue and
+        AlreadyDecided for a second decision. A signed id's suggestion is stored with its first
+        decision, in a transaction shared with concurrent ones (``EventStore.record_first_decision``)."""
+        opened = self.ids.open(suggestion_id)
+        if opened is None:
+            stored = self.store.get_suggestion(suggestion_id)
+            if stored is None:
+                raise UnknownSuggestion(suggestion_id)
+            check(stored)
+            return self.store.record_decision(suggestion_id, decision, reason, comment, user)
+        content, issued_at = opened
+        return self.store.record_first_decision(suggestion_id, content, issued_at, decision, reason,
+                                                comment, user, check)
 
     def meta(self, task: Task, pauses: dict[str, Any]) -> dict[str, Any]:
         """What every answer says about how it was made. The parts that cannot change while the

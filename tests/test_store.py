@@ -95,7 +95,8 @@ def test_decisions_once_each(store: EventStore) -> None:
     first, second = row(), row()
     store.issue([first, second])
     saved = store.record_decision(first["id"], "reject", "too_general", "broad", "Editor")
-    assert saved["id"] is not None
+    assert (saved["suggestion_id"], saved["decision"], saved["reason"]) == (
+        first["id"], "reject", "too_general")
     with pytest.raises(AlreadyDecided):
         store.record_decision(first["id"], "accept", None, None, None)
     with pytest.raises(UnknownSuggestion):

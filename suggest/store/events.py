@@ -11,8 +11,9 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -31,16 +32,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
 
+from suggest.store.group_commit import GroupCommit
 from suggest.store.schema import (
     audit_log,
     computed,
     decisions,
     edits,
+    issued_row,
     metadata,
     pauses,
     suggestions,
 )
 from suggest.store.shown import ShownKey, add_shown, shown_key
+from suggest.store.writer_lock import WriterLock
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,27 @@ class NotAccepted(RuntimeError):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+Check = Callable[[dict[str, Any]], None]
+
+
+def decision_row(suggestion_id: str, decision: str, reason: str | None, comment: str | None,
+                 user_name: str | None) -> dict[str, Any]:
+    return {"suggestion_id": suggestion_id, "decision": decision, "reason": reason,
+            "comment": comment, "user_name": user_name, "created_at": utcnow()}
+
+
+@dataclass
+class PendingDecision:
+    """A decision waiting for the group commit, with its issued suggestion, or the computed
+    suggestion and issue time to make it from."""
+
+    row: dict[str, Any]
+    issued: dict[str, Any] | None = None
+    content_id: str | None = None
+    issued_at: dt.datetime | None = None
+    check: Check | None = None
 
 
 
@@ -99,6 +124,8 @@ class EventStore:
         self._pauses: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
         self._marks: tuple[float, tuple[int, int]] | None = None  # (read at, marks)
         self._computed: dict[str, dict[str, Any]] = {}  # content id -> computed row (immutable)
+        self._decisions = GroupCommit[PendingDecision, dict[str, Any]](self._decide_batch)
+        self._writer = WriterLock(url)
 
     # -- schema ---------------------------------------------------------------------------------
     def upgrade(self) -> None:
@@ -208,24 +235,94 @@ class EventStore:
     def record_decision(self, suggestion_id: str, decision: str, reason: str | None,
                         comment: str | None, user_name: str | None,
                         issued: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Store a decision, once per suggestion id. ``issued`` is the suggestion as issued, for an
-        id not stored yet: it is stored in the same transaction, so there is never one without
-        the other, and a second decision on the id fails on either unique key."""
-        row = {"suggestion_id": suggestion_id, "decision": decision, "reason": reason,
-               "comment": comment, "user_name": user_name, "created_at": utcnow()}
-        try:
-            with self._begin() as conn:
-                if issued is not None:
-                    conn.execute(suggestions.insert(), {**issued, "id": suggestion_id})
-                elif conn.execute(select(suggestions.c.id)
-                                  .where(suggestions.c.id == suggestion_id)).first() is None:
-                    raise UnknownSuggestion(suggestion_id)
-                result = conn.execute(decisions.insert(), row)
-                row["id"] = result.inserted_primary_key[0] if result.inserted_primary_key else None
-        except IntegrityError:
-            raise AlreadyDecided(suggestion_id) from None
+        """Store a decision, once per suggestion id; returns once it is committed. ``issued`` is
+        the suggestion as issued, for an id not stored yet: it is stored in the same transaction,
+        so there is never one without the other, and a second decision on the id fails on either
+        unique key."""
+        row = decision_row(suggestion_id, decision, reason, comment, user_name)
+        if issued is None:
+            self._decide_one(row, None)
+        else:
+            self._decisions.submit(PendingDecision(row, issued={**issued, "id": suggestion_id}))
         self._marks = None
         return row
+
+    def record_first_decision(self, suggestion_id: str, content_id: str, issued_at: dt.datetime,
+                              decision: str, reason: str | None, comment: str | None,
+                              user_name: str | None, check: Check | None = None) -> dict[str, Any]:
+        """Store the first decision on an issued id together with the suggestion it was issued
+        for (computed suggestion ``content_id``, issued at ``issued_at``); returns once it is
+        committed. ``check`` sees the issued suggestion first: what it raises is raised here, and
+        nothing is stored. Concurrent first decisions of this process share a transaction and
+        its commit (group commit)."""
+        row = decision_row(suggestion_id, decision, reason, comment, user_name)
+        self._decisions.submit(PendingDecision(row, content_id=content_id, issued_at=issued_at,
+                                               check=check))
+        self._marks = None
+        return row
+
+    def _decide_one(self, row: dict[str, Any], issued: dict[str, Any] | None) -> dict[str, Any]:
+        try:
+            with self._writer.hold(), self._begin() as conn:
+                if issued is not None:
+                    conn.execute(suggestions.insert(), issued)
+                elif conn.execute(select(suggestions.c.id)
+                                  .where(suggestions.c.id == row["suggestion_id"])).first() is None:
+                    raise UnknownSuggestion(row["suggestion_id"])
+                conn.execute(decisions.insert(), row)
+        except IntegrityError:
+            raise AlreadyDecided(row["suggestion_id"]) from None
+        return row
+
+    def _decide_batch(self, batch: Sequence[PendingDecision]) -> list[dict[str, Any] | BaseException]:
+        """First decisions with their issued suggestions, in one transaction: the computed
+        suggestions not in memory are read in one statement, checked, and the passing decisions
+        stored. If one of them was decided already (or twice in the batch), that transaction is
+        rolled back and each is stored on its own, so only the late ones fail."""
+        outcomes: list[dict[str, Any] | BaseException | None] = [None] * len(batch)
+        ready: list[PendingDecision] = []
+        try:
+            with self._writer.hold(), self._begin() as conn:
+                self._resolve(conn, batch, outcomes)
+                ready = [p for p, o in zip(batch, outcomes, strict=True) if o is None]
+                if ready:
+                    conn.execute(suggestions.insert(), [p.issued for p in ready if p.issued])
+                    conn.execute(decisions.insert(), [p.row for p in ready])
+            return [p.row if o is None else o for p, o in zip(batch, outcomes, strict=True)]
+        except IntegrityError:
+            pass
+        for i, pending in enumerate(batch):
+            if outcomes[i] is None:
+                try:
+                    outcomes[i] = self._decide_one(pending.row, pending.issued)
+                except (AlreadyDecided, StoreUnavailable) as error:
+                    outcomes[i] = error
+        return [o if o is not None else StoreUnavailable("not stored") for o in outcomes]
+
+    def _resolve(self, conn: Connection, batch: Sequence[PendingDecision],
+                 outcomes: list[dict[str, Any] | BaseException | None]) -> None:
+        """Give each pending decision its issued suggestion and run its check; an unknown
+        content id or a failed check becomes its outcome."""
+        wanted = {p.content_id for p in batch if p.issued is None and p.content_id is not None}
+        known = {c: self._computed.get(c) for c in wanted}
+        missing = [c for c, row in known.items() if row is None]
+        if missing:
+            query = select(computed).where(computed.c.id.in_(missing))
+            found = [dict(r) for r in conn.execute(query).mappings()]
+            self._remember_computed(found)
+            known.update((r["id"], r) for r in found)
+        for i, pending in enumerate(batch):
+            if pending.issued is None:
+                content = known.get(pending.content_id or "")
+                if content is None or pending.issued_at is None:
+                    outcomes[i] = UnknownSuggestion(pending.row["suggestion_id"])
+                    continue
+                pending.issued = issued_row(content, pending.row["suggestion_id"], pending.issued_at)
+            if pending.check is not None:
+                try:
+                    pending.check(pending.issued)
+                except Exception as refused:  # noqa: BLE001 - the caller's own check: handed back
+                    outcomes[i] = refused
 
     def decisions_today(self, wiki: str, user_name: str) -> int:
         """Decisions this user made on this wiki since midnight UTC (for the daily cap)."""

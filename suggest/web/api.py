@@ -62,28 +62,26 @@ def suggestions() -> Response:
 def decisions() -> tuple[Response, int]:
     data = validation.body("/api/v1/decisions", json_body())
     svc = service()
-    found = svc.find_issued(data["suggestion_id"])
-    if found is None:
-        raise ApiError(404, "unknown_suggestion", "the service did not issue this suggestion id")
-    issued, stored = found
+    reason = data.get("reason")
+    if data["decision"] == "reject" and reason is None:
+        raise ApiError(400, "invalid_reason", "a rejection needs a reason")
+    if data["decision"] != "reject" and reason is not None:
+        raise ApiError(400, "invalid_reason", "only a rejection has a reason")
     # A browser on one wiki's page deciding on another wiki's suggestion is a confused (or
     # malicious) client: the Origin names the wiki the gadget runs on.
     origin_wiki = svc.registry.wiki_for_origin(request.headers.get("Origin", ""))
-    if origin_wiki is not None and origin_wiki.id != issued["wiki"]:
-        raise ApiError(400, "wrong_wiki", "this suggestion was issued for another wiki")
-    task = svc.tasks.get(issued["task"])
-    reason = data.get("reason")
-    if data["decision"] == "reject":
-        if reason is None:
-            raise ApiError(400, "invalid_reason", "a rejection needs a reason")
-        if task is None or reason not in {r.id for r in task.reasons}:
-            raise ApiError(400, "invalid_reason", "not one of this task's rejection reasons")
-    elif reason is not None:
-        raise ApiError(400, "invalid_reason", "only a rejection has a reason")
+
+    def check(issued: dict[str, Any]) -> None:  # may run in another request's thread
+        if origin_wiki is not None and origin_wiki.id != issued["wiki"]:
+            raise ApiError(400, "wrong_wiki", "this suggestion was issued for another wiki")
+        if reason is not None:
+            task = svc.tasks.get(issued["task"])
+            if task is None or reason not in {r.id for r in task.reasons}:
+                raise ApiError(400, "invalid_reason", "not one of this task's rejection reasons")
+
     try:
-        row = svc.store.record_decision(data["suggestion_id"], data["decision"], reason,
-                                        data.get("comment"), data.get("user"),
-                                        issued=None if stored else issued)
+        row = svc.decide(data["suggestion_id"], data["decision"], reason, data.get("comment"),
+                         data.get("user"), check)
     except UnknownSuggestion:
         raise ApiError(404, "unknown_suggestion", "the service did not issue this suggestion id") from None
     except AlreadyDecided:

@@ -1,0 +1,238 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Group commit of first decisions, and the SQLite writers' queue: the batching itself, what a
+batch does with replays, unknown ids and refused checks (real SQLite and MariaDB), and the
+writer lock between real processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from suggest.store.events import (
+    AlreadyDecided,
+    EventStore,
+    PendingDecision,
+    StoreUnavailable,
+    UnknownSuggestion,
+    decision_row,
+)
+from suggest.store.group_commit import GroupCommit
+from suggest.store.issued_ids import IssuedIds, content_id
+from suggest.store.schema import decisions, suggestions
+from suggest.store.writer_lock import WriterLock
+from tests.support.concurrency import race
+
+# -- the batching ------------------------------------------------------------------------------
+
+
+class SlowBatches:
+    """A commit_batch that records its batches and takes ``pause`` seconds per batch, so that
+    callers arriving meanwhile queue for the next one."""
+
+    def __init__(self, pause: float = 0.05) -> None:
+        self.pause = pause
+        self.batches: list[list[int]] = []
+        self.busy = 0
+        self.most_busy = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, items: Sequence[int]) -> list[int | BaseException]:
+        with self.lock:
+            self.busy += 1
+            self.most_busy = max(self.most_busy, self.busy)
+        time.sleep(self.pause)
+        with self.lock:
+            self.busy -= 1
+            self.batches.append(list(items))
+        return [ValueError(i) if i % 7 == 0 else i * 10 for i in items]
+
+
+def test_concurrent_callers_share_batches_and_get_their_own_outcome() -> None:
+    slow = SlowBatches()
+    group: GroupCommit[int, int] = GroupCommit(slow)
+
+    def submit(n: int) -> str:
+        try:
+            result = group.submit(n + 1)
+        except ValueError as error:
+            return "refused" if error.args == (n + 1,) else "wrong error"
+        return "ok" if result == (n + 1) * 10 else f"wrong result {result}"
+
+    outcomes = race(24, submit)
+    assert outcomes == {"ok": 21, "refused": 3}  # 7, 14 and 21 are refused, each to its caller
+    assert sorted(i for b in slow.batches for i in b) == list(range(1, 25))  # each item once
+    assert len(slow.batches) < 24  # some were committed together
+    assert slow.most_busy == 1  # one batch at a time
+
+
+def test_a_failed_batch_fails_its_callers_only_and_the_next_caller_leads() -> None:
+    calls: list[list[str]] = []
+
+    def commit(items: Sequence[str]) -> list[str | BaseException]:
+        calls.append(list(items))
+        if "bad" in items:
+            raise StoreUnavailable("down")
+        return [i.upper() for i in items]
+
+    group: GroupCommit[str, str] = GroupCommit(commit)
+    with pytest.raises(StoreUnavailable):
+        group.submit("bad")
+    assert group.submit("good") == "GOOD"  # the lead was handed back
+    assert calls == [["bad"], ["good"]]
+
+
+def test_a_batch_is_capped() -> None:
+    slow = SlowBatches(pause=0.02)
+    group: GroupCommit[int, int] = GroupCommit(slow, max_batch=3)
+
+    def submit(n: int) -> str:
+        try:
+            return "ok" if group.submit(n + 1) == (n + 1) * 10 else "wrong"
+        except ValueError:
+            return "refused"
+
+    assert race(12, submit) == {"ok": 11, "refused": 1}
+    assert max(len(b) for b in slow.batches) == 3
+    assert sorted(i for b in slow.batches for i in b) == list(range(1, 13))
+
+
+# -- first decisions in one transaction --------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def store(request: pytest.FixtureRequest) -> EventStore:
+    events = EventStore(request.getfixturevalue(f"{request.param}_url"))
+    events.upgrade()
+    return events
+
+
+def computed(label: str) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "wiki": "bnwiki", "task": "categories", "task_version": "1.0", "page_title": "নদী",
+        "page_id": 7, "revid": 70, "rank": 0, "label": label, "wikitext": f"[[বিষয়শ্রেণী:{label}]]",
+        "score": 0.7, "explanation": "x", "details": "{}", "backend": "tfidf",
+        "model_checksum": "sha256:x", "config_hash": "abc", "app_version": "0.1.0"}
+    row["id"] = content_id(row)
+    return row
+
+
+def pending(ids: IssuedIds, content: dict[str, Any], sid: str | None = None,
+            check: Any = None) -> PendingDecision:
+    sid = sid or ids.issue(content["id"])
+    opened = ids.open(sid)
+    assert opened is not None
+    return PendingDecision(decision_row(sid, "accept", None, None, "Editor"),
+                           content_id=opened[0], issued_at=opened[1], check=check)
+
+
+def count(store: EventStore, table: Any) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_one_batch_stores_each_decision_or_says_why_not(store: EventStore) -> None:
+    """A batch holding a replay (the same id twice), an unknown computed suggestion and a refused
+    check: the others are stored, each failure goes to its own caller, nothing is half-written."""
+    ids = IssuedIds("secret")
+    rivers, lakes = computed("নদী"), computed("হ্রদ")
+    store.store_computed([rivers, lakes])
+    store._computed.clear()  # noqa: SLF001 - as in another worker: read in the batch's transaction
+    replayed = ids.issue(rivers["id"])
+
+    def refuse(issued: dict[str, Any]) -> None:
+        raise PermissionError(issued["wiki"])
+
+    batch = [pending(ids, rivers, replayed), pending(ids, lakes), pending(ids, rivers, replayed),
+             pending(ids, computed("not stored")), pending(ids, lakes, check=refuse)]
+    outcomes = store._decide_batch(batch)  # noqa: SLF001 - the batch as the group commit runs it
+    assert [type(o).__name__ for o in outcomes] == [
+        "dict", "dict", "AlreadyDecided", "UnknownSuggestion", "PermissionError"]
+    assert outcomes[1]["suggestion_id"] == batch[1].row["suggestion_id"]  # type: ignore[index]
+    assert count(store, decisions) == 2 and count(store, suggestions) == 2
+    stored = store.get_suggestion(replayed)
+    assert stored is not None and (stored["content_id"], stored["label"]) == (rivers["id"], "নদী")
+
+
+def test_concurrent_first_decisions_through_the_group_commit(store: EventStore) -> None:
+    """Thirty editors decide at once, five of them twice on one id: 25 stored, 5 told it is
+    decided, every stored decision with its suggestion."""
+    ids = IssuedIds("secret")
+    contents = [computed(f"শ্রেণী {n}") for n in range(25)]
+    store.store_computed(contents)
+    sids = [ids.issue(c["id"]) for c in contents]
+
+    def decide(n: int) -> str:
+        sid = sids[n % 25]
+        opened = ids.open(sid)
+        assert opened is not None
+        try:
+            store.record_first_decision(sid, opened[0], opened[1], "accept", None, None, f"u{n}")
+        except AlreadyDecided:
+            return "already"
+        return "stored"
+
+    assert race(30, decide) == {"stored": 25, "already": 5}
+    assert count(store, decisions) == 25 and count(store, suggestions) == 25
+    with pytest.raises(UnknownSuggestion):  # an id for content this service never computed
+        store.record_first_decision(ids.issue("0" * 20), "0" * 20, dt.datetime(2026, 11, 27),
+                                    "accept", None, None, None)
+    assert count(store, decisions) == 25
+
+
+# -- the writer lock ---------------------------------------------------------------------------
+
+
+def _hold(path: str, log: str, rounds: int) -> None:
+    lock = WriterLock(f"sqlite:///{path}")
+    for _ in range(rounds):
+        with lock.hold():
+            with open(log, "a", encoding="ascii") as handle:
+                handle.write(f"in {time.monotonic()}\n")
+            time.sleep(0.002)
+            with open(log, "a", encoding="ascii") as handle:
+                handle.write(f"out {time.monotonic()}\n")
+
+
+def test_writer_lock_excludes_other_processes(tmp_path: Path) -> None:
+    """Three processes (forked after the parent used the lock, as gunicorn workers are) take
+    turns: the log never shows two holders at once."""
+    database, log = tmp_path / "events.sqlite3", tmp_path / "holders.log"
+    parent = WriterLock(f"sqlite:///{database}")
+    with parent.hold():
+        pass
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_hold, args=(str(database), str(log), 20)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    with parent.hold():  # the parent's own descriptor still excludes the children
+        with open(log, "a", encoding="ascii") as handle:
+            handle.write("in 0\n")
+        time.sleep(0.05)
+        with open(log, "a", encoding="ascii") as handle:
+            handle.write("out 0\n")
+    for worker in workers:
+        worker.join(30)
+        assert worker.exitcode == 0
+    events = [line.split()[0] for line in log.read_text(encoding="ascii").splitlines()]
+    assert len(events) == 2 * (3 * 20 + 1)
+    assert events == ["in", "out"] * (3 * 20 + 1)  # strictly alternating: one holder at a time
+    assert (tmp_path / "events.sqlite3-writer.lock").exists()
+
+
+def test_writer_lock_is_a_no_op_where_it_cannot_apply(tmp_path: Path) -> None:
+    for url in ("sqlite://", "sqlite:///:memory:", "mysql+pymysql://root@127.0.0.1/x"):
+        lock = WriterLock(url)
+        assert lock.path is None
+        with lock.hold(), lock.hold():  # not even a thread lock: nesting does not block
+            pass
+    missing = WriterLock(f"sqlite:///{tmp_path}/no/such/folder/events.sqlite3")
+    with missing.hold():  # no lock file can be made: SQLite reports the database's own error
+        pass
