@@ -4,7 +4,12 @@ the same durability setting (SQLite WAL with synchronous=FULL; MariaDB as config
 
 Each decision is the first on a signed suggestion id, as from the gadget: the service checks the
 signature, reads the computed suggestion and commits the issued suggestion and the decision in one
-transaction. The floor commits the same two rows per transaction."""
+transaction. The floor commits the same two rows per transaction.
+
+Diagnostics (SQLite only), measured in the same rounds: the server's CPU time per decision, and
+a bare Flask endpoint doing the same statements through the same gunicorn settings
+(``bench/decisions_floor_app.py``), once with a commit per request and once with the service's
+group commit and writer lock: what this web stack reaches before the service's own work."""
 
 from __future__ import annotations
 
@@ -17,11 +22,14 @@ import sqlite3
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.common import VAR, Server, log, median, wrk
 from suggest.store.issued_ids import IssuedIds, content_id
 from suggest.store.schema import SUGGESTED_COLUMNS, issued_row
+
+if TYPE_CHECKING:
+    from suggest.store.events import EventStore
 
 CLIENTS = 8
 
@@ -165,6 +173,38 @@ def _clients(url: str, ids: list[str], limit_seconds: float) -> tuple[float, int
     return ok[0] / elapsed, ok[0], bad[0]
 
 
+def _bare_stack(queued: bool) -> tuple[Server, EventStore]:
+    """The bare-stack diagnostic (``bench/decisions_floor_app.py``) on its own SQLite file with
+    the service's schema; ``queued``: with the service's group commit and writer lock."""
+    from suggest.store.events import EventStore
+
+    path = VAR / f"decisions-stack-{int(queued)}.sqlite3"
+    for suffix in ("", "-wal", "-shm", "-writer.lock"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    store = EventStore(f"sqlite:///{path}")
+    store.upgrade()
+    server = Server("bench.decisions_floor_app:app",
+                    {"BENCH_DATABASE": str(path), "BENCH_SECRET": SECRET,
+                     "BENCH_QUEUED": str(int(queued))}, f"decisions-stack-{int(queued)}")
+    server.wait("/healthz")
+    return server, store
+
+
+def _measure(server: Server, store: Any, rows: list[dict[str, Any]], use_wrk: bool
+             ) -> tuple[float, int, float]:
+    """Store the computed rows, post a first decision on a fresh id for each; (acknowledged/s,
+    failed, server CPU µs per acknowledged decision)."""
+    for start in range(0, len(rows), 500):
+        store.store_computed(rows[start:start + 500])
+    ids = _issued(rows)
+    cpu = server.cpu_seconds()
+    if use_wrk:
+        rate, ok, bad = _wrk_clients(server.url, ids)
+    else:
+        rate, ok, bad = _clients(server.url, ids, limit_seconds=60)
+    return rate, bad, 1e6 * (server.cpu_seconds() - cpu) / max(ok, 1)
+
+
 def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str, Any]:
     from sqlalchemy import create_engine, text
 
@@ -191,34 +231,51 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
            "TOOL_RATE_LIMITS": json.dumps({"enabled": True, "user": {"rate": 1e9, "burst": 10**9},
                                            "wiki": {"rate": 1e9, "burst": 10**9}})}
     server = Server("app:app", env, f"decisions-{kind}")
+    stacks: dict[str, tuple[Server, EventStore]] = {}
     try:
         server.wait("/healthz")
-        service_rates, floor_rates, ratios, failed = [], [], [], 0
+        if kind == "sqlite":  # the bare-stack diagnostics
+            stacks = {"plain": _bare_stack(False), "queued": _bare_stack(True)}
+        use_wrk = shutil.which("wrk") is not None
+        service_rates, floor_rates, ratios, cpu, failed = [], [], [], [], 0
+        stack_runs: dict[str, list[tuple[float, float]]] = {name: [] for name in stacks}
         for i in range(rounds):
-            use_wrk = shutil.which("wrk") is not None
             rows = _computed_rows(per_round + (WRK_IDS if use_wrk else per_round), i)
-            for start in range(0, len(rows), 500):
-                store.store_computed(rows[start:start + 500])
-            ids = _issued(rows)
-            raw = _floor_rows(rows[:per_round], ids[:per_round])
+            store.store_computed(rows[:per_round])
+            raw = _floor_rows(rows[:per_round], _issued(rows[:per_round]))
             floor = _sqlite_floor(str(path), raw) if kind == "sqlite" else _mysql_floor(url, raw)
-            if use_wrk:
-                rate, _, bad = _wrk_clients(server.url, ids[per_round:])
-            else:
-                rate, _, bad = _clients(server.url, ids[per_round:], limit_seconds=60)
-            failed += bad
-            service_rates.append(rate)
+            order = [("service", (server, store)), *stacks.items()]
+            if i % 2:
+                order.reverse()
+            for name, (target, target_store) in order:
+                rate, bad, per = _measure(target, target_store, rows[per_round:], use_wrk)
+                if name == "service":
+                    failed += bad
+                    service_rates.append(rate)
+                    cpu.append(per)
+                else:
+                    stack_runs[name].append((rate, per))
             floor_rates.append(floor)
-            ratios.append(rate / floor)
-            log(f"decisions {kind} round {i + 1}/{rounds}: service {rate:.0f}/s, "
-                f"raw {floor:.0f}/s, ratio {ratios[-1]:.2f}")
-        return {"ratio": round(median(ratios), 3), "service_per_s": round(median(service_rates), 1),
-                "raw_per_s": round(median(floor_rates), 1), "rounds": [round(r, 3) for r in ratios],
-                "failed": failed, "clients": CLIENTS,
-                "client": f"wrk -t1 -c{CLIENTS}" if shutil.which("wrk") else f"python, {CLIENTS} threads"}
+            ratios.append(service_rates[-1] / floor)
+            log(f"decisions {kind} round {i + 1}/{rounds}: service {service_rates[-1]:.0f}/s, "
+                f"raw {floor:.0f}/s, ratio {ratios[-1]:.2f}"
+                + "".join(f"; bare stack {n} {r[-1][0]:.0f}/s" for n, r in stack_runs.items()))
+        result = {"ratio": round(median(ratios), 3), "service_per_s": round(median(service_rates), 1),
+                  "raw_per_s": round(median(floor_rates), 1), "rounds": [round(r, 3) for r in ratios],
+                  "service_cpu_us": round(median(cpu), 1), "failed": failed, "clients": CLIENTS,
+                  "client": f"wrk -t1 -c{CLIENTS}" if use_wrk else f"python, {CLIENTS} threads"}
+        for name, runs in stack_runs.items():
+            rates = [r for r, _ in runs]
+            result[f"bare_stack_{name}"] = {
+                "per_s": round(median(rates), 1), "cpu_us": round(median([c for _, c in runs]), 1),
+                "ratio": round(median([r / f for r, f in zip(rates, floor_rates, strict=True)]), 3)}
+        return result
     finally:
         server.stop()
         store.engine.dispose()
+        for stack_server, stack_store in stacks.values():
+            stack_server.stop()
+            stack_store.engine.dispose()
         if admin is not None:
             with admin.begin() as conn:
                 conn.execute(text(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]}"))

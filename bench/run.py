@@ -115,6 +115,7 @@ def write_table(r: dict[str, Any]) -> None:
         return r.get(key, default)
 
     dec_m = r.get("decisions_mariadb") or {}
+    dec_s = r.get("decisions_sqlite") or {}
     rss = r.get("rss_mb") or {}
     evals = r.get("eval_articles_per_s") or {}
     peaks = r.get("eval_peak_rss_mb") or {}
@@ -148,9 +149,15 @@ def write_table(r: dict[str, Any]) -> None:
         f"{cold_tfidf.get('p95_ms', '–')} ms | model {cold_tfidf.get('model_p50_ms', '–')} ms | "
         f"{cold_tfidf.get('ratio', '–')} | (not targeted: a 5 ms model) |",
         f"| 3. decisions/s, SQLite WAL FULL, 8 clients | "
-        f"{(r.get('decisions_sqlite') or {}).get('service_per_s', '–')}/s | "
-        f"{(r.get('decisions_sqlite') or {}).get('raw_per_s', '–')}/s raw, one process | "
+        f"{dec_s.get('service_per_s', '–')}/s | {dec_s.get('raw_per_s', '–')}/s raw, one process | "
         f"**{g('decisions_ratio')}** | {targets.get('decisions_ratio', '')} |",
+        f"| 3. (diagnostic) server CPU time per decision | {dec_s.get('service_cpu_us', '–')} µs | | | |",
+        *[f"| 3. (diagnostic) bare Flask endpoint, same statements, {label} | "
+          f"{stack.get('per_s', '–')}/s ({stack.get('cpu_us', '–')} µs CPU each) | same raw | "
+          f"{stack.get('ratio', '–')} | |"
+          for label, stack in (("a commit per request", dec_s.get("bare_stack_plain")),
+                               ("with the service's group commit and writer lock",
+                                dec_s.get("bare_stack_queued"))) if stack],
         f"| 3. decisions/s, MariaDB, 8 clients | {dec_m.get('service_per_s', '–')}/s | "
         f"{dec_m.get('raw_per_s', '–')}/s raw | {dec_m.get('ratio', dec_m.get('error', '–'))} | "
         "reported |",
