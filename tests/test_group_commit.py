@@ -187,6 +187,37 @@ def test_concurrent_first_decisions_through_the_group_commit(store: EventStore) 
     assert count(store, decisions) == 25
 
 
+def test_prepared_statements_write_and_read_what_core_does(store: EventStore) -> None:
+    """The decision path's precompiled statements: a row written by them reads back through Core
+    exactly (datetimes, Unicode, NULLs), and a row written by Core reads back through them."""
+    from suggest.store.prepared import PreparedGet, PreparedInsert
+    from suggest.store.schema import computed as computed_table
+
+    dialect = store.engine.dialect
+    by_core, by_prepared = computed("কোর"), computed("প্রস্তুত 🙂")
+    by_core["created_at"] = dt.datetime(2026, 11, 27, 9, 30, 5)
+    by_prepared.update(created_at=by_core["created_at"], page_id=None, revid=None)
+    get = PreparedGet(computed_table, "id", [c.name for c in computed_table.columns], dialect)
+    with store.engine.begin() as conn:
+        conn.execute(computed_table.insert(), by_core)
+        PreparedInsert(computed_table, dialect).execute(conn, [by_prepared])
+    with store.engine.connect() as conn:
+        read_core = {r.id: dict(r._mapping) for r in conn.execute(select(computed_table))}
+        assert get.get(conn, by_core["id"]) == by_core == read_core[by_core["id"]]
+        assert get.get(conn, by_prepared["id"]) == by_prepared == read_core[by_prepared["id"]]
+        assert get.get(conn, "0" * 20) is None
+        stored_as = conn.exec_driver_sql("SELECT DISTINCT created_at FROM computed").all()
+        assert len(stored_as) == 1  # the same datetime is stored as the same value either way
+    row = decision_row("d" * 32, "skip", None, "Κείμενο", None)
+    with store.engine.begin() as conn:
+        conn.execute(suggestions.insert(), {**{k: v for k, v in by_core.items() if k != "id"},
+                                            "id": "d" * 32, "content_id": by_core["id"]})
+        PreparedInsert(decisions, dialect).execute(conn, [row])
+    decided = store.get_decision("d" * 32)
+    assert decided is not None and decided["id"] is not None  # the database numbered it
+    assert {k: decided[k] for k in row} == row
+
+
 # -- the writer lock ---------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
 
 from suggest.store.group_commit import GroupCommit
+from suggest.store.prepared import PreparedGet, PreparedInsert
 from suggest.store.schema import (
     audit_log,
     computed,
@@ -125,6 +126,10 @@ class EventStore:
         self._marks: tuple[float, tuple[int, int]] | None = None  # (read at, marks)
         self._computed: dict[str, dict[str, Any]] = {}  # content id -> computed row (immutable)
         self._decisions = GroupCommit[PendingDecision, dict[str, Any]](self._decide_batch)
+        dialect = self.engine.dialect  # the decision path's statements, compiled once
+        self._insert_suggestion = PreparedInsert(suggestions, dialect)
+        self._insert_decision = PreparedInsert(decisions, dialect)
+        self._get_computed = PreparedGet(computed, "id", [c.name for c in computed.columns], dialect)
         self._writer = WriterLock(url)
 
     # -- schema ---------------------------------------------------------------------------------
@@ -265,11 +270,11 @@ class EventStore:
         try:
             with self._writer.hold(), self._begin() as conn:
                 if issued is not None:
-                    conn.execute(suggestions.insert(), issued)
+                    self._insert_suggestion.execute(conn, [issued])
                 elif conn.execute(select(suggestions.c.id)
                                   .where(suggestions.c.id == row["suggestion_id"])).first() is None:
                     raise UnknownSuggestion(row["suggestion_id"])
-                conn.execute(decisions.insert(), row)
+                self._insert_decision.execute(conn, [row])
         except IntegrityError:
             raise AlreadyDecided(row["suggestion_id"]) from None
         return row
@@ -285,9 +290,8 @@ class EventStore:
             with self._writer.hold(), self._begin() as conn:
                 self._resolve(conn, batch, outcomes)
                 ready = [p for p, o in zip(batch, outcomes, strict=True) if o is None]
-                if ready:
-                    conn.execute(suggestions.insert(), [p.issued for p in ready if p.issued])
-                    conn.execute(decisions.insert(), [p.row for p in ready])
+                self._insert_suggestion.execute(conn, [p.issued for p in ready if p.issued])
+                self._insert_decision.execute(conn, [p.row for p in ready])
             return [p.row if o is None else o for p, o in zip(batch, outcomes, strict=True)]
         except IntegrityError:
             pass
@@ -305,12 +309,10 @@ class EventStore:
         content id or a failed check becomes its outcome."""
         wanted = {p.content_id for p in batch if p.issued is None and p.content_id is not None}
         known = {c: self._computed.get(c) for c in wanted}
-        missing = [c for c, row in known.items() if row is None]
-        if missing:
-            query = select(computed).where(computed.c.id.in_(missing))
-            found = [dict(r) for r in conn.execute(query).mappings()]
-            self._remember_computed(found)
-            known.update((r["id"], r) for r in found)
+        read = [self._get_computed.get(conn, c) for c, row in known.items() if row is None]
+        found = [row for row in read if row is not None]
+        self._remember_computed(found)
+        known.update((row["id"], row) for row in found)
         for i, pending in enumerate(batch):
             if pending.issued is None:
                 content = known.get(pending.content_id or "")
