@@ -172,7 +172,8 @@ def write_table(r: dict[str, Any]) -> None:
                           for s in scaling.get("by_size", []))
         cands = ", ".join(f"{s['candidates']} cand. {s['ms']} ms"
                           for s in scaling.get("by_candidates", []))
-        lines += ["", f"6. Scaling (task alone, {scaling.get('backend')}): by wikitext size: {sizes}.",
+        lines += ["", f"6. Scaling (page parse and task, {scaling.get('backend')}): "
+                      f"by wikitext size: {sizes}.",
                   f"By candidates: {cands}."]
     table = "\n".join(lines)
     start, end = "<!-- results:start -->", "<!-- results:end -->"

@@ -130,3 +130,41 @@ def test_normalize_title(title: str, expected: str) -> None:
 def test_split_namespace() -> None:
     assert wt.split_namespace("категорія:кола", UK_CATEGORY) == ("Категорія", "Кола")
     assert wt.split_namespace("Коло: історія", UK_CATEGORY) == (None, "Коло: історія")
+
+
+def _all_fixture_texts() -> list[str]:
+    texts = []
+    for path in sorted(DUMPS.glob("*wiki-sample.xml")):
+        for page in ET.parse(path).getroot().iter(f"{NS}page"):
+            texts.append(page.findtext(f"{NS}revision/{NS}text") or "")
+    return texts
+
+
+def test_lead_is_section_zero_of_every_fixture_article() -> None:
+    """The lead is taken from the shared parse's top-level nodes; on every committed article (5
+    languages) it is exactly mwparserfromhell's own section 0."""
+    texts = _all_fixture_texts() + ["", "no heading", "{{Infobox|\n== not a heading ==\n}}\n== A ==\nx"]
+    assert len(texts) > 200
+    for text in texts:
+        sections = mwparserfromhell.parse(text).get_sections(levels=None, include_lead=True, flat=True)
+        assert wt.lead_wikitext(text) == (str(sections[0]) if sections else "")
+
+
+def test_a_page_is_parsed_once_and_edits_leave_the_shared_parse_alone() -> None:
+    text = article("uk", _first_uk_title()) + "\n"  # a fresh string, not parsed before
+    shared = wt.parse(text)
+    assert wt.parse(text) is shared  # analysis, similarity text and lead read one parse
+    removed = wt.remove_categories(text, UK_CATEGORY)
+    added = wt.append_category(text, "[[Категорія:Нова]]", UK_CATEGORY)
+    assert removed != text and added != text
+    assert str(shared) == text
+    assert wt.category_links(text, UK_CATEGORY) == wt.category_links(shared, UK_CATEGORY)
+
+
+def _first_uk_title() -> str:
+    root = ET.parse(DUMPS / "ukwiki-sample.xml").getroot()
+    for page in root.iter(f"{NS}page"):
+        text = page.findtext(f"{NS}revision/{NS}text") or ""
+        if wt.category_links(text, UK_CATEGORY):
+            return page.findtext(f"{NS}title") or ""
+    raise AssertionError("no uk fixture article with categories")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import mwparserfromhell
-from mwparserfromhell.nodes import ExternalLink, Tag, Text, Wikilink
+from mwparserfromhell.nodes import ExternalLink, Heading, Tag, Text, Wikilink
 from mwparserfromhell.wikicode import Wikicode
 
 CATEGORY_NS = 14
@@ -29,8 +31,18 @@ def split_namespace(title: str, prefixes: Iterable[str]) -> tuple[str | None, st
     return None, title
 
 
+PARSES_KEPT = 8  # the last pages parsed: a request reads its page in three places, parsed once
+
+
 def parse(wikitext: str | Wikicode) -> Wikicode:
-    return wikitext if isinstance(wikitext, Wikicode) else mwparserfromhell.parse(wikitext)
+    """The parse of a text. Callers that read the same page share one parse, so it must not be
+    changed: code that edits a parse makes its own with ``mwparserfromhell.parse``."""
+    return wikitext if isinstance(wikitext, Wikicode) else _parsed(wikitext)
+
+
+@functools.lru_cache(maxsize=PARSES_KEPT)
+def _parsed(wikitext: str) -> Wikicode:
+    return mwparserfromhell.parse(wikitext)
 
 
 @dataclass
@@ -109,9 +121,9 @@ def plain_text(wikitext: str | Wikicode, max_chars: int | None = None) -> str:
 
 
 def lead_wikitext(wikitext: str) -> str:
-    """Section 0: everything before the first heading."""
-    sections = mwparserfromhell.parse(wikitext).get_sections(levels=None, include_lead=True, flat=True)
-    return str(sections[0]) if sections else ""
+    """Section 0: everything before the first heading (headings are top-level nodes)."""
+    return "".join(str(node) for node in
+                   itertools.takewhile(lambda node: not isinstance(node, Heading), parse(wikitext).nodes))
 
 
 def append_category(wikitext: str, link: str, category_prefixes: Iterable[str]) -> str:
