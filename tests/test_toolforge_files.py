@@ -90,3 +90,22 @@ def test_envvars_name_real_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     config = Config(str(ROOT))
     load_config(config)
     assert config["OAUTH"]["consumer_key"] == "k" and config["REDIS_KEY_PREFIX"] == "secret:"
+
+
+def test_worker_start_loads_the_model_and_hides_it_from_the_garbage_collector(app: Any) -> None:
+    """gunicorn's post_worker_init (gunicorn.conf.py) loads the backend, then freezes what is
+    loaded, so full collections during requests do not scan it."""
+    import gc
+    import runpy
+    from types import SimpleNamespace
+
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    service = app.extensions["wiki_suggest"]
+    assert service._backend is None  # noqa: SLF001 - not loaded before the hook
+    gc.unfreeze()
+    try:
+        conf["post_worker_init"](SimpleNamespace(wsgi=app))
+        assert service._backend is not None  # noqa: SLF001
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
