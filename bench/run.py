@@ -76,7 +76,7 @@ def main() -> None:
                         "cold_steady_p95_ms": main_run["steady_p95_ms"],
                         "cold_by_backend": by_backend})
     if "decisions" in parts:
-        rounds, rows = (2, 150) if quick else (3, 300)
+        rounds, rows = (2, 150) if quick else (7, 300)  # decisions swing most between rounds
         sqlite_run = decisions.run("sqlite", rounds, rows)
         try:
             mysql_run: dict[str, Any] = decisions.run("mysql", rounds, rows)
