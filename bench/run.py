@@ -55,8 +55,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default="warm,cold,decisions,eval,scaling")
     parser.add_argument("--quick", action="store_true", help="fewer rounds and articles")
-    parser.add_argument("--dev-dumps", action="store_true",
-                        help="evaluation over ../shared/data/dumps when present (slow: minutes)")
+    parser.add_argument("--fixture-dumps", action="store_true",
+                        help="evaluation over tests/fixtures/dumps even when the development dumps "
+                             "(../shared/data/dumps) are present (loading those takes about a minute "
+                             "per backend); --quick implies it")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     quick = args.quick
@@ -86,7 +88,8 @@ def main() -> None:
                         "decisions_mariadb": mysql_run,
                         "decisions_mariadb_ratio": mysql_run.get("ratio")})
     if "eval" in parts:
-        dumps, label = dev_dumps() if args.dev_dumps else (fixture_dumps(), "tests/fixtures/dumps")
+        use_fixtures = args.fixture_dumps or quick
+        dumps, label = (fixture_dumps(), "tests/fixtures/dumps") if use_fixtures else dev_dumps()
         per_wiki = {"tfidf": 5, "e5-multilingual-offline": 1, "transformers": 1} if quick else \
                    {"tfidf": 10, "e5-multilingual-offline": 1, "transformers": 1}
         found = evaluation({k: str(v) for k, v in dumps.items()}, per_wiki)
