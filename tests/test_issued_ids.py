@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from suggest.metrics import aggregates
 from suggest.store.events import AlreadyDecided, EventStore, StoreUnavailable
 from suggest.store.issued_ids import ID_LENGTH, IssuedIds, content_id
-from suggest.store.schema import computed, decisions, issued_row, shown, suggestions
+from suggest.store.schema import computed, decisions, shown, suggestions
 from suggest.store.shown import ShownCounter, ShownKey, shown_key
 from tests.support.concurrency import race
 
@@ -95,11 +95,11 @@ def test_concurrent_first_decisions_on_one_issued_id(store: EventStore) -> None:
     store.store_computed([content])
     ids = IssuedIds("secret")
     sid = ids.issue(content["id"])
-    issued = issued_row(content, sid, ids.open(sid)[1])  # type: ignore[index]
+    issued_at = ids.open(sid)[1]  # type: ignore[index]
 
     def decide(n: int) -> str:
         try:
-            store.record_decision(sid, "accept", None, None, f"user{n}", issued=dict(issued))
+            store.record_first_decision(sid, content["id"], issued_at, "accept", None, None, f"user{n}")
         except AlreadyDecided:
             return "already"
         return "won"
@@ -137,8 +137,7 @@ def test_metrics_count_shown_from_the_counts(store: EventStore) -> None:
                                "sha256:x"): 4})
     content = computed_row()
     store.store_computed([content])
-    store.record_decision("x" * 32, "accept", None, None, "A",
-                          issued=issued_row(content, "x" * 32, monday))
+    store.record_first_decision("x" * 32, content["id"], monday, "accept", None, None, "A")
     now = dt.datetime(2026, 12, 10)
     with store.engine.connect() as conn:
         weeks = aggregates.weekly(conn, aggregates.Filters(), now, by_model=False)

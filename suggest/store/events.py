@@ -86,16 +86,14 @@ def decision_row(suggestion_id: str, decision: str, reason: str | None, comment:
 
 @dataclass
 class PendingDecision:
-    """A decision waiting for the group commit, with its issued suggestion, or the computed
-    suggestion and issue time to make it from."""
+    """A first decision waiting for the group commit: its row, and the computed suggestion and
+    issue time its issued suggestion is made from (``issued``, filled in the batch)."""
 
     row: dict[str, Any]
-    issued: dict[str, Any] | None = None
-    content_id: str | None = None
-    issued_at: dt.datetime | None = None
+    content_id: str
+    issued_at: dt.datetime
     check: Check | None = None
-
-
+    issued: dict[str, Any] | None = None
 
 
 def make_engine(url: str) -> Engine:
@@ -238,17 +236,11 @@ class EventStore:
         return dict(row._mapping) if row else None
 
     def record_decision(self, suggestion_id: str, decision: str, reason: str | None,
-                        comment: str | None, user_name: str | None,
-                        issued: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Store a decision, once per suggestion id; returns once it is committed. ``issued`` is
-        the suggestion as issued, for an id not stored yet: it is stored in the same transaction,
-        so there is never one without the other, and a second decision on the id fails on either
-        unique key."""
+                        comment: str | None, user_name: str | None) -> dict[str, Any]:
+        """Store a decision on a suggestion stored already (a review label stored it, or it was
+        issued before ids were signed), once per suggestion id; returns once it is committed."""
         row = decision_row(suggestion_id, decision, reason, comment, user_name)
-        if issued is None:
-            self._decide_one(row, None)
-        else:
-            self._decisions.submit(PendingDecision(row, issued={**issued, "id": suggestion_id}))
+        self._decide_one(row, None)
         self._marks = None
         return row
 
@@ -256,13 +248,13 @@ class EventStore:
                               decision: str, reason: str | None, comment: str | None,
                               user_name: str | None, check: Check | None = None) -> dict[str, Any]:
         """Store the first decision on an issued id together with the suggestion it was issued
-        for (computed suggestion ``content_id``, issued at ``issued_at``); returns once it is
-        committed. ``check`` sees the issued suggestion first: what it raises is raised here, and
-        nothing is stored. Concurrent first decisions of this process share a transaction and
-        its commit (group commit)."""
+        for (computed suggestion ``content_id``, issued at ``issued_at``), so there is never one
+        without the other, and a second decision on the id fails on either unique key. Returns
+        once it is committed. ``check`` sees the issued suggestion first: what it raises is
+        raised here, and nothing is stored. Concurrent first decisions of this process share a
+        transaction and its commit (group commit)."""
         row = decision_row(suggestion_id, decision, reason, comment, user_name)
-        self._decisions.submit(PendingDecision(row, content_id=content_id, issued_at=issued_at,
-                                               check=check))
+        self._decisions.submit(PendingDecision(row, content_id, issued_at, check))
         self._marks = None
         return row
 
@@ -280,51 +272,49 @@ class EventStore:
         return row
 
     def _decide_batch(self, batch: Sequence[PendingDecision]) -> list[dict[str, Any] | BaseException]:
-        """First decisions with their issued suggestions, in one transaction: the computed
-        suggestions not in memory are read in one statement, checked, and the passing decisions
-        stored. If one of them was decided already (or twice in the batch), that transaction is
-        rolled back and each is stored on its own, so only the late ones fail."""
-        outcomes: list[dict[str, Any] | BaseException | None] = [None] * len(batch)
-        ready: list[PendingDecision] = []
+        """First decisions in one transaction: the computed suggestions not in memory are read,
+        each decision checked, and the passing ones stored with their issued suggestions. If
+        one of them was decided already (or twice in the batch), that transaction is rolled back
+        and each is stored on its own, so only the late ones fail."""
+        refused: dict[int, BaseException] = {}
         try:
             with self._writer.hold(), self._begin() as conn:
-                self._resolve(conn, batch, outcomes)
-                ready = [p for p, o in zip(batch, outcomes, strict=True) if o is None]
+                refused = self._resolve(conn, batch)
+                ready = [p for i, p in enumerate(batch) if i not in refused]
                 self._insert_suggestion.execute(conn, [p.issued for p in ready if p.issued])
                 self._insert_decision.execute(conn, [p.row for p in ready])
-            return [p.row if o is None else o for p, o in zip(batch, outcomes, strict=True)]
+            return [refused.get(i, p.row) for i, p in enumerate(batch)]
         except IntegrityError:
             pass
+        outcomes: list[dict[str, Any] | BaseException] = []
         for i, pending in enumerate(batch):
-            if outcomes[i] is None:
-                try:
-                    outcomes[i] = self._decide_one(pending.row, pending.issued)
-                except (AlreadyDecided, StoreUnavailable) as error:
-                    outcomes[i] = error
-        return [o if o is not None else StoreUnavailable("not stored") for o in outcomes]
+            try:
+                outcomes.append(refused[i] if i in refused else self._decide_one(pending.row, pending.issued))
+            except (AlreadyDecided, StoreUnavailable) as error:
+                outcomes.append(error)
+        return outcomes
 
-    def _resolve(self, conn: Connection, batch: Sequence[PendingDecision],
-                 outcomes: list[dict[str, Any] | BaseException | None]) -> None:
-        """Give each pending decision its issued suggestion and run its check; an unknown
-        content id or a failed check becomes its outcome."""
-        wanted = {p.content_id for p in batch if p.issued is None and p.content_id is not None}
-        known = {c: self._computed.get(c) for c in wanted}
+    def _resolve(self, conn: Connection, batch: Sequence[PendingDecision]) -> dict[int, BaseException]:
+        """Give each pending decision its issued suggestion and run its check; what refuses one
+        (an unknown content id, its check's exception), by position in the batch."""
+        known = {p.content_id: self._computed.get(p.content_id) for p in batch}
         read = [self._get_computed.get(conn, c) for c, row in known.items() if row is None]
         found = [row for row in read if row is not None]
         self._remember_computed(found)
         known.update((row["id"], row) for row in found)
+        refused: dict[int, BaseException] = {}
         for i, pending in enumerate(batch):
-            if pending.issued is None:
-                content = known.get(pending.content_id or "")
-                if content is None or pending.issued_at is None:
-                    outcomes[i] = UnknownSuggestion(pending.row["suggestion_id"])
-                    continue
-                pending.issued = issued_row(content, pending.row["suggestion_id"], pending.issued_at)
+            content = known.get(pending.content_id)
+            if content is None:
+                refused[i] = UnknownSuggestion(pending.row["suggestion_id"])
+                continue
+            pending.issued = issued_row(content, pending.row["suggestion_id"], pending.issued_at)
             if pending.check is not None:
                 try:
                     pending.check(pending.issued)
-                except Exception as refused:  # noqa: BLE001 - the caller's own check: handed back
-                    outcomes[i] = refused
+                except Exception as error:  # noqa: BLE001 - the caller's own check: handed back
+                    refused[i] = error
+        return refused
 
     def decisions_today(self, wiki: str, user_name: str) -> int:
         """Decisions this user made on this wiki since midnight UTC (for the daily cap)."""
