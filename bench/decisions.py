@@ -234,14 +234,14 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
     stacks: dict[str, tuple[Server, EventStore]] = {}
     try:
         server.wait("/healthz")
-        if kind == "sqlite":  # the bare-stack diagnostics
-            stacks = {"plain": _bare_stack(False), "queued": _bare_stack(True)}
+        if kind == "sqlite":  # the bare-stack diagnostics (each stopped below once started)
+            stacks["plain"] = _bare_stack(False)
+            stacks["queued"] = _bare_stack(True)
         use_wrk = shutil.which("wrk") is not None
         service_rates, floor_rates, ratios, cpu, failed = [], [], [], [], 0
         stack_runs: dict[str, list[tuple[float, float]]] = {name: [] for name in stacks}
         for i in range(rounds):
             rows = _computed_rows(per_round + (WRK_IDS if use_wrk else per_round), i)
-            store.store_computed(rows[:per_round])
             raw = _floor_rows(rows[:per_round], _issued(rows[:per_round]))
             floor = _sqlite_floor(str(path), raw) if kind == "sqlite" else _mysql_floor(url, raw)
             order = [("service", (server, store)), *stacks.items()]
