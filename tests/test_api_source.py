@@ -9,7 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from suggest.wiki.registry import Wiki
 from suggest.wiki.source import PageNotFound, WikiUnavailable
 from tests.conftest import app_config
 from tests.conftest_mediawiki import MediaWikiFactory
+from tests.support.http import LocalServer, QuietHandler, send
 from tests.support.mediawiki import LocalMediaWiki
 
 DUMPS = Path(__file__).parent / "fixtures" / "dumps"
@@ -193,35 +194,17 @@ class FakeWiki:
         self.requests: list[dict[str, str]] = []
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
                 owner.requests.append({"path": self.path, **dict(self.headers)})
                 respond(self)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.api_url = f"http://127.0.0.1:{self.port}/w/api.php"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.local = LocalServer(Handler)
+        self.port = self.local.port
+        self.api_url = f"{self.local.url}/w/api.php"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def send(handler: BaseHTTPRequestHandler, status: int, body: bytes | str,
-         headers: dict[str, str] | None = None) -> None:
-    data = body.encode() if isinstance(body, str) else body
-    handler.send_response(status)
-    for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
-        handler.send_header(key, value)
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    handler.wfile.write(data)
+        self.local.close()
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -25,6 +24,7 @@ import requests
 from oauthlib.oauth1.rfc5849 import signature
 
 from tests.conftest import app_config
+from tests.support.http import LocalServer, QuietHandler, send
 
 RECORDINGS = Path(__file__).parent / "fixtures" / "oauth"
 CONSUMER_KEY = "0b7c3a9e5d1f4e2a8c6b0d9f7e3a1c5b"
@@ -55,18 +55,9 @@ class FakeMediaWiki:
         self.replay_nonce = False  # answer with the recorded nonce instead of the request's
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output clean
-                pass
-
-            def _answer(self, status: int, body: str | bytes, headers: dict[str, str] | None = None) -> None:
-                data = body.encode() if isinstance(body, str) else body
-                self.send_response(status)
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        class Handler(QuietHandler):
+            def _answer(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
+                send(self, status, body, headers, content_type=None)  # as the recordings came
 
             def do_GET(self) -> None:  # noqa: N802 - the browser comes here to authorize
                 query = form(urlsplit(self.path).query)
@@ -111,10 +102,8 @@ class FakeMediaWiki:
                     return self._answer(200, jwt.encode(claims, fake.jwt_secret, algorithm="HS256"))
                 return self._answer(404, "Error: unknown title")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.local = LocalServer(Handler, poll_interval=0.05)
+        self.origin = self.local.url
 
     def signed(self, handler: BaseHTTPRequestHandler, body: str, header: str, token_secret: str) -> bool:
         """Check the OAuth 1.0a HMAC-SHA1 signature the way the extension does."""
@@ -137,10 +126,8 @@ class FakeMediaWiki:
 @pytest.fixture
 def provider() -> Iterator[FakeMediaWiki]:
     fake = FakeMediaWiki()
-    fake.thread.start()
     yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    fake.local.close()
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
@@ -17,6 +15,7 @@ import pytest
 from suggest import backends
 from suggest.backends.base import similarity
 from suggest.backends.remote import RemoteBackend, RemoteBackendError
+from tests.support.http import LocalServer, QuietHandler, send
 
 TEXTS = ["The cat sat on the mat.", "Кіт сидів на килимку.", "A dog barked at the cat."]
 
@@ -78,7 +77,7 @@ def test_transformers_offline_default_model() -> None:
     assert backend.embed([]).shape[0] == 0
 
 
-class _Embedder(BaseHTTPRequestHandler):
+class _Embedder(QuietHandler):
     """A KServe v1 style embedding endpoint: hashed character trigram counts, 16 dimensions."""
 
     requests_seen: list[dict[str, Any]] = []
@@ -97,15 +96,7 @@ class _Embedder(BaseHTTPRequestHandler):
             vectors.append(vector)
         if type(self).wrong_shape:
             vectors = vectors[:-1]
-        payload = json.dumps({"predictions": vectors}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        send(self, 200, {"predictions": vectors})
 
 
 @pytest.fixture
@@ -113,12 +104,8 @@ def endpoint() -> Iterator[str]:
     _Embedder.requests_seen = []
     _Embedder.delay = 0.0
     _Embedder.wrong_shape = False
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Embedder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1/models/embed:predict"
-    server.shutdown()
-    server.server_close()
+    with LocalServer(_Embedder) as local:
+        yield f"{local.url}/v1/models/embed:predict"
 
 
 def test_remote_speaks_kserve_v1_in_batches(endpoint: str) -> None:

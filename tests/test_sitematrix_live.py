@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -14,6 +12,7 @@ import pytest
 
 from suggest.wiki.api_source import make_session
 from suggest.wiki.registry import UnknownWiki, Wiki, WikiRegistry, sitematrix_fetcher
+from tests.support.http import LocalServer, QuietHandler, send
 
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "sitematrix.json").read_text())
 
@@ -27,26 +26,14 @@ def meta_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         if key.isdigit():
             group["site"] = [s for s in group.get("site", []) if s.get("dbname") != "enwiki"]
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             seen.append({"query": parse_qs(urlsplit(self.path).query),
                          "agent": self.headers.get("User-Agent", "")})
-            body = json.dumps({"sitematrix": matrix}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send(self, 200, {"sitematrix": matrix})
 
-        def log_message(self, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/w/api.php", seen
-    server.shutdown()
-    server.server_close()
+    with LocalServer(Handler) as local:
+        yield f"{local.url}/w/api.php", seen
 
 
 def test_refresh_replaces_the_snapshot_once_per_ttl(meta_server: tuple[str, list[dict[str, Any]]]) -> None:

@@ -4,7 +4,6 @@ request."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -13,10 +12,12 @@ import subprocess
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.http import LocalServer, QuietHandler, send
 
 
 def free_port() -> int:
@@ -131,20 +132,15 @@ class FakeWiki:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 - the http.server interface
                 with fake._lock:
                     fake.hits += 1
                     fake.paths.append(self.path)
                 fake.answer(self)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.local = LocalServer(Handler)
+        self.port = self.local.port
 
     def most_repeated(self) -> int:
         """How often the most repeated request was sent (retries of one query)."""
@@ -155,12 +151,10 @@ class FakeWiki:
         return f"http://127.0.0.1:{self.port}/w/api.php"
 
     def __enter__(self) -> FakeWiki:
-        self.thread.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.local.close()
 
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
         mode = self.mode
@@ -168,11 +162,7 @@ class FakeWiki:
             time.sleep(self.slow_seconds)
             return self._send(handler, 200, self.ok_document(handler.path))
         if mode == "redirect":
-            handler.send_response(302)
-            handler.send_header("Location", str(self.redirect_to))
-            handler.send_header("Content-Length", "0")
-            handler.end_headers()
-            return None
+            return send(handler, 302, b"", {"Location": str(self.redirect_to)}, content_type=None)
         if mode == "maxlag":
             lagged = {"error": {"code": "maxlag", "info": "Waiting for db: 7 s lagged"}}
             return self._send(handler, 200, lagged, {"Retry-After": "5", "X-Database-Lag": "7"})
@@ -181,26 +171,13 @@ class FakeWiki:
         if mode == "500":
             return self._send(handler, 500, {"error": {"code": "internal_api_error", "info": "boom"}})
         if mode == "malformed":
-            body = b'{"query": {"pages": [ {"title": "Circle", '
-            handler.send_response(200)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body)
-            return None
+            return send(handler, 200, b'{"query": {"pages": [ {"title": "Circle", ')
         return self._send(handler, 200, self.ok_document(handler.path))
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, doc: Any,
               headers: dict[str, str] | None = None) -> None:
-        body = json.dumps(doc).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; charset=utf-8")
-        handler.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(body)
+        send(handler, status, doc, headers, content_type="application/json; charset=utf-8")
 
     @staticmethod
     def ok_document(path: str) -> dict[str, Any]:
