@@ -174,7 +174,7 @@ class EventStore:
     def issue(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store issued suggestions and count them as shown, in one transaction; returns once it
         is committed. (The service itself issues signed ids and stores a suggestion with its
-        first decision: :meth:`record_decision`. This is for importing issued suggestions.)"""
+        first decision: :meth:`record_first_decision`. This is for importing issued suggestions.)"""
         if not rows:
             return
         stamped = [{"created_at": utcnow(), **r} for r in rows]
@@ -209,14 +209,19 @@ class EventStore:
         """A computed suggestion by content id. Its content never changes (the id is its hash),
         so rows read or stored lately are answered from memory (bounded)."""
         known = self._computed.get(content_id)
-        if known is not None:
-            return dict(known)
-        with self._begin() as conn:
-            row = conn.execute(select(computed).where(computed.c.id == content_id)).first()
-        if row is None:
-            return None
-        self._remember_computed([dict(row._mapping)])
-        return dict(row._mapping)
+        if known is None:
+            with self._begin() as conn:
+                known = self._computed_rows(conn, [content_id]).get(content_id)
+        return dict(known) if known is not None else None
+
+    def _computed_rows(self, conn: Connection, content_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The computed suggestions among ``content_ids``: from memory, else read (and kept)."""
+        known = {c: self._computed.get(c) for c in content_ids}
+        read = [self._get_computed.get(conn, c) for c, row in known.items() if row is None]
+        found = [row for row in read if row is not None]
+        self._remember_computed(found)
+        known.update((row["id"], row) for row in found)
+        return {c: row for c, row in known.items() if row is not None}
 
     def _remember_computed(self, rows: Sequence[dict[str, Any]]) -> None:
         if len(self._computed) + len(rows) > COMPUTED_KEPT:
@@ -297,11 +302,7 @@ class EventStore:
     def _resolve(self, conn: Connection, batch: Sequence[PendingDecision]) -> dict[int, BaseException]:
         """Give each pending decision its issued suggestion and run its check; what refuses one
         (an unknown content id, its check's exception), by position in the batch."""
-        known = {p.content_id: self._computed.get(p.content_id) for p in batch}
-        read = [self._get_computed.get(conn, c) for c, row in known.items() if row is None]
-        found = [row for row in read if row is not None]
-        self._remember_computed(found)
-        known.update((row["id"], row) for row in found)
+        known = self._computed_rows(conn, [p.content_id for p in batch])
         refused: dict[int, BaseException] = {}
         for i, pending in enumerate(batch):
             content = known.get(pending.content_id)
