@@ -18,6 +18,7 @@ from suggest.backends.base import Backend
 from suggest.backends.memo import MemoBackend
 from suggest.community import CommunityConfigs, CommunityState, rejected_twice
 from suggest.config import config_hash, wiki_setting
+from suggest.memo import Memo
 from suggest.ranking.thresholds import operating_threshold
 from suggest.store.cache import ResultCache
 from suggest.store.events import Check, EventStore, UnknownSuggestion
@@ -62,7 +63,7 @@ class SuggestionService:
         self._sources: dict[str, PageSource] = {}
         self._backend: Backend | None = None
         self._lock = threading.Lock()
-        self._rejected: dict[tuple[str, str, str], tuple[int, tuple[str, ...]]] = {}
+        self._rejected: Memo[tuple[str, str, str], tuple[int, tuple[str, ...]]] = Memo(REJECTED_MEMORY)
         self.community = CommunityConfigs(config, cache, self.user_agent)
         self.ids = IssuedIds(str(config["SECRET_KEY"]))
         self.marks_max_age = float(config["CHANGES_SEEN_WITHIN"])
@@ -175,9 +176,7 @@ class SuggestionService:
         if known is not None and known[0] == mark:
             return known[1]
         labels = tuple(rejected_twice(self.store.engine, wiki_id, task_id, title))
-        if len(self._rejected) >= REJECTED_MEMORY:
-            self._rejected.clear()
-        self._rejected[key] = (mark, labels)
+        self._rejected.keep(key, (mark, labels))
         return labels
 
     def _store_computed(self, wiki_id: str, task: Task, page: dict[str, Any],

@@ -18,6 +18,8 @@ from cachelib.serializers import BaseSerializer
 from flask import Flask
 from flask_caching import Cache
 
+from suggest.memo import Memo
+
 log = logging.getLogger(__name__)
 
 CacheStatus = Literal["hit", "miss", "unavailable", "off"]
@@ -55,7 +57,7 @@ class ResultCache:
         self._cache = Cache(app, config=settings)
         self._down_until = 0.0
 
-    _keys: dict[tuple[object, ...], str] = {}
+    _keys: Memo[tuple[object, ...], str] = Memo(KEYS_KEPT)
 
     @classmethod
     def key(cls, *parts: object) -> str:
@@ -71,11 +73,7 @@ class ResultCache:
             return known
         joined = json.dumps([p if isinstance(p, str | int | float | None) else str(p) for p in parts])
         found = hashlib.sha256(joined.encode("ascii")).hexdigest()
-        if memo:
-            if len(cls._keys) >= KEYS_KEPT:
-                cls._keys.clear()
-            cls._keys[memo] = found
-        return found
+        return cls._keys.keep(memo, found) if memo else found
 
     def get(self, key: str) -> tuple[Any, CacheStatus]:
         if self._is_down():

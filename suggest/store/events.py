@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
 
+from suggest.memo import Memo
 from suggest.store.group_commit import GroupCommit
 from suggest.store.prepared import PreparedGet, PreparedInsert
 from suggest.store.schema import (
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 
 COMPUTED_KEPT = 20_000  # computed suggestions remembered per process (a few MB)
+PAUSES_KEPT = 10_000  # wikis whose pauses are remembered under an audit-log mark
 CHANGE_MARKS = select(select(func.max(decisions.c.id)).scalar_subquery(),
                       select(func.max(audit_log.c.id)).scalar_subquery())
 
@@ -120,9 +122,9 @@ class EventStore:
         self.engine = make_engine(url)
         self.ready = False  # schema checked; a database down at start is checked again on use
         self._schema_lock = threading.Lock()
-        self._pauses: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
+        self._pauses: Memo[str, tuple[int, dict[str, dict[str, Any]]]] = Memo(PAUSES_KEPT)
         self._marks: tuple[float, tuple[int, int]] | None = None  # (read at, marks)
-        self._computed: dict[str, dict[str, Any]] = {}  # content id -> computed row (immutable)
+        self._computed: Memo[str, dict[str, Any]] = Memo(COMPUTED_KEPT)  # content id -> row (immutable)
         self._decisions = GroupCommit[PendingDecision, dict[str, Any]](self._decide_batch)
         dialect = self.engine.dialect  # the decision path's statements, compiled once
         self._insert_suggestion = PreparedInsert(suggestions, dialect)
@@ -224,10 +226,8 @@ class EventStore:
         return {c: row for c, row in known.items() if row is not None}
 
     def _remember_computed(self, rows: Sequence[dict[str, Any]]) -> None:
-        if len(self._computed) + len(rows) > COMPUTED_KEPT:
-            self._computed.clear()
         for row in rows:
-            self._computed[row["id"]] = dict(row)
+            self._computed.keep(row["id"], dict(row))
 
     def add_shown(self, counts: dict[ShownKey, int]) -> None:
         """Add to the per-day counts of suggestions shown, in one transaction."""
@@ -386,9 +386,7 @@ class EventStore:
             rows = conn.execute(select(pauses).where(pauses.c.wiki == wiki)).all()
         found = {r.task: dict(r._mapping) for r in rows}
         if audit_mark is not None:
-            if len(self._pauses) >= 10_000:
-                self._pauses.clear()
-            self._pauses[wiki] = (audit_mark, {task: dict(row) for task, row in found.items()})
+            self._pauses.keep(wiki, (audit_mark, {task: dict(row) for task, row in found.items()}))
         return found
 
     def pause(self, wiki: str, task: str, reason: str, actor: str) -> None:

@@ -36,6 +36,7 @@ from typing import Any
 import redis as redis_lib
 from flask import Flask, Request, Response, current_app, request, session
 
+from suggest.memo import Memo
 from suggest.web.errors import error_response
 from suggest.wiki.registry import valid_wiki_id
 
@@ -135,7 +136,7 @@ class RateLimiter:
                        for kind in ("user", "wiki")}
         self.prefix = f"{conf.get('REDIS_KEY_PREFIX') or ''}wiki-suggest:rl:"
         self._secret = str(conf["SECRET_KEY"]).encode()
-        self._keys: dict[tuple[str, str], str] = {}
+        self._keys: Memo[tuple[str, str], str] = Memo(KEYS_KEPT)
         self.local = LocalBuckets()
         self.redis: redis_lib.Redis | None = None
         if conf.get("REDIS_URL"):
@@ -151,10 +152,7 @@ class RateLimiter:
         known = self._keys.get((kind, value))
         if known is None:
             digest = hmac.new(self._secret, value.encode("utf-8", "replace"), hashlib.sha256)
-            known = f"{self.prefix}{kind}:{digest.hexdigest()[:32]}"
-            if len(self._keys) >= KEYS_KEPT:
-                self._keys.clear()
-            self._keys[(kind, value)] = known
+            known = self._keys.keep((kind, value), f"{self.prefix}{kind}:{digest.hexdigest()[:32]}")
         return known
 
     def take(self, kind: str, value: str) -> float:

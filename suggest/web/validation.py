@@ -8,6 +8,7 @@ from typing import Any
 from jsonschema import Draft7Validator, FormatChecker
 from werkzeug.datastructures import MultiDict
 
+from suggest.memo import Memo
 from suggest.validation import valid_title, valid_wiki_id
 from suggest.web.errors import ApiError
 from suggest.web.openapi import SPEC
@@ -17,7 +18,7 @@ FORMATS.checks("wiki-id")(valid_wiki_id)
 FORMATS.checks("page-title")(valid_title)
 CODES = {"wiki-id": "unknown_wiki", "page-title": "invalid_title"}
 VALID_QUERIES_KEPT = 4096  # query strings remembered as valid (editors ask for the same pages)
-_valid_queries: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
+_valid_queries: Memo[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = Memo(VALID_QUERIES_KEPT)
 
 
 def _inline(node: Any) -> Any:
@@ -55,9 +56,7 @@ def query(path: str, args: MultiDict[str, str]) -> dict[str, Any]:
     if known is not None:
         return dict(known)
     values = _check_query(path, args)
-    if len(_valid_queries) >= VALID_QUERIES_KEPT:
-        _valid_queries.clear()
-    _valid_queries[key] = dict(values)
+    _valid_queries.keep(key, dict(values))
     return values
 
 
