@@ -23,7 +23,6 @@ from suggest.ranking.thresholds import operating_threshold
 from suggest.store.cache import ResultCache
 from suggest.store.events import Check, EventStore, UnknownSuggestion
 from suggest.store.issued_ids import IssuedIds, content_id
-from suggest.store.schema import issued_row
 from suggest.store.shown import ShownCounter
 from suggest.tasks import all_tasks
 from suggest.tasks.base import Suggestion, Task, TaskSettings
@@ -215,21 +214,6 @@ class SuggestionService:
             info = self.backend.info
             self.shown.add_today(wiki_id, task.id, info.id, info.checksum, len(issued))
         return issued
-
-    def find_issued(self, suggestion_id: str) -> tuple[dict[str, Any], bool] | None:
-        """The suggestion an id was issued for, and whether it is stored already; None for an id
-        this service did not issue. A signed id is answered from its computed suggestion (if a
-        decision stored it already, storing it again fails: that is the replay check); other ids
-        (stored by a review label, or issued before ids were signed) from the stored ones."""
-        opened = self.ids.open(suggestion_id)
-        if opened is None:
-            stored = self.store.get_suggestion(suggestion_id)
-            return (stored, True) if stored is not None else None
-        content, issued_at = opened
-        found = self.store.get_computed(content)
-        if found is None:
-            return None
-        return issued_row(found, suggestion_id, issued_at), False
 
     def decide(self, suggestion_id: str, decision: str, reason: str | None, comment: str | None,
                user: str | None, check: Check) -> dict[str, Any]:

@@ -81,6 +81,7 @@ class SessionCookies(SecureCookieSessionInterface):
             return
         super().save_session(app, session, response)
 
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import mwapi
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from suggest.store.schema import issued_row
 from tests.support.mediawiki import LocalMediaWiki, free_port
 
 USER_AGENT = "wiki-suggest-tests/0.1 (end-to-end tests) mwapi"
@@ -64,9 +65,14 @@ def issued(service: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     svc = service.app.extensions["wiki_suggest"]
     found = {}
     for sid in ids:
-        hit = svc.find_issued(sid)
+        opened = svc.ids.open(sid)
+        if opened is None:
+            hit = svc.store.get_suggestion(sid)
+        else:
+            content = svc.store.get_computed(opened[0])
+            hit = issued_row(content, sid, opened[1]) if content is not None else None
         if hit is not None:
-            found[sid] = hit[0]
+            found[sid] = hit
     return found
 
 
