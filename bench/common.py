@@ -182,6 +182,23 @@ class Server:
         self._log.close()
 
 
+def machine_cpu_ticks() -> tuple[int, int]:
+    """(idle, total) CPU ticks of the whole machine so far, from ``/proc/stat`` (idle and
+    iowait count as idle); (0, 0) where there is no such file."""
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            fields = [int(x) for x in handle.readline().split()[1:9]]
+    except OSError:
+        return 0, 0
+    return fields[3] + fields[4], sum(fields)
+
+
+def idle_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the machine's CPU time that was idle between two machine_cpu_ticks()."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total > 0 else float("nan")
+
+
 def get_json(url: str, timeout: float = 120.0) -> Any:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.loads(response.read())

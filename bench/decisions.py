@@ -6,10 +6,11 @@ Each decision is the first on a signed suggestion id, as from the gadget: the se
 signature, reads the computed suggestion and commits the issued suggestion and the decision in one
 transaction. The floor commits the same two rows per transaction.
 
-Diagnostics (SQLite only), measured in the same rounds: the server's CPU time per decision, and
-a bare Flask endpoint doing the same statements through the same gunicorn settings
-(``bench/decisions_floor_app.py``), once with a commit per request and once with the service's
-group commit and writer lock: what this web stack reaches before the service's own work."""
+Diagnostics (SQLite only), measured in the same rounds: the server's CPU time per decision, the
+share of the machine's CPU left idle meanwhile, and a bare Flask endpoint doing the same
+statements through the same gunicorn settings (``bench/decisions_floor_app.py``), once with a
+commit per request and once with the service's group commit and writer lock: what this web stack
+reaches before the service's own work."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from bench.common import VAR, Server, log, median, wrk
+from bench.common import VAR, Server, idle_share, log, machine_cpu_ticks, median, wrk
 from suggest.store.issued_ids import IssuedIds, content_id
 from suggest.store.schema import SUGGESTED_COLUMNS, issued_row
 
@@ -191,18 +192,19 @@ def _bare_stack(queued: bool) -> tuple[Server, EventStore]:
 
 
 def _measure(server: Server, store: Any, rows: list[dict[str, Any]], use_wrk: bool
-             ) -> tuple[float, int, float]:
+             ) -> tuple[float, int, float, float]:
     """Store the computed rows, post a first decision on a fresh id for each; (acknowledged/s,
-    failed, server CPU µs per acknowledged decision)."""
+    failed, server CPU µs per acknowledged decision, share of the machine's CPU left idle)."""
     for start in range(0, len(rows), 500):
         store.store_computed(rows[start:start + 500])
     ids = _issued(rows)
-    cpu = server.cpu_seconds()
+    cpu, ticks = server.cpu_seconds(), machine_cpu_ticks()
     if use_wrk:
         rate, ok, bad = _wrk_clients(server.url, ids)
     else:
         rate, ok, bad = _clients(server.url, ids, limit_seconds=60)
-    return rate, bad, 1e6 * (server.cpu_seconds() - cpu) / max(ok, 1)
+    idle = idle_share(ticks, machine_cpu_ticks())
+    return rate, bad, 1e6 * (server.cpu_seconds() - cpu) / max(ok, 1), idle
 
 
 def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str, Any]:
@@ -238,7 +240,7 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
             stacks["plain"] = _bare_stack(False)
             stacks["queued"] = _bare_stack(True)
         use_wrk = shutil.which("wrk") is not None
-        service_rates, floor_rates, ratios, cpu, failed = [], [], [], [], 0
+        service_rates, floor_rates, ratios, cpu, idle, failed = [], [], [], [], [], 0
         stack_runs: dict[str, list[tuple[float, float]]] = {name: [] for name in stacks}
         for i in range(rounds):
             rows = _computed_rows(per_round + (WRK_IDS if use_wrk else per_round), i)
@@ -248,11 +250,12 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
             if i % 2:
                 order.reverse()
             for name, (target, target_store) in order:
-                rate, bad, per = _measure(target, target_store, rows[per_round:], use_wrk)
+                rate, bad, per, idle_cpu = _measure(target, target_store, rows[per_round:], use_wrk)
                 if name == "service":
                     failed += bad
                     service_rates.append(rate)
                     cpu.append(per)
+                    idle.append(idle_cpu)
                 else:
                     stack_runs[name].append((rate, per))
             floor_rates.append(floor)
@@ -262,7 +265,8 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
                 + "".join(f"; bare stack {n} {r[-1][0]:.0f}/s" for n, r in stack_runs.items()))
         result = {"ratio": round(median(ratios), 3), "service_per_s": round(median(service_rates), 1),
                   "raw_per_s": round(median(floor_rates), 1), "rounds": [round(r, 3) for r in ratios],
-                  "service_cpu_us": round(median(cpu), 1), "failed": failed, "clients": CLIENTS,
+                  "service_cpu_us": round(median(cpu), 1), "idle_cpu_share": round(median(idle), 3),
+                  "failed": failed, "clients": CLIENTS,
                   "client": f"wrk -t1 -c{CLIENTS}" if use_wrk else f"python, {CLIENTS} threads"}
         for name, runs in stack_runs.items():
             rates = [r for r, _ in runs]

@@ -155,6 +155,8 @@ def write_table(r: dict[str, Any]) -> None:
         f"{dec_s.get('service_per_s', '–')}/s | {dec_s.get('raw_per_s', '–')}/s raw, one process | "
         f"**{g('decisions_ratio')}** | {targets.get('decisions_ratio', '')} |",
         f"| 3. (diagnostic) server CPU time per decision | {dec_s.get('service_cpu_us', '–')} µs | | | |",
+        f"| 3. (diagnostic) share of the machine's CPU left idle while the service decides | "
+        f"{dec_s.get('idle_cpu_share', '–')} | | | |",
         *[f"| 3. (diagnostic) bare Flask endpoint, same statements, {label} | "
           f"{stack.get('per_s', '–')}/s ({stack.get('cpu_us', '–')} µs CPU each) | same raw | "
           f"{stack.get('ratio', '–')} | |"
