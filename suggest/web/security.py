@@ -1,8 +1,23 @@
-"""Response headers that keep browsers and other sites from misusing the tool."""
+"""Response headers that keep browsers and other sites from misusing the tool.
+
+They are added by a small WSGI middleware around the Flask app, to the plain header list of every
+response (errors included): per response this is a few list operations, where two Flask
+after-request hooks going through werkzeug's ``Headers`` cost about 25 µs of each cached request.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+
+if TYPE_CHECKING:
+    from suggest.wiki.registry import WikiRegistry
+
+Headers = list[tuple[str, str]]
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 ALLOWED_HEADERS = "Content-Type, Api-User-Agent"
 SECURITY_HEADERS = (
@@ -13,34 +28,53 @@ SECURITY_HEADERS = (
      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
      "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
 )
+CORS_HEADERS = (
+    ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+    ("Access-Control-Allow-Headers", ALLOWED_HEADERS),
+    ("Access-Control-Max-Age", "600"),
+)
+
+
+def add_headers(environ: dict[str, Any], headers: Headers, registry: WikiRegistry) -> None:
+    """Add to a response's header list, in place.
+
+    Every response gets the security headers it does not set itself: no framing (clickjacking),
+    no MIME sniffing, no referrer leaks to other sites, and a CSP that allows only the tool's own
+    scripts, styles and images.
+
+    The gadget runs on wiki pages and calls the API with fetch(). So API responses answer CORS for
+    the origins of allowlisted wikis only. They echo the exact origin (never ``*``, never
+    credentials), and say ``Vary: Origin`` so that no cache serves one wiki's answer to another
+    origin."""
+    present = {name.lower(): i for i, (name, _) in enumerate(headers)}
+    if environ.get("PATH_INFO", "").startswith("/api/"):
+        at = present.get("vary")
+        if at is None:
+            headers.append(("Vary", "Origin"))
+        elif "origin" not in {v.strip().lower() for v in headers[at][1].split(",")}:
+            headers[at] = (headers[at][0], f"{headers[at][1]}, Origin")
+        origin = environ.get("HTTP_ORIGIN")
+        if origin and registry.wiki_for_origin(origin) is not None:
+            headers.append(("Access-Control-Allow-Origin", origin))
+            headers.extend(CORS_HEADERS)
+    headers.extend(h for h in SECURITY_HEADERS if h[0].lower() not in present)
+
+
+class ResponseHeaders:
+    """The WSGI middleware that calls :func:`add_headers` on every response of ``app``."""
+
+    def __init__(self, app: WsgiApp, registry: WikiRegistry) -> None:
+        self.app = app
+        self.registry = registry
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        def start(status: str, headers: Headers, exc_info: Any = None) -> Any:
+            add_headers(environ, headers, self.registry)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
 
 
 def register(app: Flask) -> None:
-    @app.after_request
-    def _cors(response: Response) -> Response:
-        """The gadget runs on wiki pages and calls us with fetch(): answer CORS for the origins
-        of allowlisted wikis only, echoing the exact origin (never ``*``, never credentials), and
-        say ``Vary: Origin`` so no cache serves one wiki's answer to another origin."""
-        if not request.path.startswith("/api/"):
-            return response
-        if "Vary" in response.headers:
-            response.vary.add("Origin")
-        else:
-            response.headers["Vary"] = "Origin"
-        origin = request.headers.get("Origin")
-        registry = current_app.extensions["wiki_suggest"].registry
-        if origin and registry.wiki_for_origin(origin) is not None:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-            response.headers["Access-Control-Max-Age"] = "600"
-        return response
-
-    @app.after_request
-    def _security_headers(response: Response) -> Response:
-        """No framing (clickjacking), no MIME sniffing, no referrer leaks to other sites, and a
-        CSP that allows only the tool's own scripts, styles and images."""
-        headers = response.headers
-        present = {name.lower() for name, _ in headers.items()}
-        headers.extend([(n, v) for n, v in SECURITY_HEADERS if n.lower() not in present])
-        return response
+    registry = app.extensions["wiki_suggest"].registry
+    app.wsgi_app = ResponseHeaders(app.wsgi_app, registry)  # type: ignore[method-assign]
