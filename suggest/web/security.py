@@ -1,8 +1,8 @@
 """Response headers that keep browsers and other sites from misusing the tool.
 
-They are added by a small WSGI middleware around the Flask app, to the plain header list of every
-response (errors included): per response this is a few list operations, where two Flask
-after-request hooks going through werkzeug's ``Headers`` cost about 25 µs of each cached request.
+A small WSGI middleware around the Flask app adds them to the plain header list of every response,
+errors included. That is a few list operations per response; the same work through werkzeug's
+``Headers`` in after-request hooks cost about 25 µs of each cached suggestion request.
 """
 
 from __future__ import annotations
