@@ -7,17 +7,17 @@ errors included. That is a few list operations per response; the same work throu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
     from suggest.wiki.registry import WikiRegistry
 
 Headers = list[tuple[str, str]]
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 ALLOWED_HEADERS = "Content-Type, Api-User-Agent"
 SECURITY_HEADERS = (
@@ -35,7 +35,7 @@ CORS_HEADERS = (
 )
 
 
-def add_headers(environ: dict[str, Any], headers: Headers, registry: WikiRegistry) -> None:
+def add_headers(environ: WSGIEnvironment, headers: Headers, registry: WikiRegistry) -> None:
     """Add to a response's header list, in place.
 
     Every response gets the security headers it does not set itself: no framing (clickjacking),
@@ -63,11 +63,11 @@ def add_headers(environ: dict[str, Any], headers: Headers, registry: WikiRegistr
 class ResponseHeaders:
     """The WSGI middleware that calls :func:`add_headers` on every response of ``app``."""
 
-    def __init__(self, app: WsgiApp, registry: WikiRegistry) -> None:
+    def __init__(self, app: WSGIApplication, registry: WikiRegistry) -> None:
         self.app = app
         self.registry = registry
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         def start(status: str, headers: Headers, exc_info: Any = None) -> Any:
             add_headers(environ, headers, self.registry)
             return start_response(status, headers, exc_info)
