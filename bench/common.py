@@ -28,9 +28,10 @@ VAR = ROOT / "var" / "bench"
 FIXTURE_DUMPS = ROOT / "tests" / "fixtures" / "dumps"
 SHARED_DUMPS = ROOT.parent / "shared" / "data" / "dumps"
 LANGS = ("en", "uk", "bn", "ja", "vi")
-GUNICORN_FLAGS = ["--workers", "2", "--threads", "4", "--timeout", "120",
+# The Procfile's workers, threads and sockets (one per worker, --reuse-port), `make run`'s log.
+GUNICORN_FLAGS = ["--workers", "2", "--threads", "4", "--reuse-port", "--timeout", "120",
                   "--access-logfile", "-",
-                  "--access-logformat", "%(m)s %(U)s %(s)s %(b)s %(M)sms"]  # as `make run`
+                  "--access-logformat", "%(m)s %(U)s %(s)s %(b)s %(M)sms"]
 
 
 def log(message: str) -> None:

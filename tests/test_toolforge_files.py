@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,7 @@ import pytest
 import yaml
 
 from suggest.config import DEFAULTS, load_config
+from tests.reliability.helpers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLFORGE = ROOT / "toolforge"
@@ -43,6 +48,64 @@ def test_procfile_runs_gunicorn_on_port_8000_with_the_app(app: Any) -> None:
     # gunicorn reads gunicorn.conf.py from the working directory: its access log has no IPs.
     conf = (ROOT / "gunicorn.conf.py").read_text()
     assert "access_log_format" in conf
+
+
+def listening_sockets(port: int) -> set[str]:
+    """Inodes of the TCP sockets listening on ``port`` (``/proc/net/tcp``, state 0A)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text(encoding="ascii").splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(fields[9])
+    return found
+
+
+def sockets_of(pid: int) -> set[str]:
+    """Inodes of the sockets a process holds open."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    return inodes
+
+
+def test_procfile_workers_each_listen_on_their_own_socket(tmp_path: Path) -> None:
+    """The Procfile's web command, started for real: with ``--reuse-port`` every worker binds its
+    own socket, so the kernel spreads new connections over the workers. On one shared socket the
+    first worker awake takes them: in ``make bench`` all 8 keep-alive connections sometimes landed
+    on one worker, which then decided at about 60 % of the rate of an even split."""
+    web = procfile()["web"]
+    workers = int(web[web.index("--workers") + 1])
+    port = free_port()
+    argv = [str(Path(sys.executable).with_name("gunicorn")), *web[1:]]
+    argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
+    env = {**os.environ, "TOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}",
+           "TOOL_BACKEND": "tfidf", "TOOL_SECRET_KEY": "socket-test-secret",
+           "WIKI_SUGGEST_CONFIG": str(tmp_path / "none.yaml")}
+    with open(tmp_path / "gunicorn.log", "wb") as log:
+        master = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, timeout=60)
+        deadline = time.monotonic() + 60
+        while True:  # workers bind one after the other
+            children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+            listening = listening_sockets(port)
+            per_worker = [sockets_of(int(pid)) & listening for pid in children]
+            if (len(children) == workers and all(per_worker)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert len(children) == workers
+        assert all(len(found) == 1 for found in per_worker), per_worker
+        assert len(set().union(*per_worker)) == workers == len(listening)
+        assert not sockets_of(master.pid) & listening  # the master holds none
+    finally:
+        master.terminate()
+        master.wait(timeout=30)
 
 
 def test_service_template_parses_and_its_health_check_exists(client: Any) -> None:

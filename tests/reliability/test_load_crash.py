@@ -1,5 +1,6 @@
-"""Load with a crash: gunicorn with three workers on loopback, a bounded load of suggestions and
-decisions from several threads for a fixed time, and ``kill -9`` of one worker in the middle.
+"""Load with a crash: gunicorn with three workers on loopback, each on its own socket
+(``--reuse-port``, as in the Procfile), a bounded load of suggestions and decisions from several
+threads for a fixed time, and ``kill -9`` of one worker in the middle.
 
 Afterwards every decision that got a 201 is in the database exactly once, no decision is stored
 that was not acknowledged unless its request was cut off by the kill, and no request outside the
@@ -127,7 +128,8 @@ def test_decisions_survive_a_worker_killed_under_load(tmp_path: Path, redis_pref
     with open(log_path, "wb") as log:
         master = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
-             "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "app:app"],
+             "--workers", str(WORKERS), "--reuse-port", "--bind", f"127.0.0.1:{port}",
+             "--graceful-timeout", "5", "app:app"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     t0 = time.monotonic()
     try:
