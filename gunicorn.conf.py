@@ -10,6 +10,7 @@ wsgi_app = "app:app"
 accesslog = "-"
 errorlog = "-"
 access_log_format = GUNICORN_ACCESS_FORMAT
+logger_class = "suggest.access_log.AccessLogger"  # offers the format only harmless fields
 timeout = 120
 
 

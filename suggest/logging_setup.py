@@ -6,8 +6,9 @@ privacy tests check that); as a second line of defence :class:`RedactingFilter` 
 that looks like an IPv4 or IPv6 address in any log line with ``[ip]``.
 
 Access logs: gunicorn's format below leaves out ``%(h)s`` (client address), ``%(a)s`` (user agent),
-``%(f)s`` (referer), ``%(r)s`` and ``%(q)s`` (the query string); the Flask development server's
-access log (which starts with the client's address) is silenced.
+``%(f)s`` (referer), ``%(r)s`` and ``%(q)s`` (the query string), and gunicorn's logger class
+(:mod:`suggest.access_log`) does not even offer those fields to the format; the Flask development
+server's access log (which starts with the client's address) is silenced.
 """
 
 from __future__ import annotations
