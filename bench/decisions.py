@@ -7,22 +7,26 @@ signature, reads the computed suggestion and commits the issued suggestion and t
 transaction. The floor commits the same two rows per transaction.
 
 Diagnostics (SQLite only), measured in the same rounds: the server's CPU time per decision, the
-share of the machine's CPU left idle meanwhile, and a bare Flask endpoint doing the same
+share of the machine's CPU left idle meanwhile, a bare Flask endpoint doing the same
 statements through the same gunicorn settings (``bench/decisions_floor_app.py``), once with a
 commit per request and once with the service's group commit and writer lock: what this web stack
-reaches before the service's own work."""
+reaches before the service's own work; and the service with its SQLite file on a RAM disk, where
+fsync costs nothing (against the same floor on disk): what the service reaches without waiting
+for the disk."""
 
 from __future__ import annotations
 
 import datetime as dt
 import http.client
 import json
+import os
 import secrets
 import shutil
 import sqlite3
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.common import VAR, Server, idle_share, log, machine_cpu_ticks, median, wrk
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     from suggest.store.events import EventStore
 
 CLIENTS = 8
+RAM_DISK = Path("/dev/shm")
 
 
 SECRET = secrets.token_hex(32)  # the server's TOOL_SECRET_KEY: the bench signs ids as it does
@@ -174,15 +179,40 @@ def _clients(url: str, ids: list[str], limit_seconds: float) -> tuple[float, int
     return ok[0] / elapsed, ok[0], bad[0]
 
 
+def _service_env(url: str) -> dict[str, str]:
+    return {"TOOL_DATABASE_URL": url, "TOOL_BACKEND": "tfidf", "TOOL_SECRET_KEY": SECRET,
+            "WIKI_SUGGEST_CONFIG": str(VAR / "no-config.yaml"),
+            "TOOL_RATE_LIMITS": json.dumps({"enabled": True, "user": {"rate": 1e9, "burst": 10**9},
+                                            "wiki": {"rate": 1e9, "burst": 10**9}})}
+
+
+def _fresh_sqlite(path: Path) -> str:
+    for suffix in ("", "-wal", "-shm", "-writer.lock"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _service_on_ram_disk() -> tuple[Server, EventStore] | None:
+    """The service with its SQLite file in /dev/shm (None where there is none)."""
+    from suggest.store.events import EventStore
+
+    if not RAM_DISK.is_dir():
+        return None
+    url = _fresh_sqlite(RAM_DISK / f"wiki-suggest-bench-decisions-{os.getpid()}.sqlite3")
+    store = EventStore(url)
+    store.upgrade()
+    server = Server("app:app", _service_env(url), "decisions-service-ramdisk")
+    server.wait("/healthz")
+    return server, store
+
+
 def _bare_stack(queued: bool) -> tuple[Server, EventStore]:
     """The bare-stack diagnostic (``bench/decisions_floor_app.py``) on its own SQLite file with
     the service's schema; ``queued``: with the service's group commit and writer lock."""
     from suggest.store.events import EventStore
 
     path = VAR / f"decisions-stack-{int(queued)}.sqlite3"
-    for suffix in ("", "-wal", "-shm", "-writer.lock"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
-    store = EventStore(f"sqlite:///{path}")
+    store = EventStore(_fresh_sqlite(path))
     store.upgrade()
     server = Server("bench.decisions_floor_app:app",
                     {"BENCH_DATABASE": str(path), "BENCH_SECRET": SECRET,
@@ -216,9 +246,7 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
     admin = None
     if kind == "sqlite":
         path = VAR / "decisions.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            path.with_name(path.name + suffix).unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
+        url = _fresh_sqlite(path)
     else:
         name = f"ws_bench_{uuid.uuid4().hex[:12]}"
         admin = create_engine("mysql+pymysql://root@127.0.0.1:3306")
@@ -228,17 +256,16 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
         url = f"mysql+pymysql://root@127.0.0.1:3306/{name}"
     store = EventStore(url)
     store.upgrade()
-    env = {"TOOL_DATABASE_URL": url, "TOOL_BACKEND": "tfidf", "TOOL_SECRET_KEY": SECRET,
-           "WIKI_SUGGEST_CONFIG": str(VAR / "no-config.yaml"),
-           "TOOL_RATE_LIMITS": json.dumps({"enabled": True, "user": {"rate": 1e9, "burst": 10**9},
-                                           "wiki": {"rate": 1e9, "burst": 10**9}})}
-    server = Server("app:app", env, f"decisions-{kind}")
-    stacks: dict[str, tuple[Server, EventStore]] = {}
+    server = Server("app:app", _service_env(url), f"decisions-{kind}")
+    stacks: dict[str, tuple[Server, EventStore]] = {}  # diagnostics, by their key in the result
     try:
         server.wait("/healthz")
-        if kind == "sqlite":  # the bare-stack diagnostics (each stopped below once started)
-            stacks["plain"] = _bare_stack(False)
-            stacks["queued"] = _bare_stack(True)
+        if kind == "sqlite":  # (each stopped below once started)
+            stacks["bare_stack_plain"] = _bare_stack(False)
+            stacks["bare_stack_queued"] = _bare_stack(True)
+            on_ram_disk = _service_on_ram_disk()
+            if on_ram_disk is not None:
+                stacks["service_on_ram_disk"] = on_ram_disk
         use_wrk = shutil.which("wrk") is not None
         service_rates, floor_rates, ratios, cpu, idle, failed = [], [], [], [], [], 0
         stack_runs: dict[str, list[tuple[float, float]]] = {name: [] for name in stacks}
@@ -262,7 +289,7 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
             ratios.append(service_rates[-1] / floor)
             log(f"decisions {kind} round {i + 1}/{rounds}: service {service_rates[-1]:.0f}/s, "
                 f"raw {floor:.0f}/s, ratio {ratios[-1]:.2f}"
-                + "".join(f"; bare stack {n} {r[-1][0]:.0f}/s" for n, r in stack_runs.items()))
+                + "".join(f"; {n.replace('_', ' ')} {r[-1][0]:.0f}/s" for n, r in stack_runs.items()))
         result = {"ratio": round(median(ratios), 3), "service_per_s": round(median(service_rates), 1),
                   "raw_per_s": round(median(floor_rates), 1), "rounds": [round(r, 3) for r in ratios],
                   "service_cpu_us": round(median(cpu), 1), "idle_cpu_share": round(median(idle), 3),
@@ -270,7 +297,7 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
                   "client": f"wrk -t1 -c{CLIENTS}" if use_wrk else f"python, {CLIENTS} threads"}
         for name, runs in stack_runs.items():
             rates = [r for r, _ in runs]
-            result[f"bare_stack_{name}"] = {
+            result[name] = {
                 "per_s": round(median(rates), 1), "cpu_us": round(median([c for _, c in runs]), 1),
                 "ratio": round(median([r / f for r, f in zip(rates, floor_rates, strict=True)]), 3)}
         return result
@@ -280,6 +307,8 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
         for stack_server, stack_store in stacks.values():
             stack_server.stop()
             stack_store.engine.dispose()
+        for leftover in RAM_DISK.glob(f"wiki-suggest-bench-decisions-{os.getpid()}.sqlite3*"):
+            leftover.unlink(missing_ok=True)
         if admin is not None:
             with admin.begin() as conn:
                 conn.execute(text(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]}"))

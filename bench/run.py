@@ -163,6 +163,9 @@ def write_table(r: dict[str, Any]) -> None:
           for label, stack in (("a commit per request", dec_s.get("bare_stack_plain")),
                                ("with the service's group commit and writer lock",
                                 dec_s.get("bare_stack_queued"))) if stack],
+        *[f"| 3. (diagnostic) the same service with its SQLite file on a RAM disk (no fsync) | "
+          f"{ram.get('per_s', '–')}/s ({ram.get('cpu_us', '–')} µs CPU each) | same raw (on disk) | "
+          f"{ram.get('ratio', '–')} | |" for ram in [dec_s.get("service_on_ram_disk")] if ram],
         f"| 3. decisions/s, MariaDB, 8 clients | {dec_m.get('service_per_s', '–')}/s | "
         f"{dec_m.get('raw_per_s', '–')}/s raw | {dec_m.get('ratio', dec_m.get('error', '–'))} | "
         "reported |",
