@@ -34,6 +34,17 @@ GUNICORN_FLAGS = ["--workers", "2", "--threads", "4", "--reuse-port", "--timeout
                   "--access-logformat", "%(m)s %(U)s %(s)s %(b)s %(M)sms"]
 
 
+RAM_DISK = Path("/dev/shm")  # where fsync costs nothing (the diagnostics' databases)
+
+
+def fresh_sqlite(path: Path) -> str:
+    """Remove a SQLite database and the files beside it (WAL, shared memory, the service's
+    writer lock); its URL."""
+    for suffix in ("", "-wal", "-shm", "-writer.lock"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 

@@ -26,10 +26,9 @@ import sqlite3
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.common import VAR, Server, idle_share, log, machine_cpu_ticks, median, wrk
+from bench.common import RAM_DISK, VAR, Server, fresh_sqlite, idle_share, log, machine_cpu_ticks, median, wrk
 from suggest.store.issued_ids import IssuedIds, content_id
 from suggest.store.schema import SUGGESTED_COLUMNS, issued_row
 
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from suggest.store.events import EventStore
 
 CLIENTS = 8
-RAM_DISK = Path("/dev/shm")
 
 
 SECRET = secrets.token_hex(32)  # the server's TOOL_SECRET_KEY: the bench signs ids as it does
@@ -186,19 +184,13 @@ def _service_env(url: str) -> dict[str, str]:
                                             "wiki": {"rate": 1e9, "burst": 10**9}})}
 
 
-def _fresh_sqlite(path: Path) -> str:
-    for suffix in ("", "-wal", "-shm", "-writer.lock"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
-    return f"sqlite:///{path}"
-
-
 def _service_on_ram_disk() -> tuple[Server, EventStore] | None:
     """The service with its SQLite file in /dev/shm (None where there is none)."""
     from suggest.store.events import EventStore
 
     if not RAM_DISK.is_dir():
         return None
-    url = _fresh_sqlite(RAM_DISK / f"wiki-suggest-bench-decisions-{os.getpid()}.sqlite3")
+    url = fresh_sqlite(RAM_DISK / f"wiki-suggest-bench-decisions-{os.getpid()}.sqlite3")
     store = EventStore(url)
     store.upgrade()
     server = Server("app:app", _service_env(url), "decisions-service-ramdisk")
@@ -212,7 +204,7 @@ def _bare_stack(queued: bool) -> tuple[Server, EventStore]:
     from suggest.store.events import EventStore
 
     path = VAR / f"decisions-stack-{int(queued)}.sqlite3"
-    store = EventStore(_fresh_sqlite(path))
+    store = EventStore(fresh_sqlite(path))
     store.upgrade()
     server = Server("bench.decisions_floor_app:app",
                     {"BENCH_DATABASE": str(path), "BENCH_SECRET": SECRET,
@@ -246,7 +238,7 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
     admin = None
     if kind == "sqlite":
         path = VAR / "decisions.sqlite3"
-        url = _fresh_sqlite(path)
+        url = fresh_sqlite(path)
     else:
         name = f"ws_bench_{uuid.uuid4().hex[:12]}"
         admin = create_engine("mysql+pymysql://root@127.0.0.1:3306")

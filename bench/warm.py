@@ -11,10 +11,9 @@ import json
 import os
 import shutil
 import urllib.parse
-from pathlib import Path
 from typing import Any
 
-from bench.common import VAR, Server, fixture_dumps, get_json, load, log, median
+from bench.common import RAM_DISK, VAR, Server, fixture_dumps, fresh_sqlite, get_json, load, log, median
 
 WIKI = "bench-enwiki"
 TITLE = "Albedo"
@@ -42,19 +41,13 @@ def _fill(server: Server, path: str) -> list[str]:
     return [get_json(server.url + path)["meta"]["cache"] for _ in range(10)]
 
 
-def _fresh(database: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        database.with_name(database.name + suffix).unlink(missing_ok=True)
-
-
 def run(rounds: int = 5, seconds: float = 4.0) -> dict[str, Any]:
     """Rounds alternate: floor, service, and (diagnostic) the service with its SQLite file on a
     RAM disk, where fsync costs nothing: the gap between the two services is the durable write."""
     VAR.mkdir(parents=True, exist_ok=True)
     database = VAR / "warm.sqlite3"
-    _fresh(database)
-    ram = Path("/dev/shm")
-    ram_db = ram / f"wiki-suggest-bench-{os.getpid()}.sqlite3" if ram.is_dir() else None
+    fresh_sqlite(database)
+    ram_db = RAM_DISK / f"wiki-suggest-bench-{os.getpid()}.sqlite3" if RAM_DISK.is_dir() else None
     query = urllib.parse.urlencode({"wiki": WIKI, "title": TITLE, "task": "categories"})
     path = f"/api/v1/suggestions?{query}"
     servers: list[Server] = []
@@ -72,7 +65,7 @@ def run(rounds: int = 5, seconds: float = 4.0) -> dict[str, Any]:
         floor.wait("/healthz")
         nofsync = None
         if ram_db is not None:
-            _fresh(ram_db)
+            fresh_sqlite(ram_db)
             nofsync = Server("app:app", service_env(str(ram_db)), "warm-service-ramdisk")
             servers.append(nofsync)
             nofsync.wait("/healthz")
@@ -131,4 +124,4 @@ def run(rounds: int = 5, seconds: float = 4.0) -> dict[str, Any]:
         for server in servers:
             server.stop()
         if ram_db is not None:
-            _fresh(ram_db)
+            fresh_sqlite(ram_db)
