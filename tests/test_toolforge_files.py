@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from suggest.config import DEFAULTS, load_config
-from tests.reliability.helpers import free_port, wait_for_port
+from tests.reliability.helpers import free_port, wait_for_port, worker_pids
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLFORGE = ROOT / "toolforge"
@@ -93,9 +93,9 @@ def test_procfile_workers_each_listen_on_their_own_socket(tmp_path: Path) -> Non
         wait_for_port(port, timeout=60)
         deadline = time.monotonic() + 60
         while True:  # workers bind one after the other
-            children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+            children = worker_pids(master.pid)
             listening = listening_sockets(port)
-            per_worker = [sockets_of(int(pid)) & listening for pid in children]
+            per_worker = [sockets_of(pid) & listening for pid in children]
             if (len(children) == workers and all(per_worker)) or time.monotonic() > deadline:
                 break
             time.sleep(0.1)

@@ -38,6 +38,12 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
+def worker_pids(master: int) -> list[int]:
+    """The processes a gunicorn master has forked (its workers)."""
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
 class OwnRedis:
     """A redis-server of our own on a free port, without persistence."""
 

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, func, select
 
 from suggest.store.schema import decisions, suggestions
 from tests.conftest import DUMPS, REDIS_URL, dump_wikis
-from tests.reliability.helpers import free_port, wait_for_port
+from tests.reliability.helpers import free_port, wait_for_port, worker_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 DURATION = 15.0  # seconds of load
@@ -102,11 +102,6 @@ class Load:
             if decided and rng.random() < 0.2:  # a replay must be refused, never stored twice
                 self.request(http, "replay", "POST", "/api/v1/decisions", sid=decided[-1],
                              json={"suggestion_id": decided[-1], "decision": "skip"})
-
-
-def worker_pids(master: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True)
-    return [int(p) for p in out.stdout.split()]
 
 
 EXPECTED = {"suggest": {200, 404}, "decide": {201}, "replay": {409}}
