@@ -9,7 +9,7 @@ PORT ?= 8000
 SAMPLE := var/data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2
 CODEX := suggest/web/static/codex.style.css
 
-.PHONY: run test bench install install-test lint typecheck services mediawiki-packages gadget-test clean train eval \
+.PHONY: run test bench bench-servers install install-test lint typecheck services mediawiki-packages gadget-test clean train eval \
 	train-references
 
 run: install
@@ -93,6 +93,12 @@ bench: install
 	  $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get install -y -q wrk >/dev/null; } || \
 	  echo "wrk not installed: the Python load client is used (ratios move towards 1)"
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Figures 1 and 3 on other WSGI servers than the Procfile's gunicorn (uWSGI, Granian), for the
+# choice of the server. Installed into the venv here only; the service does not need them.
+bench-servers: install
+	$(PIP) install -q uwsgi==2.0.31 granian==2.8.9
+	$(MAKE) bench BENCH_ARGS="--only servers $(BENCH_ARGS)"
 
 clean:
 	rm -rf $(VENV) var node_modules $(CODEX)

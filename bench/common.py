@@ -32,6 +32,37 @@ LANGS = ("en", "uk", "bn", "ja", "vi")
 GUNICORN_FLAGS = ["--workers", "2", "--threads", "4", "--reuse-port", "--timeout", "120",
                   "--access-logfile", "-",
                   "--access-logformat", "%(m)s %(U)s %(s)s %(b)s %(M)sms"]
+# Other WSGI servers, for the servers figure only (`make bench-servers` installs them): the same
+# 2 processes x 4 threads and an access log of the same harmless fields.
+UWSGI_FLAGS = ["--master", "--processes", "2", "--threads", "4", "--enable-threads",
+               "--thunder-lock", "--lazy-apps", "--die-on-term", "--disable-write-exception",
+               "--log-format", "%(method) %(var.PATH_INFO) %(status) %(size) %(msecs)ms"]
+
+
+def server_argv(server: str, port: int, app: str) -> list[str]:
+    """The command line of ``server`` serving the WSGI ``app`` ("module:name") on 127.0.0.1."""
+    bindir = Path(sys.executable).parent
+    if server == "gunicorn":  # the Procfile's server
+        return [str(bindir / "gunicorn"), *GUNICORN_FLAGS, "--bind", f"127.0.0.1:{port}", app]
+    if server == "uwsgi":  # as Toolforge's classic Python web service runs it: no keep-alive
+        return [str(bindir / "uwsgi"), *UWSGI_FLAGS, "--module", app,
+                "--http-socket", f"127.0.0.1:{port}", "--add-header", "Connection: close"]
+    if server == "uwsgi-router":  # uWSGI's HTTP router in front, which keeps connections alive
+        socket_path = VAR / f"uwsgi-{port}.sock"
+        return [str(bindir / "uwsgi"), *UWSGI_FLAGS, "--module", app, "--http",
+                f"127.0.0.1:{port}", "--http-keepalive", "--socket", str(socket_path)]
+    if server == "granian":
+        return [str(bindir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port",
+                str(port), "--workers", "2", "--blocking-threads", "4", "--access-log",
+                "--access-log-fmt", "%(method)s %(path)s %(status)d %(dt_ms).3fms", app]
+    raise ValueError(f"unknown server {server!r}")
+
+
+SERVERS = ("gunicorn", "uwsgi", "uwsgi-router", "granian")
+
+
+def server_installed(server: str) -> bool:
+    return Path(server_argv(server, 0, "app:app")[0]).is_file()
 
 
 RAM_DISK = Path("/dev/shm")  # where fsync costs nothing (the diagnostics' databases)
@@ -136,15 +167,15 @@ def children_of(pid: int) -> list[int]:
 
 # -- servers ---------------------------------------------------------------------------------------
 class Server:
-    """A gunicorn started in its own process group, stopped by that group's id only."""
+    """A WSGI server (gunicorn with the Procfile's settings unless ``server`` names another)
+    started in its own process group, stopped by that group's id only."""
 
-    def __init__(self, app: str, env: dict[str, str], name: str) -> None:
+    def __init__(self, app: str, env: dict[str, str], name: str, server: str = "gunicorn") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         VAR.mkdir(parents=True, exist_ok=True)
         self.log_path = VAR / f"{name}.log"
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        argv = [gunicorn, *GUNICORN_FLAGS, "--bind", f"127.0.0.1:{self.port}", app]
+        argv = server_argv(server, self.port, app)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env},
                                      stdout=self._log, stderr=subprocess.STDOUT,
@@ -168,11 +199,15 @@ class Server:
         return children_of(self.proc.pid)
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) used so far by the master and its workers: per request, it
-        is the server's cost without the load generator's or other jobs' share of the machine."""
+        """CPU time (user + system) used so far by the master and every process under it
+        (workers, uWSGI's router): per request, it is the server's cost without the load
+        generator's or other jobs' share of the machine."""
         ticks = os.sysconf("SC_CLK_TCK")
         total = 0.0
-        for pid in [self.proc.pid, *self.workers()]:
+        pids = [self.proc.pid]
+        for pid in pids:  # grows while walked: children, then theirs
+            pids.extend(children_of(pid))
+        for pid in pids:
             try:
                 with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
                     fields = handle.read().rsplit(")", 1)[1].split()

@@ -229,7 +229,10 @@ def _measure(server: Server, store: Any, rows: list[dict[str, Any]], use_wrk: bo
     return rate, bad, 1e6 * (server.cpu_seconds() - cpu) / max(ok, 1), idle
 
 
-def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str, Any]:
+def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300, server: str = "gunicorn",
+        diagnostics: bool = True) -> dict[str, Any]:
+    """``server``: the WSGI server the service runs on (``bench.common.server_argv``);
+    ``diagnostics``: also measure the bare stacks and the RAM disk (SQLite only, on gunicorn)."""
     from sqlalchemy import create_engine, text
 
     from suggest.store.events import EventStore
@@ -248,11 +251,11 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
         url = f"mysql+pymysql://root@127.0.0.1:3306/{name}"
     store = EventStore(url)
     store.upgrade()
-    server = Server("app:app", _service_env(url), f"decisions-{kind}")
+    service = Server("app:app", _service_env(url), f"decisions-{kind}-{server}", server)
     stacks: dict[str, tuple[Server, EventStore]] = {}  # diagnostics, by their key in the result
     try:
-        server.wait("/healthz")
-        if kind == "sqlite":  # (each stopped below once started)
+        service.wait("/healthz")
+        if kind == "sqlite" and diagnostics:  # (each stopped below once started)
             stacks["bare_stack_plain"] = _bare_stack(False)
             stacks["bare_stack_queued"] = _bare_stack(True)
             on_ram_disk = _service_on_ram_disk()
@@ -265,7 +268,7 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
             rows = _computed_rows(per_round + (WRK_IDS if use_wrk else per_round), i)
             raw = _floor_rows(rows[:per_round], _issued(rows[:per_round]))
             floor = _sqlite_floor(str(path), raw) if kind == "sqlite" else _mysql_floor(url, raw)
-            order = [("service", (server, store)), *stacks.items()]
+            order = [("service", (service, store)), *stacks.items()]
             if i % 2:
                 order.reverse()
             for name, (target, target_store) in order:
@@ -286,7 +289,8 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
                   "raw_per_s": round(median(floor_rates), 1), "rounds": [round(r, 3) for r in ratios],
                   "service_cpu_us": round(median(cpu), 1), "idle_cpu_share": round(median(idle), 3),
                   "failed": failed, "clients": CLIENTS,
-                  "client": f"wrk -t1 -c{CLIENTS}" if use_wrk else f"python, {CLIENTS} threads"}
+                  "client": f"wrk -t1 -c{CLIENTS}" if use_wrk else f"python, {CLIENTS} threads",
+                  "server": server}
         for name, runs in stack_runs.items():
             rates = [r for r, _ in runs]
             result[name] = {
@@ -294,7 +298,7 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300) -> dict[str
                 "ratio": round(median([r / f for r, f in zip(rates, floor_rates, strict=True)]), 3)}
         return result
     finally:
-        server.stop()
+        service.stop()
         store.engine.dispose()
         for stack_server, stack_store in stacks.values():
             stack_server.stop()

@@ -3,6 +3,7 @@ same run on the same machine (medians over rounds), written to bench/results.jso
 bench/README.md. Not a test: nothing here asserts; targets are reported as met or not.
 
     python -m bench.run [--only warm,cold,decisions,eval,scaling] [--quick]
+    python -m bench.run --only servers    # `make bench-servers`: figures 1 and 3 on other servers
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import cold, decisions, warm
-from bench.common import ROOT, commit, dev_dumps, fixture_dumps, log, machine
+from bench.common import ROOT, SERVERS, commit, dev_dumps, fixture_dumps, log, machine, server_installed
 
 RESULTS = Path(__file__).with_name("results.json")
 README = Path(__file__).with_name("README.md")
@@ -45,6 +46,31 @@ def evaluation(dumps: dict[str, str], per_wiki: dict[str, int]) -> dict[str, Any
     return found
 
 
+def servers(quick: bool) -> dict[str, Any]:
+    """Figures 1 and 3 (warm and decisions on SQLite, without their diagnostics) with the service
+    and its floors on each WSGI server that is installed: what a change of the Procfile's server
+    would do to each. Each ratio is against its own floor on the same server, as in the table."""
+    by_server: dict[str, Any] = {}
+    for name in SERVERS:
+        if not server_installed(name):
+            by_server[name] = {"error": "not installed (make bench-servers installs it)"}
+            continue
+        log(f"servers: {name}")
+        w = warm.run(rounds=3 if quick else 5, seconds=3, server=name, ram_disk=False)
+        d = decisions.run("sqlite", 2 if quick else 5, 150 if quick else 300, server=name,
+                          diagnostics=False)
+        by_server[name] = {
+            "warm_ratio": w["warm_ratio"], "warm_rounds": w["warm_rounds"],
+            "warm_service_rps": w["warm_service_rps"], "warm_floor_rps": w["warm_floor_rps"],
+            "warm_cpu_us_per_request": w["warm_cpu_us_per_request"],
+            "warm_failed_requests": w["warm_failed_requests"],
+            "decisions_ratio": d["ratio"], "decisions_rounds": d["rounds"],
+            "decisions_per_s": d["service_per_s"], "decisions_raw_per_s": d["raw_per_s"],
+            "decisions_cpu_us": d["service_cpu_us"], "decisions_failed": d["failed"]}
+    return {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(), **commit(),
+            "by_server": by_server}
+
+
 def verdict(key: str, value: float) -> str:
     op, target = TARGETS[key]
     met = value >= target if op == ">=" else value <= target
@@ -64,8 +90,9 @@ def main() -> None:
     quick = args.quick
     started = time.time()
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    results.update({"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
-                    **commit()})
+    if parts - {"servers"}:  # the servers figure carries its own time and commit
+        results.update({"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
+                        **commit()})
     if "warm" in parts:
         results.update(warm.run(rounds=3 if quick else 9, seconds=3))
     if "cold" in parts:
@@ -102,14 +129,17 @@ def main() -> None:
         })
     if "scaling" in parts:
         results["scaling"] = cold.scaling("tfidf")
-    results["bench_seconds"] = round(time.time() - started, 1)
+    if "servers" in parts:
+        results["servers"] = servers(quick)
+    if parts - {"servers"}:
+        results["bench_seconds"] = round(time.time() - started, 1)
     rss = (results.get("rss_mb") or {}).get(DEFAULT_BACKEND)
     checks = {k: results.get(k) for k in ("warm_ratio", "cold_ratio", "decisions_ratio")}
     checks["rss_mb_multilingual"] = rss
     results["targets"] = {k: verdict(k, float(v)) for k, v in checks.items() if v is not None}
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     write_table(results)
-    log(f"done in {results['bench_seconds']} s: {RESULTS}")
+    log(f"done in {time.time() - started:.1f} s: {RESULTS}")
 
 
 def write_table(r: dict[str, Any]) -> None:
@@ -183,12 +213,34 @@ def write_table(r: dict[str, Any]) -> None:
         lines += ["", f"6. Scaling (page parse and task, {scaling.get('backend')}): "
                       f"by wikitext size: {sizes}.",
                   f"By candidates: {cands}."]
+    lines += server_lines(r.get("servers") or {})
     table = "\n".join(lines)
     start, end = "<!-- results:start -->", "<!-- results:end -->"
     text = README.read_text(encoding="utf-8") if README.is_file() else f"{start}\n{end}\n"
     head, _, rest = text.partition(start)
     _, _, tail = rest.partition(end)
     README.write_text(f"{head}{start}\n{table}\n{end}{tail}", encoding="utf-8")
+
+
+def server_lines(found: dict[str, Any]) -> list[str]:
+    """Figure 7 (when `make bench-servers` has run): figures 1 and 3 on each WSGI server."""
+    if not found:
+        return []
+    lines = ["", f"7. The same service on other WSGI servers (`make bench-servers`, measured "
+                 f"{found.get('measured_at')}, commit `{str(found.get('commit'))[:10]}`; each ratio "
+                 "against its own floor on the same server; 2 processes × 4 threads each):", "",
+             "| server | warm ratio | warm service / floor | decisions ratio | decisions/s (CPU each) |",
+             "|---|---|---|---|---|"]
+    for name, row in (found.get("by_server") or {}).items():
+        if "error" in row:
+            lines.append(f"| {name} | {row['error']} | | | |")
+            continue
+        cpu = row.get("warm_cpu_us_per_request") or {}
+        lines.append(f"| {name} | {row['warm_ratio']} | {row['warm_service_rps']}/s / "
+                     f"{row['warm_floor_rps']}/s ({cpu.get('service', '–')} / {cpu.get('floor', '–')} µs) | "
+                     f"{row['decisions_ratio']} | {row['decisions_per_s']}/s against "
+                     f"{row['decisions_raw_per_s']}/s raw ({row['decisions_cpu_us']} µs) |")
+    return lines
 
 
 if __name__ == "__main__":

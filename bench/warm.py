@@ -41,18 +41,21 @@ def _fill(server: Server, path: str) -> list[str]:
     return [get_json(server.url + path)["meta"]["cache"] for _ in range(10)]
 
 
-def run(rounds: int = 5, seconds: float = 4.0) -> dict[str, Any]:
-    """Rounds alternate: floor, service, and (diagnostic) the service with its SQLite file on a
-    RAM disk, where fsync costs nothing: the gap between the two services is the durable write."""
+def run(rounds: int = 5, seconds: float = 4.0, server: str = "gunicorn",
+        ram_disk: bool = True) -> dict[str, Any]:
+    """Rounds alternate: floor, service, and (diagnostic, with ``ram_disk``) the service with its
+    SQLite file on a RAM disk, where fsync costs nothing: the gap between the two services is the
+    durable write. ``server``: the WSGI server both run on (``bench.common.server_argv``)."""
     VAR.mkdir(parents=True, exist_ok=True)
     database = VAR / "warm.sqlite3"
     fresh_sqlite(database)
-    ram_db = RAM_DISK / f"wiki-suggest-bench-{os.getpid()}.sqlite3" if RAM_DISK.is_dir() else None
+    ram_db = RAM_DISK / f"wiki-suggest-bench-{os.getpid()}.sqlite3" \
+        if ram_disk and RAM_DISK.is_dir() else None
     query = urllib.parse.urlencode({"wiki": WIKI, "title": TITLE, "task": "categories"})
     path = f"/api/v1/suggestions?{query}"
     servers: list[Server] = []
     try:
-        service = Server("app:app", service_env(str(database)), "warm-service")
+        service = Server("app:app", service_env(str(database)), f"warm-service-{server}", server)
         servers.append(service)
         service.wait("/healthz")
         log("warm: service up; first (cold) request, then filling both workers' caches")
@@ -60,13 +63,14 @@ def run(rounds: int = 5, seconds: float = 4.0) -> dict[str, Any]:
         body = get_json(service.url + path)
         body_path = VAR / "floor-body.json"
         body_path.write_text(json.dumps(body), encoding="utf-8")
-        floor = Server("bench.floor_app:app", {"BENCH_FLOOR_BODY": str(body_path)}, "warm-floor")
+        floor = Server("bench.floor_app:app", {"BENCH_FLOOR_BODY": str(body_path)}, f"warm-floor-{server}",
+                       server)
         servers.append(floor)
         floor.wait("/healthz")
         nofsync = None
         if ram_db is not None:
             fresh_sqlite(ram_db)
-            nofsync = Server("app:app", service_env(str(ram_db)), "warm-service-ramdisk")
+            nofsync = Server("app:app", service_env(str(ram_db)), "warm-service-ramdisk", server)
             servers.append(nofsync)
             nofsync.wait("/healthz")
             _fill(nofsync, path)
@@ -76,10 +80,10 @@ def run(rounds: int = 5, seconds: float = 4.0) -> dict[str, Any]:
         service_rps, floor_rps, ratios, ram_ratios, failed = [], [], [], [], 0
         cpu_ratios, service_cpu_us, floor_cpu_us = [], [], []
 
-        def measured(server: Server, url: str) -> tuple[dict[str, float], float]:
-            before = server.cpu_seconds()
+        def measured(target: Server, url: str) -> tuple[dict[str, float], float]:
+            before = target.cpu_seconds()
             result = load(url, seconds)
-            return result, (server.cpu_seconds() - before) / max(1.0, result["requests"]) * 1e6
+            return result, (target.cpu_seconds() - before) / max(1.0, result["requests"]) * 1e6
 
         for i in range(rounds):
             # Alternate which goes first, so a change in the machine's load hits both alike.
@@ -121,7 +125,7 @@ def run(rounds: int = 5, seconds: float = 4.0) -> dict[str, Any]:
             "warm_client": "wrk -t1 -c8" if shutil.which("wrk") else "python, 8 connections",
         }
     finally:
-        for server in servers:
-            server.stop()
+        for started in servers:
+            started.stop()
         if ram_db is not None:
             fresh_sqlite(ram_db)
