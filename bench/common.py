@@ -47,6 +47,9 @@ def server_argv(server: str, port: int, app: str) -> list[str]:
     if server == "uwsgi":  # as Toolforge's classic Python web service runs it: no keep-alive
         return [str(bindir / "uwsgi"), *UWSGI_FLAGS, "--module", app,
                 "--http-socket", f"127.0.0.1:{port}", "--add-header", "Connection: close"]
+    if server == "uwsgi-keepalive":  # keep-alive in the workers: an idle connection holds a thread
+        return [str(bindir / "uwsgi"), *UWSGI_FLAGS, "--module", app,
+                "--http11-socket", f"127.0.0.1:{port}"]
     if server == "uwsgi-router":  # uWSGI's HTTP router in front, which keeps connections alive
         socket_path = VAR / f"uwsgi-{port}.sock"
         return [str(bindir / "uwsgi"), *UWSGI_FLAGS, "--module", app, "--http",
@@ -58,7 +61,7 @@ def server_argv(server: str, port: int, app: str) -> list[str]:
     raise ValueError(f"unknown server {server!r}")
 
 
-SERVERS = ("gunicorn", "uwsgi", "uwsgi-router", "granian")
+SERVERS = ("gunicorn", "uwsgi", "uwsgi-keepalive", "uwsgi-router", "granian")
 
 
 def server_installed(server: str) -> bool:

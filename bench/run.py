@@ -227,7 +227,8 @@ def server_lines(found: dict[str, Any]) -> list[str]:
     if not found:
         return []
     lines = ["", f"7. The same service on other WSGI servers (`make bench-servers`, measured "
-                 f"{found.get('measured_at')}, commit `{str(found.get('commit'))[:10]}`; each ratio "
+                 f"{found.get('measured_at')}, commit `{str(found.get('commit'))[:10]}`"
+                 f"{' + local changes' if found.get('dirty') else ''}; each ratio "
                  "against its own floor on the same server; 2 processes × 4 threads each):", "",
              "| server | warm ratio | warm service / floor | decisions ratio | decisions/s (CPU each) |",
              "|---|---|---|---|---|"]
