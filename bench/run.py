@@ -87,10 +87,11 @@ def main() -> None:
                              "per backend); --quick implies it")
     args = parser.parse_args()
     parts = set(args.only.split(","))
+    main_figures = parts - {"servers"}  # the servers figure carries its own time and commit
     quick = args.quick
     started = time.time()
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    if parts - {"servers"}:  # the servers figure carries its own time and commit
+    if main_figures:
         results.update({"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
                         **commit()})
     if "warm" in parts:
@@ -131,7 +132,7 @@ def main() -> None:
         results["scaling"] = cold.scaling("tfidf")
     if "servers" in parts:
         results["servers"] = servers(quick)
-    if parts - {"servers"}:
+    if main_figures:
         results["bench_seconds"] = round(time.time() - started, 1)
     rss = (results.get("rss_mb") or {}).get(DEFAULT_BACKEND)
     checks = {k: results.get(k) for k in ("warm_ratio", "cold_ratio", "decisions_ratio")}
