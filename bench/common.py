@@ -198,9 +198,6 @@ class Server:
             time.sleep(0.3)
         raise TimeoutError(f"server not ready after {timeout}s; see {self.log_path}")
 
-    def workers(self) -> list[int]:
-        return children_of(self.proc.pid)
-
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the master and every process under it
         (workers, uWSGI's router): per request, it is the server's cost without the load

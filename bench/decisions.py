@@ -184,13 +184,16 @@ def _service_env(url: str) -> dict[str, str]:
                                             "wiki": {"rate": 1e9, "burst": 10**9}})}
 
 
+RAM_DISK_DATABASE = RAM_DISK / f"wiki-suggest-bench-decisions-{os.getpid()}.sqlite3"
+
+
 def _service_on_ram_disk() -> tuple[Server, EventStore] | None:
     """The service with its SQLite file in /dev/shm (None where there is none)."""
     from suggest.store.events import EventStore
 
     if not RAM_DISK.is_dir():
         return None
-    url = fresh_sqlite(RAM_DISK / f"wiki-suggest-bench-decisions-{os.getpid()}.sqlite3")
+    url = fresh_sqlite(RAM_DISK_DATABASE)
     store = EventStore(url)
     store.upgrade()
     server = Server("app:app", _service_env(url), "decisions-service-ramdisk")
@@ -303,8 +306,8 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300, server: str
         for stack_server, stack_store in stacks.values():
             stack_server.stop()
             stack_store.engine.dispose()
-        for leftover in RAM_DISK.glob(f"wiki-suggest-bench-decisions-{os.getpid()}.sqlite3*"):
-            leftover.unlink(missing_ok=True)
+        if "service_on_ram_disk" in stacks:
+            fresh_sqlite(RAM_DISK_DATABASE)
         if admin is not None:
             with admin.begin() as conn:
                 conn.execute(text(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]}"))
