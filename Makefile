@@ -9,7 +9,7 @@ PORT ?= 8000
 SAMPLE := var/data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2
 CODEX := suggest/web/static/codex.style.css
 
-.PHONY: run test bench bench-servers install install-test lint typecheck services mediawiki-packages gadget-test clean train eval \
+.PHONY: run test bench bench-servers codex install install-test lint typecheck services mediawiki-packages gadget-test clean train eval \
 	train-references
 
 run: install
@@ -17,7 +17,7 @@ run: install
 	  --access-logfile - --access-logformat '%(m)s %(U)s %(s)s %(b)s %(M)sms' app:app
 
 # Core service: no torch, no network at run time (the packaged e5 model and the sample dump).
-install: $(VENV)/.installed-run $(SAMPLE) $(CODEX)
+install: $(VENV)/.installed-run $(SAMPLE)
 
 $(VENV)/.installed-run: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,9 +38,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(CODEX): package.json package-lock.json
-	test -f node_modules/@wikimedia/codex/dist/codex.style.css || npm ci --omit=dev --no-audit --no-fund --loglevel=error
-	cp node_modules/@wikimedia/codex/dist/codex.style.css $@
+# Codex's stylesheet is committed (the Toolforge build runs no npm); after changing its version in
+# package.json, `make codex` copies the new one (tests/test_static_assets.py checks they match).
+codex: node_modules/.installed
+	cp node_modules/@wikimedia/codex/dist/codex.style.css $(CODEX)
 
 # The 2016 English sample ships inside the gensim 4.4.0 wheel; pip fetches it, we keep one file.
 $(SAMPLE):
@@ -101,4 +102,4 @@ bench-servers: install
 	$(MAKE) bench BENCH_ARGS="--only servers $(BENCH_ARGS)"
 
 clean:
-	rm -rf $(VENV) var node_modules $(CODEX)
+	rm -rf $(VENV) var node_modules
