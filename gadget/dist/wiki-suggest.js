@@ -884,12 +884,15 @@
 	 * Show the results of all task requests.
 	 *
 	 * @param {Array<{task: string, status: number, data: *}>} results
-	 * @param {Object[]} carried Accepted items carried over a preview (see restore())
+	 * @param {Object[]} carried Accepted items carried over a preview (see startEditor())
+	 * @param {Object[]} [decided] Rejected and skipped items carried over a preview: shown as
+	 *  decided, and not offered again under a new id
 	 */
-	Panel.prototype.render = function ( results, carried ) {
+	Panel.prototype.render = function ( results, carried, decided ) {
 		var panel = this, pauses = [], limits = [], suggestions = [], errors = [], $list,
 			carriedIds = {}, carriedText = {};
-		carried.forEach( function ( record ) {
+		decided = decided || [];
+		carried.concat( decided ).forEach( function ( record ) {
 			carriedIds[ record.suggestion.id ] = true;
 			carriedText[ record.suggestion.wikitext ] = true;
 		} );
@@ -935,7 +938,9 @@
 				.addClass( 'wiki-suggest-limit mw-message-box mw-message-box-notice' )
 				.text( msg( 'limit', cap ) ) );
 		} );
-		if ( pauses.length + limits.length === results.length && results.length && !carried.length ) {
+		if ( pauses.length + limits.length === results.length && results.length &&
+			!carried.length && !decided.length
+		) {
 			// Every task is paused: show nothing but the notice.
 			return;
 		}
@@ -951,6 +956,13 @@
 			item.plan = record.plan;
 			item.posted.accept = true;
 			panel.setState( item, 'accepted' );
+		} );
+		decided.forEach( function ( record ) {
+			var item = panel.addItem( $list, record.suggestion );
+			item.posted[ record.state === 'rejected' ? 'reject' : 'skip' ] = true;
+			panel.setState( item, record.state );
+			// Messages: wiki-suggest-status-rejected, wiki-suggest-status-skipped
+			panel.say( item, msg( 'status-' + record.state ) );
 		} );
 		suggestions.forEach( function ( suggestion ) {
 			panel.addItem( $list, suggestion );
@@ -1306,21 +1318,25 @@
 	};
 
 	/**
-	 * Remember the accepted suggestions across the form submission; on a save, also add the
-	 * marker to the edit summary.
+	 * Remember the decided suggestions across the form submission (a preview shows the panel
+	 * again: accepted ones stay in the text, rejected and skipped ones stay decided); on a save
+	 * with accepted ones, also add the marker to the edit summary.
 	 *
 	 * @param {boolean} isSave
 	 */
 	Panel.prototype.onSubmit = function ( isSave ) {
-		var accepted = this.accepted(), $summary, suggestions;
-		if ( !accepted.length ) {
+		var accepted = this.accepted(), $summary, suggestions,
+			decided = this.items.filter( function ( item ) {
+				return item.state === 'rejected' || item.state === 'skipped';
+			} );
+		if ( !accepted.length && !decided.length ) {
 			clearStored();
 			return;
 		}
 		suggestions = accepted.map( function ( item ) {
 			return item.suggestion;
 		} );
-		if ( isSave ) {
+		if ( isSave && accepted.length ) {
 			$summary = $( '#wpSummary' );
 			$summary.val( appendMarker(
 				$summary.val(),
@@ -1337,6 +1353,9 @@
 			ts: Date.now(),
 			items: accepted.map( function ( item ) {
 				return { suggestion: item.suggestion, plan: item.plan };
+			} ),
+			decided: decided.map( function ( item ) {
+				return { suggestion: item.suggestion, state: item.state };
 			} )
 		} );
 	};
@@ -1359,7 +1378,7 @@
 	function startEditor( config ) {
 		var $textarea = $( '#wpTextbox1' ),
 			$form = $( '#editform' ),
-			$anchor, surface, panel, client, stored, carried = [], lastClicked = null;
+			$anchor, surface, panel, client, stored, carried = [], decided = [], lastClicked = null;
 		if ( !$textarea.length || !$form.length ||
 			// Only whole-page edits: categories and references belong to the whole text.
 			$form.find( 'input[name="wpSection"]' ).val() ||
@@ -1373,6 +1392,11 @@
 			carried = stored.items.filter( function ( record ) {
 				return isPlainObject( record ) && isPlainObject( record.suggestion ) &&
 					isPlainObject( record.plan );
+			} );
+			decided = ( Array.isArray( stored.decided ) ? stored.decided : [] ).filter( function ( record ) {
+				return isPlainObject( record ) && isPlainObject( record.suggestion ) &&
+					typeof record.suggestion.id === 'string' && typeof record.suggestion.wikitext === 'string' &&
+					contains( [ 'rejected', 'skipped' ], record.state );
 			} );
 		} else if ( stored ) {
 			clearStored();
@@ -1401,7 +1425,7 @@
 					return { task: task, ok: false, status: 0, data: null };
 				} );
 		} ) ).then( function ( results ) {
-			panel.render( results, carried );
+			panel.render( results, carried, decided );
 			return panel;
 		} );
 	}
@@ -1429,6 +1453,11 @@
 		} ).filter( function ( id ) {
 			return typeof id === 'string';
 		} );
+		if ( !ids.length ) {
+			// Saved with nothing accepted (only rejections or skips): nothing to link.
+			clearStored();
+			return Promise.resolve( false );
+		}
 		return new Client( config.backend, config.timeout ).postEdit( {
 			// eslint-disable-next-line camelcase
 			suggestion_ids: ids,

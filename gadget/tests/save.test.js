@@ -95,8 +95,9 @@ test( 'preview keeps the summary, and the accepted suggestions come back after i
 	await loadGadget( { text: textAfterAdding, fetch, keepStorage: true, config: { wgAction: 'submit' } } );
 	const list = items();
 	assert.deepEqual( list.map( ( item ) => [ item.dataset.id, item.dataset.state ] ), [
-		[ 's1', 'accepted' ], [ 's3', 'accepted' ], [ 's2', 'pending' ]
+		[ 's1', 'accepted' ], [ 's3', 'accepted' ], [ 's2', 'skipped' ]
 	] );
+	assert.ok( list[ 2 ].querySelector( '.wiki-suggest-add' ).hidden, 'a skipped one is not offered again' );
 	// Undo still works on a carried suggestion.
 	list[ 0 ].querySelector( '.wiki-suggest-undo' ).click();
 	assert.equal( textbox().value, 'Albedo.\n\n[[Category:Optics]]\n[[Category:Snow]]\n' );
@@ -104,6 +105,48 @@ test( 'preview keeps the summary, and the accepted suggestions come back after i
 	assert.equal( document.getElementById( 'wpSummary' ).value, `+[[Category:Snow]] ${ MARKER }` );
 	assert.deepEqual( stored().items.map( ( item ) => item.suggestion.id ), [ 's3' ] );
 	assert.equal( fetch.calls.filter( ( call ) => call.path === '/api/v1/decisions' ).length, 0, 'carried acceptances were already reported' );
+} );
+
+test( 'a rejection stays decided after a preview, though the service offers it again under a new id', async () => {
+	await loadGadget( { text: PAGE, fetch: service() } );
+	const [ first, second ] = items();
+	second.querySelector( '.wiki-suggest-reject' ).click();
+	second.querySelector( '.wiki-suggest-reason' ).click();
+	first.querySelector( '.wiki-suggest-add' ).click();
+	await settle();
+	const textAfterAdding = textbox().value;
+	submitWith( 'wpPreview' );
+	assert.deepEqual( stored().decided.map( ( record ) => [ record.suggestion.id, record.state ] ), [ [ 's2', 'rejected' ] ] );
+
+	// Each showing issues new ids (n1, n2, n3) for the same proposals.
+	const fetch = fakeService( {
+		categories: suggestionsResponse( [ category( 'n1', 'Climate forcing' ), category( 'n2', 'Radiometry' ), category( 'n3', 'Snow' ) ] )
+	} );
+	await loadGadget( { text: textAfterAdding, fetch, keepStorage: true, config: { wgAction: 'submit' } } );
+	const list = items();
+	assert.deepEqual( list.map( ( item ) => [ item.dataset.id, item.dataset.state ] ), [
+		[ 's1', 'accepted' ], [ 's2', 'rejected' ], [ 'n3', 'pending' ]
+	] );
+	assert.equal( list[ 1 ].querySelector( '.wiki-suggest-item-status' ).textContent, 'Rejected. Thank you.' );
+	assert.ok( list[ 1 ].querySelector( '.wiki-suggest-reject' ).hidden );
+	await settle();
+	assert.equal( fetch.calls.filter( ( call ) => call.path === '/api/v1/decisions' ).length, 0, 'no second decision' );
+} );
+
+test( 'a save with only rejections and skips reports no edit', async () => {
+	await loadGadget( { text: PAGE, fetch: service() } );
+	items()[ 0 ].querySelector( '.wiki-suggest-skip' ).click();
+	await settle();
+	submitWith( 'wpSave' );
+	assert.equal( document.getElementById( 'wpSummary' ).value, '', 'no marker without an accepted one' );
+	const fetch = fakeFetch( () => ( { status: 201, body: {} } ) );
+	const sent = await loadGadget( {
+		html: VIEW_PAGE, fetch, keepStorage: true,
+		config: { wgAction: 'view', wgPostEdit: 'saved', wgCurRevisionId: 101, wgRevisionId: 101 }
+	} );
+	assert.equal( sent, false );
+	assert.equal( fetch.calls.length, 0 );
+	assert.equal( window.sessionStorage.getItem( STORAGE_KEY ), null );
 } );
 
 test( 'a fresh edit drops a record left from an abandoned edit', async () => {
