@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from suggest.config import wiki_setting
 from suggest.ranking.thresholds import load as load_evaluated_thresholds
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 PAGE_TITLE = "MediaWiki:Wiki-suggest.json"
 # Which never-suggest list applies to which task.
 NEVER_SUGGEST_KEYS = {"categories": "categories", "references": "reference_domains"}
-REJECTIONS_TO_BLOCK = 2  # a (page, suggestion) pair rejected this often is not suggested again
+REJECTIONS_TO_BLOCK = 2  # a (page, suggestion) pair rejected by this many editors is not suggested again
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -291,14 +291,19 @@ class CommunityConfigs:
 
 
 def rejected_twice(engine: Engine, wiki: str, task: str, page_title: str) -> list[str]:
-    """Labels rejected at least twice for this page: they are not suggested again."""
+    """Labels rejected for this page by at least REJECTIONS_TO_BLOCK editors: they are not
+    suggested again. One editor's rejections count once (the same proposal comes back under a
+    new id when they open the editor again); a rejection without a user name (none given, or
+    purged after 90 days) counts as its own editor."""
+    editors = (func.count(func.distinct(decisions.c.user_name))
+               + func.sum(case((decisions.c.user_name.is_(None), 1), else_=0)))
     query = (
         select(suggestions.c.label)
         .join(decisions, decisions.c.suggestion_id == suggestions.c.id)
         .where(suggestions.c.wiki == wiki, suggestions.c.task == task,
                suggestions.c.page_title == page_title, decisions.c.decision == "reject")
         .group_by(suggestions.c.label)
-        .having(func.count() >= REJECTIONS_TO_BLOCK)
+        .having(editors >= REJECTIONS_TO_BLOCK)
     )
     with engine.connect() as conn:
         return sorted(conn.execute(query).scalars())

@@ -244,8 +244,8 @@ def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
                     "max_suggestions": int(config["MAX_SUGGESTIONS"]),
                     "max_suggestions_per_wiki": {w: v["MAX_SUGGESTIONS"] for w, v in per_wiki.items()
                                                  if "MAX_SUGGESTIONS" in v},
-                    "rejected_pairs": f"a (page, suggestion) pair rejected {REJECTIONS_TO_BLOCK} "
-                                      "times is not suggested again",
+                    "rejected_pairs": f"a (page, suggestion) pair rejected by {REJECTIONS_TO_BLOCK} "
+                                      "editors is not suggested again",
                     "existing_and_hidden": "categories already on the page and hidden (maintenance) "
                                            "categories are never suggested",
                 },

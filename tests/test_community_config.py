@@ -151,3 +151,18 @@ def test_pair_rejected_twice_is_not_suggested_again(client: Any) -> None:
     again = suggest(client, "Коло", wiki="fixture-ukwiki")["suggestions"]
     assert target not in {s["label"] for s in again}
     assert again  # the others are still offered
+
+
+@pytest.mark.parametrize("users", [("Ann", "Ann", "Ann"), ("Ann", "Bob")])
+def test_one_editors_rejections_count_once(client: Any, users: tuple[str, ...]) -> None:
+    """Opening the editor again shows the same proposal under a new id: rejecting it again is
+    the same editor's opinion, not a second one."""
+    target = suggest(client, "Коло", wiki="fixture-ukwiki")["suggestions"][0]["label"]
+    for user in users:
+        [item] = [s for s in suggest(client, "Коло", wiki="fixture-ukwiki")["suggestions"]
+                  if s["label"] == target]
+        response = client.post("/api/v1/decisions", json={"suggestion_id": item["id"], "user": user,
+                                                           "decision": "reject", "reason": "wrong_topic"})
+        assert response.status_code == 201
+    again = {s["label"] for s in suggest(client, "Коло", wiki="fixture-ukwiki")["suggestions"]}
+    assert (target in again) == (len(set(users)) < 2)
