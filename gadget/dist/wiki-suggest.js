@@ -93,6 +93,7 @@
 			"wiki-suggest-status-skipped": "Skipped.",
 			"wiki-suggest-undo-failed": "The added text was changed since, so it can't be removed automatically. Please remove it by hand.",
 			"wiki-suggest-anchor-missing": "The place for this suggestion was not found in the text.",
+			"wiki-suggest-in-text": "This category is already in the text.",
 			"wiki-suggest-already-decided": "Your earlier choice for this suggestion was already recorded.",
 			"wiki-suggest-post-failed": "Your choice could not be sent to the tool.",
 			"wiki-suggest-statement": "For the statement:",
@@ -526,6 +527,72 @@
 	}
 
 	/**
+	 * The category links of the text: where each ends, and the category's name as MediaWiki
+	 * reads it (underscores and runs of spaces as one space, first letter in upper case, sort
+	 * key dropped). Links inside comments and nowiki don't count; [[:Category:X]] is a plain link.
+	 *
+	 * @param {string} text
+	 * @param {string[]} nsNames
+	 * @return {Array<{end: number, name: string}>}
+	 */
+	function categoryLinks( text, nsNames ) {
+		var alternatives = nsNames.map( function ( name ) {
+				return mw.util.escapeRegExp( name ).replace( /_/g, '[ _]+' );
+			} ),
+			re = new RegExp( '\\[\\[[ _]*(?:' + alternatives.join( '|' ) + ')[ _]*:([^\\[\\]\\n|]+)(?:\\|[^\\[\\]\\n]*)?\\]\\]', 'gi' ),
+			ranges = inertRanges( text ),
+			links = [],
+			m;
+		while ( ( m = re.exec( text ) ) !== null ) {
+			if ( !inRanges( ranges, m.index ) ) {
+				links.push( { end: m.index + m[ 0 ].length, name: normaliseTitle( m[ 1 ] ) } );
+			}
+		}
+		return links;
+	}
+
+	/**
+	 * @param {string} name
+	 * @return {string}
+	 */
+	function normaliseTitle( name ) {
+		name = String( name ).replace( /[ _]+/g, ' ' ).trim();
+		return name.charAt( 0 ).toUpperCase() + name.slice( 1 );
+	}
+
+	/**
+	 * Whether the text already puts the page in this category.
+	 *
+	 * @param {string} text
+	 * @param {string} name Category name without the namespace
+	 * @param {string[]} [nsNames]
+	 * @return {boolean}
+	 */
+	function hasCategory( text, name, nsNames ) {
+		var wanted = normaliseTitle( name );
+		return categoryLinks( text, nsNames || categoryNamespaceNames() ).some( function ( link ) {
+			return link.name === wanted;
+		} );
+	}
+
+	/**
+	 * Where a run of stub templates at the end of the text starts (categories go before them,
+	 * as the usual order of an article's last lines has it), or -1.
+	 *
+	 * @param {string} text Text without trailing white space
+	 * @return {number}
+	 */
+	function trailingStubsStart( text ) {
+		var start = -1, m,
+			re = /\{\{[^{}|]*stub[ _]*(?:\|[^{}]*)?\}\}\s*$/i;
+		while ( ( m = re.exec( text ) ) !== null && m.index > 0 ) {
+			start = m.index;
+			text = text.slice( 0, m.index );
+		}
+		return m && m.index === 0 ? 0 : start;
+	}
+
+	/**
 	 * End offset of the last category link in the text, or -1 when there is none.
 	 * Links inside comments and nowiki don't count; [[:Category:X]] is a plain link.
 	 *
@@ -534,26 +601,15 @@
 	 * @return {number}
 	 */
 	function lastCategoryEnd( text, nsNames ) {
-		var alternatives = nsNames.map( function ( name ) {
-				return mw.util.escapeRegExp( name ).replace( /_/g, '[ _]+' );
-			} ),
-			re = new RegExp( '\\[\\[[ _]*(?:' + alternatives.join( '|' ) + ')[ _]*:[^\\[\\]\\n]+\\]\\]', 'gi' ),
-			ranges = inertRanges( text ),
-			end = -1,
-			m;
-		while ( ( m = re.exec( text ) ) !== null ) {
-			if ( !inRanges( ranges, m.index ) ) {
-				end = m.index + m[ 0 ].length;
-			}
-		}
-		return end;
+		var links = categoryLinks( text, nsNames );
+		return links.length ? links[ links.length - 1 ].end : -1;
 	}
 
 	/**
 	 * Where and how a suggestion goes into the text. Pure: the text is not changed.
 	 *
-	 * Categories go right after the last category link (on a new line), or at the end of the
-	 * text after a blank line. References go right after their anchor; a citation-needed
+	 * Categories go right after the last category link (on a new line), or else after a blank
+	 * line at the end of the text, before the stub templates that end it. References go right after their anchor; a citation-needed
 	 * template directly following the anchor is replaced. A reference that the article cites
 	 * without a name (`insert.names_reference`) is inserted with a name, and its first use becomes
 	 * the short reuse tag (`plan.rename`), so that the two uses are one footnote.
@@ -603,6 +659,16 @@
 			return { start: end, inserted: '\n' + wikitext, removed: '' };
 		}
 		trimmed = text.replace( /\s+$/, '' );
+		start = trailingStubsStart( trimmed );
+		if ( start !== -1 ) {
+			// Before the white space that separates the text from the stub templates, if any.
+			end = trimmed.slice( 0, start ).replace( /\s+$/, '' ).length;
+			return {
+				start: end,
+				inserted: ( end ? '\n\n' : '' ) + wikitext + ( end === start ? '\n\n' : '' ),
+				removed: ''
+			};
+		}
 		return {
 			start: trimmed.length,
 			inserted: trimmed.length ? '\n\n' + wikitext : wikitext,
@@ -1234,8 +1300,14 @@
 
 	Panel.prototype.accept = function ( item ) {
 		var text = this.surface.getText(),
-			plan = planInsertion( text, item.suggestion ),
-			edits;
+			isCategory = !item.suggestion.insert || item.suggestion.insert.kind !== 'reference',
+			plan, edits;
+		if ( isCategory && hasCategory( text, labelOf( item.suggestion ) ) ) {
+			// Added by hand since the service read the page: not a second time.
+			this.say( item, msg( 'in-text' ), true );
+			return null;
+		}
+		plan = planInsertion( text, item.suggestion );
 		if ( !plan ) {
 			this.say( item, msg( 'anchor-missing' ), true );
 			return null;
@@ -1380,6 +1452,8 @@
 			$form = $( '#editform' ),
 			$anchor, surface, panel, client, stored, carried = [], decided = [], lastClicked = null;
 		if ( !$textarea.length || !$form.length ||
+			// A page being created: the service suggests for a saved revision.
+			!mw.config.get( 'wgCurRevisionId' ) ||
 			// Only whole-page edits: categories and references belong to the whole text.
 			$form.find( 'input[name="wpSection"]' ).val() ||
 			mw.util.getParamValue( 'section' )
@@ -1516,6 +1590,7 @@
 		applyInsertion: applyInsertion,
 		undoInsertion: undoInsertion,
 		lastCategoryEnd: lastCategoryEnd,
+		hasCategory: hasCategory,
 		summaryMarker: summaryMarker,
 		appendMarker: appendMarker,
 		createTextareaSurface: createTextareaSurface,

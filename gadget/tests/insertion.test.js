@@ -30,12 +30,26 @@ test( 'a category goes on a new line after the last category link', () => {
 	);
 } );
 
-test( 'a category goes at the end after a blank line when the page has none', () => {
+test( 'a category goes at the end after a blank line when the page has none, before its stub templates', () => {
 	assert.equal(
-		insert( 'Albedo is a measure.\n\n{{Physics-stub}}\n\n', category( 'a', 'Optics' ) ),
-		'Albedo is a measure.\n\n{{Physics-stub}}\n\n[[Category:Optics]]\n\n'
+		insert( 'Albedo is a measure.\n\n{{DEFAULTSORT:Albedo}}\n\n{{Physics-stub}}\n{{climate-stub|date=2024}}\n', category( 'a', 'Optics' ) ),
+		'Albedo is a measure.\n\n{{DEFAULTSORT:Albedo}}\n\n[[Category:Optics]]\n\n{{Physics-stub}}\n{{climate-stub|date=2024}}\n'
 	);
+	assert.equal( insert( 'Albedo is a measure.\n\n', category( 'a', 'Optics' ) ), 'Albedo is a measure.\n\n[[Category:Optics]]\n\n' );
+	assert.equal( insert( '{{Physics-stub}}', category( 'a', 'Optics' ) ), '[[Category:Optics]]\n\n{{Physics-stub}}' );
+	// A stub template in the middle of the text is not the end of the article.
+	assert.equal( insert( '{{Physics-stub}}\nText.', category( 'a', 'Optics' ) ), '{{Physics-stub}}\nText.\n\n[[Category:Optics]]' );
 	assert.equal( insert( '', category( 'a', 'Optics' ) ), '[[Category:Optics]]' );
+} );
+
+test( 'a category the text has already, under any spelling, is found', () => {
+	const text = 'Text.\n[[category:Climate_forcing|Albedo]]\n[[Категорія: снег ]]\n<!-- [[Category:Old]] -->\n[[:Category:Linked]]';
+	const names = [ 'category', 'категорія' ];
+	assert.ok( ws.hasCategory( text, 'Climate forcing', names ) );
+	assert.ok( ws.hasCategory( text, 'Снег', names ), 'the first letter is not case-sensitive' );
+	assert.ok( !ws.hasCategory( text, 'Old', names ), 'not in a comment' );
+	assert.ok( !ws.hasCategory( text, 'Linked', names ), 'not a colon link' );
+	assert.ok( !ws.hasCategory( text, 'Climate Forcing', names ), 'the rest of the name is' );
 } );
 
 test( 'category links in comments, nowiki and colon links do not count; sort keys and local names do', () => {

@@ -116,6 +116,19 @@ test( 'Add inserts after the last category and posts the acceptance; Undo remove
 	assert.match( textbox().value, /\[\[Category:Climate forcing\]\]/ );
 } );
 
+test( 'Add of a category the editor already typed in changes nothing and says so', async () => {
+	const fetch = twoCategories();
+	const text = 'Albedo is the fraction of light reflected.\n\n[[Category:Optics]]\n[[Category:Climate_forcing|Albedo]]\n';
+	await loadGadget( { text, fetch } );
+	const [ first ] = items();
+	click( first, '.wiki-suggest-add' );
+	await settle();
+	assert.equal( textbox().value, text );
+	assert.equal( first.dataset.state, 'pending', 'still to be skipped or rejected' );
+	assert.equal( first.querySelector( '.wiki-suggest-item-status' ).textContent, 'This category is already in the text.' );
+	assert.equal( decisionCalls( fetch ).length, 0 );
+} );
+
 test( 'two additions in a row, undone in any order, give back the original text', async () => {
 	await loadGadget( { text: PAGE, fetch: twoCategories() } );
 	const [ first, second ] = items();
@@ -339,9 +352,10 @@ test( 'errors and empty answers are shown as such', async () => {
 	assert.equal( document.querySelector( '#wiki-suggest-panel .wiki-suggest-none' ).textContent, 'No suggestions for this page.' );
 } );
 
-test( 'the gadget stays away from other content models, namespaces, section edits and anonymous users', async () => {
+test( 'the gadget stays away from other content models, namespaces, section edits, new pages and anonymous users', async () => {
 	const cases = [
 		{ config: { wgPageContentModel: 'json' } },
+		{ config: { wgCurRevisionId: 0, wgArticleId: 0 } },
 		{ config: { wgNamespaceNumber: 14 } },
 		{ config: { wgUserName: null } },
 		{ config: { wgAction: 'history' } },
