@@ -7,6 +7,10 @@ request. Here the format gets only the method, the path without its query string
 the size, the protocol, the duration and the worker; any other placeholder renders as ``-``, so
 a format edited by mistake still cannot record an address. It is also cheaper: about 14 µs per
 line instead of 28 µs in process.
+
+gunicorn's error log does not go through the root logger's handler, and some of its own messages
+carry the client's address ("Invalid request from ip=..."): its logger gets the same
+:class:`~suggest.logging_setup.RedactingFilter` as the application's log.
 """
 
 from __future__ import annotations
@@ -18,8 +22,15 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
+from suggest.logging_setup import RedactingFilter
+
 
 class AccessLogger(Logger):
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        if not any(isinstance(f, RedactingFilter) for f in self.error_log.filters):
+            self.error_log.addFilter(RedactingFilter())
+
     def atoms(self, resp: Any, req: Any, environ: Mapping[str, Any],
               request_time: dt.timedelta) -> dict[str, Any]:
         """The access-log fields: gunicorn's names and values, for the harmless fields only."""

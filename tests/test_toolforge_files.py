@@ -108,6 +108,38 @@ def test_procfile_workers_each_listen_on_their_own_socket(tmp_path: Path) -> Non
         master.wait(timeout=30)
 
 
+def test_procfile_gunicorn_logs_no_client_address(tmp_path: Path) -> None:
+    """gunicorn's own error log names the client of a malformed request ("Invalid request from
+    ip=..."); the Procfile's server, started for real, writes the line without the address."""
+    import socket
+
+    web = procfile()["web"]
+    port = free_port()
+    argv = [str(Path(sys.executable).with_name("gunicorn")), *web[1:]]
+    argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
+    env = {**os.environ, "TOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}",
+           "TOOL_BACKEND": "tfidf", "TOOL_SECRET_KEY": "log-test-secret",
+           "WIKI_SUGGEST_CONFIG": str(tmp_path / "none.yaml")}
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        master = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, timeout=60)
+        for request in (b"GARBAGE LINE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n"):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+                conn.sendall(request)
+                assert conn.recv(1024).startswith(b"HTTP/1.1 400")
+        deadline = time.monotonic() + 10
+        while "Invalid" not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        master.terminate()
+        master.wait(timeout=30)
+    text = log_path.read_text()
+    assert "Invalid request from ip=" in text  # the line is written,
+    assert "127.0.0.1" not in text  # without the address
+
+
 def test_service_template_parses_and_its_health_check_exists(client: Any) -> None:
     template = yaml.safe_load((TOOLFORGE / "service.template").read_text(encoding="utf-8"))
     assert template["type"] == "buildservice" and template["mount"] == "none"
