@@ -161,6 +161,26 @@ def test_one_batch_stores_each_decision_or_says_why_not(store: EventStore) -> No
     assert stored is not None and (stored["content_id"], stored["label"]) == (rivers["id"], "নদী")
 
 
+def test_a_decision_failing_on_its_own_fails_alone(store: EventStore) -> None:
+    """A row the database driver cannot write (a lone surrogate: the API refuses it, the store
+    must not depend on that) fails its own caller only: the others in its batch are stored and
+    told so, a replay is still told it is decided."""
+    ids = IssuedIds("secret")
+    rivers, lakes, hills = computed("নদী"), computed("হ্রদ"), computed("পাহাড়")
+    store.store_computed([rivers, lakes, hills])
+    replayed = ids.issue(rivers["id"])
+    store.record_first_decision(replayed, *ids.open(replayed), "accept", None, None, None)  # type: ignore[misc]
+    broken = pending(ids, hills)
+    broken.row["comment"] = "\ud800"
+    batch = [pending(ids, rivers, replayed), pending(ids, lakes), broken]
+    outcomes = store._decide_batch(batch)  # noqa: SLF001 - the batch as the group commit runs it
+    assert isinstance(outcomes[0], AlreadyDecided)
+    assert isinstance(outcomes[1], dict) and outcomes[1]["suggestion_id"] == batch[1].row["suggestion_id"]
+    assert isinstance(outcomes[2], Exception) and not isinstance(outcomes[2], AlreadyDecided)
+    assert count(store, decisions) == 2 and count(store, suggestions) == 2
+    assert store.get_suggestion(batch[2].row["suggestion_id"]) is None  # nothing half-written
+
+
 def test_concurrent_first_decisions_through_the_group_commit(store: EventStore) -> None:
     """Thirty editors decide at once, five of them twice on one id: 25 stored, 5 told it is
     decided, every stored decision with its suggestion."""

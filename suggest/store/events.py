@@ -279,23 +279,32 @@ class EventStore:
     def _decide_batch(self, batch: Sequence[PendingDecision]) -> list[dict[str, Any] | BaseException]:
         """First decisions in one transaction: the computed suggestions not in memory are read,
         each decision checked, and the passing ones stored with their issued suggestions. If
-        one of them was decided already (or twice in the batch), that transaction is rolled back
-        and each is stored on its own, so only the late ones fail."""
+        one of them was decided already (or twice in the batch), or one of them fails in a way
+        of its own, that transaction is rolled back and each is stored on its own, so only the
+        late (or failing) ones fail; an unavailable database fails them all."""
         refused: dict[int, BaseException] = {}
+        resolved = False
         try:
             with self._writer.hold(), self._begin() as conn:
                 refused = self._resolve(conn, batch)
+                resolved = True
                 ready = [p for i, p in enumerate(batch) if i not in refused]
                 self._insert_suggestion.execute(conn, [p.issued for p in ready if p.issued])
                 self._insert_decision.execute(conn, [p.row for p in ready])
             return [refused.get(i, p.row) for i, p in enumerate(batch)]
         except IntegrityError:
             pass
+        except StoreUnavailable:
+            raise
+        except Exception as error:  # noqa: BLE001 - one item's own failure: found below, alone
+            if len(batch) == 1 or not resolved:
+                raise
+            log.warning("a batch of decisions failed (%s); storing them one by one", type(error).__name__)
         outcomes: list[dict[str, Any] | BaseException] = []
         for i, pending in enumerate(batch):
             try:
                 outcomes.append(refused[i] if i in refused else self._decide_one(pending.row, pending.issued))
-            except (AlreadyDecided, StoreUnavailable) as error:
+            except Exception as error:  # noqa: BLE001 - handed to that caller only
                 outcomes.append(error)
         return outcomes
 
