@@ -23,12 +23,7 @@ def service() -> SuggestionService:
 
 
 def json_body() -> Any:
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "send a JSON body (Content-Type: application/json)")
-    document = request.get_json(silent=True)
-    if document is None:
-        raise ApiError(400, "invalid_body", "the body is not valid JSON")
-    return document
+    return validation.request_json(request)
 
 
 @bp.get("/openapi.json")

@@ -195,7 +195,10 @@ def _subject(req: Request, kind: str) -> str | None:
         return wiki if valid_wiki_id(wiki) else None  # malformed ids are refused anyway
     user: Any = None
     if req.method == "POST" and req.is_json:
-        body = req.get_json(silent=True)
+        try:
+            body = req.get_json(silent=True)
+        except RecursionError:  # nested too deep: the endpoint refuses it (400)
+            body = None
         if isinstance(body, dict):
             user = body.get("user")
     if (not isinstance(user, str) or not user) and current_app.secret_key \

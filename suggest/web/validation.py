@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from flask import Request
 from jsonschema import Draft7Validator, FormatChecker
 from werkzeug.datastructures import MultiDict
 
@@ -91,11 +92,48 @@ def _body_validator(path: str) -> Draft7Validator:
     return Draft7Validator(schema, format_checker=FORMATS)
 
 
+def request_json(req: Request) -> Any:
+    """The request's JSON document, or ApiError: not JSON (415), too large, also when sent in
+    chunks without a length (413: werkzeug then stops reading at the limit without saying so),
+    not parseable or nested too deep for the parser (400)."""
+    if not req.is_json:
+        raise ApiError(415, "unsupported_media_type", "send a JSON body (Content-Type: application/json)")
+    data = req.get_data(cache=True)
+    limit = req.max_content_length
+    if limit is not None and req.content_length is None and len(data) >= limit:
+        raise ApiError(413, "payload_too_large", f"the body must be shorter than {limit} bytes")
+    try:
+        document = req.get_json(silent=True)
+    except RecursionError:
+        document = None
+    if document is None:
+        raise ApiError(400, "invalid_body", "the body is not valid JSON")
+    return document
+
+
+def _has_surrogate(node: Any) -> bool:
+    """Whether a string in the document holds a lone UTF-16 surrogate (JSON allows ``"\\ud800"``;
+    no database can store it)."""
+    if isinstance(node, str):
+        try:
+            node.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(node, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_has_surrogate(v) for v in node)
+    return False
+
+
 def body(path: str, document: Any) -> dict[str, Any]:
     """The JSON body of a POST operation, validated, or ApiError."""
     error = next(_body_validator(path).iter_errors(document), None)
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "body"
         raise ApiError(400, "invalid_body", f"{where}: {error.validator} check failed")
+    if _has_surrogate(document):
+        raise ApiError(400, "invalid_body", "text must be valid Unicode (a lone surrogate is not)")
     assert isinstance(document, dict)
     return document
