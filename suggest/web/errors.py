@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from suggest.store.events import StoreUnavailable
@@ -33,7 +35,14 @@ def register(app: Flask) -> None:
         return error_response(error.status, error.code, error.message)
 
     @app.errorhandler(StoreUnavailable)
-    def _store_down(error: StoreUnavailable) -> Response:
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _store_down(error: Exception) -> Response:
+        # The store says StoreUnavailable; pages reading the database themselves (stats, admin)
+        # get the driver's connection errors as SQLAlchemy raises them.
+        if not isinstance(error, StoreUnavailable):
+            log.error("database error: %s", type(error).__name__)
         response = error_response(503, "database_unavailable",
                                   "The database is not available right now; nothing was stored. "
                                   "Please try again in a minute.")
