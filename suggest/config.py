@@ -79,6 +79,9 @@ DEFAULTS: dict[str, Any] = {
     "SITEMATRIX_TTL": 24 * 3600,
     "SITEMATRIX_LIVE": False,
     "WIKI_TIMEOUT": 10.0,
+    # Namespaces of the pages suggestions are made for: articles, and drafts in user space and in
+    # the Draft namespace (118 on the wikis that have one); per wiki: WIKIS__<ID>__NAMESPACES.
+    "NAMESPACES": [0, 2, 118],
     "MAX_CONTENT_LENGTH": 16 * 1024,
     # Token buckets (suggest/web/ratelimit.py): per wiki user and per wiki, never per IP address;
     # rate in tokens per second, burst = bucket size. Redis down: per-worker buckets take over.

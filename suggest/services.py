@@ -30,7 +30,7 @@ from suggest.validation import normalize_input_title
 from suggest.wiki.api_source import ApiSource, make_session
 from suggest.wiki.dump_source import DumpSource
 from suggest.wiki.registry import Wiki, WikiRegistry
-from suggest.wiki.source import PageSource
+from suggest.wiki.source import PageSource, UnsupportedNamespace
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,11 @@ class SuggestionService:
         page = None
         if known is None:
             page = source.get_page(title=title, revid=revid)
-            known = {"title": page.title, "revid": page.revid, "page_id": page.page_id}
+            known = {"title": page.title, "revid": page.revid, "page_id": page.page_id,
+                     "namespace": page.namespace}
             self.cache.set(page_key, known, ttl=PAGE_REVISION_TTL)
+        if int(known.get("namespace", 0)) not in wiki_setting(self.config, wiki.id, "NAMESPACES"):
+            raise UnsupportedNamespace(known["title"])
         rejected = self.rejected(wiki.id, task.id, known["title"], decided)
         result_key = self.cache.key("suggestions", RESULT_FORMAT, wiki.id, known["revid"], task.id,
                                     task.version,

@@ -12,7 +12,7 @@ from suggest.web import validation
 from suggest.web.errors import ApiError
 from suggest.web.openapi import SPEC
 from suggest.wiki.registry import UnknownWiki
-from suggest.wiki.source import PageNotFound, WikiUnavailable
+from suggest.wiki.source import PageNotFound, UnsupportedNamespace, WikiUnavailable
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -46,6 +46,9 @@ def suggestions() -> Response:
         raise ApiError(400, "task_disabled", "this task is not enabled on this tool") from None
     except KeyError:
         raise ApiError(400, "unknown_task", "no such task; see /api/v1/tasks") from None
+    except UnsupportedNamespace:
+        raise ApiError(400, "unsupported_namespace",
+                       "suggestions are made for articles and drafts only; see /toolcard") from None
     except PageNotFound:
         raise ApiError(404, "page_not_found", "no such page or revision on this wiki") from None
     except WikiUnavailable:

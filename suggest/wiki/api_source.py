@@ -125,14 +125,23 @@ class ApiSource:
         else:
             params["titles"] = title
         doc = self._query(**params)
+        try:
+            return self._page(doc, title or str(revid))
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as error:
+            raise WikiUnavailable(f"malformed page answer ({type(error).__name__})") from None
+
+    def _page(self, doc: dict[str, Any], asked: str) -> Page:
+        """The Page in a query answer; a shape other than the API's raises a builtin error."""
         pages = doc.get("query", {}).get("pages", [])
         if not pages or pages[0].get("missing") or pages[0].get("invalid") or not pages[0].get("revisions"):
-            raise PageNotFound(title or str(revid))
+            raise PageNotFound(asked)
         data = pages[0]
         revision = data["revisions"][0]
         text = revision.get("slots", {}).get("main", {}).get("content")
         if not isinstance(text, str):
-            raise PageNotFound(title or str(revid))
+            raise PageNotFound(asked)
+        if not isinstance(data["title"], str):
+            raise TypeError("title")
         categories: list[str] = []
         hidden: list[str] = []
         for category in data.get("categories", []):

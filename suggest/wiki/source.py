@@ -15,6 +15,10 @@ class PageNotFound(LookupError):
     """No such page (or revision) on the wiki."""
 
 
+class UnsupportedNamespace(LookupError):
+    """The page is in a namespace the tool does not suggest for (a user page, a template, ...)."""
+
+
 class WikiUnavailable(RuntimeError):
     """The wiki did not answer usably (timeout, maxlag, HTTP error, malformed answer)."""
 

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -126,8 +127,30 @@ ARTICLE_TEXT = ("A '''circle''' is a [[Shape]] whose points are at one [[Radius]
 LINKED_CATEGORIES = {"Shape": ["Geometry", "Curves"], "Radius": ["Geometry", "Length"]}
 
 
+def _with_page(**changes: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def change(document: dict[str, Any]) -> dict[str, Any]:
+        page = document["query"]["pages"][0]
+        for key, value in changes.items():
+            if key == "revid":
+                page["revisions"][0]["revid"] = value
+            else:
+                page[key] = value
+        return document
+    return change
+
+
+PAGE_MODES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "shape": lambda document: {"query": [1, 2, 3]},
+    "bad-revid": _with_page(revid="abc"),
+    "user-page": _with_page(ns=2, title="User:Someone"),
+}
+
+
 class FakeWiki:
-    """``mode`` decides the answer: ok, maxlag, ratelimited, 500, slow, malformed, redirect."""
+    """``mode`` decides the answer: ok, maxlag, ratelimited, 500, slow, malformed, redirect; or,
+    for the page query only (siteinfo and the rest answer as usual): shape (JSON of another
+    shape), bad-revid (a revision id that is no number), user-page (the page is in the User
+    namespace)."""
 
     def __init__(self, redirect_to: str | None = None, slow_seconds: float = 3.0) -> None:
         self.mode = "ok"
@@ -178,7 +201,10 @@ class FakeWiki:
             return self._send(handler, 500, {"error": {"code": "internal_api_error", "info": "boom"}})
         if mode == "malformed":
             return send(handler, 200, b'{"query": {"pages": [ {"title": "Circle", ')
-        return self._send(handler, 200, self.ok_document(handler.path))
+        document = self.ok_document(handler.path)
+        if mode in PAGE_MODES and "revisions" in handler.path:
+            document = PAGE_MODES[mode](document)
+        return self._send(handler, 200, document)
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, doc: Any,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from suggest.store.schema import decisions, suggestions
+from suggest.store.schema import computed, decisions, suggestions
 from suggest.web import create_app
 from suggest.wiki import api_source
 from tests.conftest import app_config
@@ -66,6 +66,8 @@ BACKOFF_TOTAL = sum(min(api_source.MAX_BACKOFF, 0.5 * 2**a) for a in range(api_s
     ("ratelimited", api_source.RETRIES + 1),
     ("500", api_source.RETRIES + 1),
     ("malformed", 1),  # a broken answer is not retried
+    ("shape", 1),  # nor one of another shape
+    ("bad-revid", 1),
     ("slow", 1),  # nor is a timeout: the editor would wait RETRIES times longer
 ])
 def test_misbehaving_wiki_gives_bounded_retries_and_a_clear_error(
@@ -84,6 +86,25 @@ def test_misbehaving_wiki_gives_bounded_retries_and_a_clear_error(
     if mode == "slow":
         assert elapsed < 3 * WIKI_TIMEOUT + 0.5, elapsed
     assert stored(wiki_app, suggestions) == 0
+
+
+def test_pages_outside_the_articles_and_drafts_get_no_suggestions(sqlite_url: str) -> None:
+    """A title that resolves to a user page (an article redirected into user space): refused with
+    its own code, nothing computed or stored; a wiki configured to include the namespace gets
+    suggestions."""
+    with FakeWiki() as wiki:
+        wiki.mode = "user-page"
+        for namespaces, status in (([0, 118], 400), ([0, 2], 200)):
+            app = create_app(app_config(sqlite_url, WIKI_TIMEOUT=WIKI_TIMEOUT, EXTRA_WIKIS={
+                "fakewiki": {"api_url": wiki.api_url}}, WIKIS={"fakewiki": {"namespaces": namespaces}}))
+            response = app.test_client().get(URL, query_string={"wiki": "fakewiki", "title": ARTICLE,
+                                                                "task": "categories"})
+            assert response.status_code == status, response.get_json()
+            if status == 400:
+                assert response.get_json()["error"]["code"] == "unsupported_namespace"
+                assert stored(app, computed) == 0
+            else:
+                assert response.get_json()["suggestions"] and stored(app, computed) > 0
 
 
 def test_redirect_to_another_host_is_never_followed(sqlite_url: str) -> None:
