@@ -28,8 +28,9 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.schema import CreateColumn
 
 from suggest.memo import Memo
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 
 
 COMPUTED_KEPT = 20_000  # computed suggestions remembered per process (a few MB)
+RECHECK_SECONDS = 5.0  # a database found unreachable is tried again by one request after this
 PAUSES_KEPT = 10_000  # wikis whose pauses are remembered under an audit-log mark
 CHANGE_MARKS = select(select(func.max(decisions.c.id)).scalar_subquery(),
                       select(func.max(audit_log.c.id)).scalar_subquery())
@@ -111,9 +113,25 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    connect_args = {"charset": "utf8mb4", "connect_timeout": 5, "read_timeout": 15,
-                    "write_timeout": 15} if url.startswith("mysql") else {}
+    # The driver's timeouts, unless the URL sets them (``?read_timeout=5``). PyMySQL waits for a
+    # server's greeting as long as for a query's answer (read_timeout).
+    defaults = {"charset": "utf8mb4", "connect_timeout": 5, "read_timeout": 15, "write_timeout": 15}
+    query = make_url(url).query
+    connect_args = {k: v for k, v in defaults.items() if k not in query} if url.startswith("mysql") else {}
     return create_engine(url, pool_pre_ping=True, pool_recycle=280, connect_args=connect_args)
+
+
+CANNOT_CONNECT = {2002, 2003}  # MySQL client errors: no connection could be made (or greeted)
+
+
+def _unreachable(error: SQLAlchemyError) -> bool:
+    """Whether the error says the database cannot be reached now: no connection could be made,
+    or it stopped answering (a timeout), or every pooled connection is stuck. One connection
+    lost (killed, timed out by the server) is not: the pool makes a new one for the next request."""
+    if not isinstance(error, DBAPIError):
+        return isinstance(error, PoolTimeout)
+    args = error.orig.args if error.orig is not None else ()
+    return bool(args) and (args[0] in CANNOT_CONNECT or "timed out" in str(args[-1]))
 
 
 class EventStore:
@@ -122,6 +140,7 @@ class EventStore:
         self.engine = make_engine(url)
         self.ready = False  # schema checked; a database down at start is checked again on use
         self._schema_lock = threading.Lock()
+        self._unavailable_until = 0.0  # monotonic time before which a failed check is not repeated
         self._pauses: Memo[str, tuple[int, dict[str, dict[str, Any]]]] = Memo(PAUSES_KEPT)
         self._marks: tuple[float, tuple[int, int]] | None = None  # (read at, marks)
         self._computed: Memo[str, dict[str, Any]] = Memo(COMPUTED_KEPT)  # content id -> row (immutable)
@@ -138,14 +157,36 @@ class EventStore:
         Workers starting together may race on the DDL: the loser retries and finds it done."""
         with self._schema_lock:
             for attempt in range(3):
+                started = time.monotonic()
                 try:
                     self._upgrade_once()
                     self.ready = True
                     return
                 except StoreUnavailable:
-                    if attempt == 2:
+                    # A race on the DDL fails at once; an attempt that took long waited for an
+                    # unreachable database, and another would only wait as long again.
+                    if attempt == 2 or time.monotonic() - started > 1.0:
                         raise
                     time.sleep(0.2 * (attempt + 1))
+
+    def _check_on_use(self) -> None:
+        """The schema check a request makes while the database has not been reachable: one
+        attempt at a time and at most one per RECHECK_SECONDS. The other requests meanwhile fail
+        at once with StoreUnavailable instead of queueing behind a database that hangs (each
+        attempt can take the driver's whole read timeout), so the workers' threads stay free for
+        the health check and for the requests that need no database."""
+        if time.monotonic() < self._unavailable_until or not self._schema_lock.acquire(blocking=False):
+            raise StoreUnavailable("the database is not available")
+        try:
+            if self.ready:
+                return
+            self._upgrade_once()
+            self.ready = True
+        except StoreUnavailable:
+            self._unavailable_until = time.monotonic() + RECHECK_SECONDS
+            raise
+        finally:
+            self._schema_lock.release()
 
     def _upgrade_once(self) -> None:
         with self._connect() as conn:
@@ -169,7 +210,14 @@ class EventStore:
                         log.info("added index %s", index.name)
 
     def ping(self) -> None:
-        with self._begin() as conn:
+        """Reach the database now (the readiness check), also while requests are told it is
+        unreachable: a success ends that at once."""
+        if not self.ready:
+            with self._schema_lock:
+                if not self.ready:
+                    self._upgrade_once()
+                    self.ready, self._unavailable_until = True, 0.0
+        with self._connect() as conn:
             conn.execute(text("SELECT 1"))
 
     # -- suggestions and decisions --------------------------------------------------------------
@@ -427,7 +475,7 @@ class EventStore:
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
         if not self.ready:
-            self.upgrade()
+            self._check_on_use()
         with self._connect() as conn:
             yield conn
 
@@ -440,4 +488,9 @@ class EventStore:
             raise
         except SQLAlchemyError as error:
             log.error("database error: %s", type(error).__name__)
+            if _unreachable(error):
+                # Checked again on use, by one request at a time (_check_on_use): the others
+                # get their 503 at once instead of each waiting for the driver's timeouts.
+                self.ready = False
+                self._unavailable_until = time.monotonic() + RECHECK_SECONDS
             raise StoreUnavailable("the database is not available") from error

@@ -6,8 +6,11 @@ for these tests (the machine's shared servers are never touched).
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -166,6 +169,58 @@ def test_redis_failure_turns_caching_off_and_keeps_decisions(
     assert statuses[3] == 429  # and still limits
     assert stored(app) == 2 + 3
     assert app.extensions["wiki_suggest"].cache.get("x")[1] == "unavailable"
+
+
+# -- a database that hangs ------------------------------------------------------------------------
+class HungServer:
+    """Accepts connections and never answers: a database server that hangs (or a network that
+    drops its packets) rather than refusing."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                self.held.append(self.listener.accept()[0])
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
+
+
+def test_a_hung_database_gives_prompt_503s_and_leaves_the_health_check_free() -> None:
+    """Each attempt to reach it waits the driver's whole timeout (1 s here, 15 s by default): the
+    start makes one attempt, and while the database stays unreachable one request at a time
+    tries again; the others get their 503 at once instead of queueing behind it."""
+    hung = HungServer()
+    try:
+        url = f"mysql+pymysql://root@127.0.0.1:{hung.port}/wstest?connect_timeout=1&read_timeout=1"
+        started = time.monotonic()
+        app = create_app(app_config(url))
+        assert time.monotonic() - started < 2.5  # one attempt, not three
+
+        def ask(_: int) -> tuple[int, str, float]:
+            began = time.monotonic()
+            response = app.test_client().get(URL, query_string=FIXTURE_QUERY)
+            return response.status_code, response.get_json()["error"]["code"], time.monotonic() - began
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(ask, range(8)))
+        assert {(status, code) for status, code, _ in answers} == {(503, "database_unavailable")}
+        assert sum(seconds > 0.5 for _, _, seconds in answers) <= 1, answers  # one tried again
+        began = time.monotonic()
+        assert app.test_client().get("/healthz").status_code == 200
+        assert time.monotonic() - began < 0.5
+    finally:
+        hung.close()
 
 
 # -- MariaDB -----------------------------------------------------------------------------------
