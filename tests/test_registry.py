@@ -241,3 +241,23 @@ def test_origin_index_answers_as_a_scan_and_follows_a_refresh(monkeypatch: pytes
     now[0] += 3601
     assert registry.wiki_for_origin("https://xx.wikipedia.org") == registry.get("xxnewwiki")
     assert registry.wiki_for_origin("https://xx.m.wikipedia.org") == registry.get("xxnewwiki")
+
+
+def test_a_dump_wiki_without_its_file_is_left_out(tmp_path: Path) -> None:
+    """The development sample is configured by default but only `make run` fetches it: where it
+    is missing (a Toolforge image) the wiki is unknown, not a 500."""
+    present = tmp_path / "present.xml"
+    present.write_text("<mediawiki/>", encoding="utf-8")
+    registry = WikiRegistry(dump_wikis={"gone-wiki": {"path": str(tmp_path / "missing.xml.bz2")},
+                                        "here-wiki": {"path": str(present)}})
+    assert registry.get("here-wiki").dump_path == str(present)
+    with pytest.raises(UnknownWiki):
+        registry.get("gone-wiki")
+    from suggest.web import create_app
+    from tests.conftest import app_config
+
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'events.sqlite3'}",
+                                DUMP_WIKIS={"sample-enwiki": {"path": str(tmp_path / "missing.bz2")}}))
+    response = app.test_client().get("/api/v1/suggestions", query_string={
+        "wiki": "sample-enwiki", "title": "Albedo", "task": "categories"})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "unknown_wiki"

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,10 @@ class WikiRegistry:
         for wiki_id, spec in (dump_wikis or {}).items():
             if not valid_wiki_id(wiki_id) or not spec.get("path"):
                 raise ValueError(f"bad dump wiki {wiki_id!r}")
+            if not Path(spec["path"]).is_file():
+                # e.g. the development sample, which `make run` fetches, in an image without it
+                log.warning("dump wiki %s left out: no file at %s", wiki_id, spec["path"])
+                continue
             self._local[wiki_id] = Wiki(
                 id=wiki_id, kind="dump", lang=str(spec.get("lang", "en")),
                 name=str(spec.get("name", wiki_id)), dump_path=str(spec["path"]),
