@@ -48,7 +48,9 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces IP addresses in the formatted message (and drops the arguments it came from)."""
+    """Replaces IP addresses in the formatted message (and drops the arguments it came from) and
+    in the traceback of an exception logged with it (a driver's error names the address it could
+    not reach)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -58,7 +60,15 @@ class RedactingFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # Formatters print exc_text when it is set: the traceback, already redacted.
+            record.exc_text = redact(_TRACEBACKS.formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 def configure(level: int | str = logging.INFO) -> None:

@@ -3,6 +3,7 @@ app writes carries the secret prefix and a TTL; access logs are configured witho
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import runpy
@@ -118,6 +119,25 @@ def test_redacting_filter(line: str, expected: str) -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", (line,), None)
     assert logging_setup.RedactingFilter().filter(record)
     assert record.getMessage() == expected
+
+
+def test_redacting_filter_cleans_a_logged_traceback_too() -> None:
+    handler_output = io.StringIO()
+    handler = logging.StreamHandler(handler_output)
+    handler.addFilter(logging_setup.RedactingFilter())
+    logger = logging.getLogger("test-redacting-traceback")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        try:
+            raise ConnectionError(f"Can't connect to MySQL server on '{CLIENT_IP}' ({FORWARDED_IP})")
+        except ConnectionError:
+            logger.exception("unexpected error on %s", "/api/v1/stats")
+    finally:
+        logger.removeHandler(handler)
+    written = handler_output.getvalue()
+    assert "ConnectionError: Can't connect to MySQL server on '[ip]' ([ip])" in written
+    assert CLIENT_IP not in written and FORWARDED_IP not in written
 
 
 def test_access_logs_are_configured_without_addresses_or_agents() -> None:
