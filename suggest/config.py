@@ -79,6 +79,9 @@ DEFAULTS: dict[str, Any] = {
     "SITEMATRIX_TTL": 24 * 3600,
     "SITEMATRIX_LIVE": False,
     "WIKI_TIMEOUT": 10.0,
+    # Proxies in front of the service whose X-Forwarded-Proto is trusted (Toolforge: 1; 0 when
+    # clients reach the service directly).
+    "PROXIES": 1,
     # Namespaces of the pages suggestions are made for: articles, and drafts in user space and in
     # the Draft namespace (118 on the wikis that have one); per wiki: WIKIS__<ID>__NAMESPACES.
     "NAMESPACES": [0, 2, 118],

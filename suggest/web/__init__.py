@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from suggest.config import load_config
 from suggest.logging_setup import configure as configure_logging
@@ -62,6 +63,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.register(app)
     ratelimit.register(app)
     app.session_interface = auth.SessionCookies()
+    if int(app.config["PROXIES"]):
+        # Behind Toolforge's front proxy the service is reached over HTTPS but spoken to over
+        # HTTP: the links it writes (tool card, stats) take the scheme the proxy reports. Only
+        # the scheme: the client's address is never read from the headers (nor logged).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=int(app.config["PROXIES"]),  # type: ignore[method-assign]
+                                x_host=0, x_port=0, x_prefix=0)
     return app
 
 
