@@ -85,7 +85,7 @@ def test_page_json_and_csv_show_the_same_numbers(app: Any) -> None:
     assert html.count('class="rate-chart"') == 4  # four rates for the one task and wiki
     assert html.count('class="band"') == 4 and html.count('class="line"') == 4
     assert "67.0%" in html  # 67 of 100 decisions accepted
-    assert "too_specific: 9 (39%)" in html  # 9 of 23 rejections
+    assert "Too specific <code>too_specific</code>: 9 (39%)" in html  # 9 of 23, with the reason's label
     # The pause is listed even when filtering another wiki, and its text is escaped.
     assert "Too many rejections &lt;b&gt;reported&lt;/b&gt;" in html
 

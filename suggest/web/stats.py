@@ -135,7 +135,9 @@ def stats_page() -> str:
     filters, weeks = _filters()
     data = collect(filters, weeks)
     svc = _service()
+    labels = {(task.id, r.id): r.label for task in svc.tasks.values() for r in task.reasons}
     return render_template("stats.html", data=data, charts=charts(data), tasks=sorted(svc.tasks),
+                           reason_labels=labels,
                            wikis=sorted({t["wiki"] for t in data["totals"]} | (
                                {filters.wiki} if filters.wiki else set())),
                            version=__version__)
