@@ -102,7 +102,8 @@ def test_page_json_and_csv_show_the_same_numbers(app: Any) -> None:
 
 
 @pytest.mark.parametrize("query", [{"wiki": "evil.example/x"}, {"weeks": "0"}, {"weeks": "x"},
-                                   {"task": "a" * 80}, {"model": "<script>"}])
+                                   {"task": "a" * 80}, {"model": "<script>"}, {"weeks": "105"},
+                                   {"wiki": ["ukwiki", "enwiki"]}])
 def test_bad_filters_are_refused(app: Any, query: dict[str, str]) -> None:
     response = app.test_client().get("/api/v1/stats", query_string=query)
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_parameter"

@@ -46,6 +46,25 @@ SPEC: dict[str, Any] = {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}}}},
                 **_error_responses(400, 404, 429, 502, 503)},
         }},
+        "/api/v1/stats": {"get": {
+            "operationId": "getStats",
+            "summary": "Edit-acceptance metrics per task and wiki (the numbers of /stats)",
+            "parameters": [
+                {"name": name, "in": "query", "description": text,
+                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{0,64}$"}}
+                for name, text in (("wiki", "Only this wiki (database name); empty: all"),
+                                   ("task", "Only this task"),
+                                   ("model", "Only suggestions of this model backend"))
+            ] + [{"name": "weeks", "in": "query", "description": "Weeks back from today (default 12)",
+                  "schema": {"type": "integer", "minimum": 1, "maximum": 104}}],
+            "responses": {"200": {"description": "Totals and weekly series, with 95% intervals",
+                                  "content": {"application/json": {"schema": {
+                                      "type": "object", "required": ["totals", "weeks", "definitions"],
+                                      "properties": {"totals": {"type": "array"},
+                                                     "weeks": {"type": "array"},
+                                                     "definitions": {"type": "object"}}}}}},
+                          **_error_responses(400, 429, 503)},
+        }},
         "/api/v1/decisions": {"post": {
             "operationId": "postDecision",
             "summary": "Record an editor's decision on an issued suggestion (once)",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
@@ -22,13 +21,13 @@ from suggest.metrics.plot import rate_chart
 from suggest.services import SuggestionService
 from suggest.store.events import utcnow
 from suggest.store.schema import pauses
+from suggest.web import validation
 from suggest.web.errors import ApiError
 from suggest.wiki.registry import valid_wiki_id
 
 bp = Blueprint("stats", __name__)
 
-TOKEN = re.compile(r"[A-Za-z0-9._-]{1,64}")
-DEFAULT_WEEKS, MAX_WEEKS = 12, 104
+DEFAULT_WEEKS = 12  # at most 104 (the OpenAPI spec of /api/v1/stats)
 CHARTS = (("acceptance", "Acceptance rate"), ("verified_acceptance", "Verified edit-acceptance rate"),
           ("rejection", "Rejection rate"), ("revert", "Revert rate of verified edits"))
 DEFINITIONS = {
@@ -54,20 +53,13 @@ def _service() -> SuggestionService:
 
 
 def _filters() -> tuple[aggregates.Filters, int]:
-    """Filters from the query string, each checked against a strict pattern (400 otherwise)."""
-    values: dict[str, str | None] = {}
-    for name in ("wiki", "task", "model"):
-        value = request.args.get(name) or None
-        if value is not None and (not TOKEN.fullmatch(value)
-                                  or (name == "wiki" and not valid_wiki_id(value))):
-            raise ApiError(400, "invalid_parameter", f"'{name}' is not a valid value")
-        values[name] = value
-    try:
-        weeks = int(request.args.get("weeks", DEFAULT_WEEKS))
-    except ValueError:
-        raise ApiError(400, "invalid_parameter", "'weeks' must be a number") from None
-    if not 1 <= weeks <= MAX_WEEKS:
-        raise ApiError(400, "invalid_parameter", f"'weeks' must be between 1 and {MAX_WEEKS}")
+    """Filters from the query string, checked as the OpenAPI spec of /api/v1/stats says (each
+    given at most once, a strict pattern) and the wiki as a wiki id: 400 otherwise."""
+    args = validation.query("/api/v1/stats", request.args)
+    values: dict[str, str | None] = {name: args.get(name) for name in ("wiki", "task", "model")}
+    if values["wiki"] is not None and not valid_wiki_id(values["wiki"]):
+        raise ApiError(400, "invalid_parameter", "'wiki' is not a valid value")
+    weeks = int(args.get("weeks", DEFAULT_WEEKS))
     since = utcnow() - dt.timedelta(weeks=weeks)
     return aggregates.Filters(wiki=values["wiki"], task=values["task"], backend=values["model"],
                               since=since), weeks
