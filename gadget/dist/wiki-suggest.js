@@ -20,6 +20,7 @@
 	var MESSAGES = {
 		"bn": {
 			"wiki-suggest-heading": "এই পাতার জন্য পরামর্শ",
+			"wiki-suggest-gadget-description": "wiki-suggest: আপনি যে নিবন্ধটি সম্পাদনা করছেন তার জন্য যন্ত্রের প্রস্তাবিত বিষয়শ্রেণী, সম্পাদনা বাক্সের উপরে দেখানো হয়। সিদ্ধান্ত আপনার: প্রতিটি যোগ করুন, প্রত্যাখ্যান করুন বা এড়িয়ে যান; আপনার হয়ে কিছুই সংরক্ষিত হয় না।",
 			"wiki-suggest-loading": "পরামর্শ লোড হচ্ছে…",
 			"wiki-suggest-disclaimer": "এই পরামর্শগুলি যন্ত্রের তৈরি এবং ভুল হতে পারে। যোগ করার আগে প্রতিটি যাচাই করুন।",
 			"wiki-suggest-toolcard-link": "এই সরঞ্জাম সম্পর্কে",
@@ -45,6 +46,10 @@
 			"wiki-suggest-reason-too_general": "অতি সাধারণ",
 			"wiki-suggest-reason-too_specific": "অতি নির্দিষ্ট",
 			"wiki-suggest-reason-already_covered": "আগে থেকেই আছে",
+			"wiki-suggest-reason-not_supporting": "বক্তব্যটি সমর্থন করে না",
+			"wiki-suggest-reason-unreliable": "অনির্ভরযোগ্য উৎস",
+			"wiki-suggest-reason-irrelevant": "অপ্রাসঙ্গিক",
+			"wiki-suggest-reason-already_cited": "ইতিমধ্যে উদ্ধৃত",
 			"wiki-suggest-reason-other": "অন্যান্য",
 			"wiki-suggest-comment-label": "মন্তব্য (ঐচ্ছিক)",
 			"wiki-suggest-cancel": "বাতিল",
@@ -52,6 +57,14 @@
 			"wiki-suggest-status-undone": "লেখা থেকে আবার সরানো হয়েছে।",
 			"wiki-suggest-status-rejected": "প্রত্যাখ্যান করা হয়েছে। ধন্যবাদ।",
 			"wiki-suggest-status-skipped": "এড়িয়ে যাওয়া হয়েছে।",
+			"wiki-suggest-undo-failed": "যোগ করা লেখাটি এরপর বদলানো হয়েছে, তাই এটি স্বয়ংক্রিয়ভাবে সরানো যাচ্ছে না। অনুগ্রহ করে নিজে সরিয়ে দিন।",
+			"wiki-suggest-anchor-missing": "এই প্রস্তাবের স্থানটি পাঠ্যে পাওয়া যায়নি।",
+			"wiki-suggest-in-text": "এই বিষয়শ্রেণীটি ইতিমধ্যে পাঠ্যে আছে।",
+			"wiki-suggest-already-decided": "এই প্রস্তাব নিয়ে আপনার আগের সিদ্ধান্ত ইতিমধ্যে নথিভুক্ত হয়েছে।",
+			"wiki-suggest-post-failed": "আপনার সিদ্ধান্ত সরঞ্জামটিতে পাঠানো যায়নি।",
+			"wiki-suggest-statement": "এই বক্তব্যের জন্য:",
+			"wiki-suggest-locate": "পাঠ্যে দেখান",
+			"wiki-suggest-locate-label": "যে বক্তব্যের জন্য $1 প্রস্তাবিত, তা পাঠ্যে দেখান",
 			"wiki-suggest-evidence-linked": "সংযুক্ত $2টি নিবন্ধের মধ্যে $1টিতে",
 			"wiki-suggest-evidence-similar": "সবচেয়ে সদৃশ $2টি নিবন্ধের মধ্যে $1টিতে",
 			"wiki-suggest-limit": "আপনি এই উইকির আজকের সীমা ($1টি প্রস্তাব) পূর্ণ করেছেন। ধন্যবাদ! আবার আগামীকাল।"
@@ -84,6 +97,10 @@
 			"wiki-suggest-reason-too_general": "Too general",
 			"wiki-suggest-reason-too_specific": "Too specific",
 			"wiki-suggest-reason-already_covered": "Already covered",
+			"wiki-suggest-reason-not_supporting": "Does not support the statement",
+			"wiki-suggest-reason-unreliable": "Unreliable source",
+			"wiki-suggest-reason-irrelevant": "Irrelevant",
+			"wiki-suggest-reason-already_cited": "Already cited",
 			"wiki-suggest-reason-other": "Other",
 			"wiki-suggest-comment-label": "Comment (optional)",
 			"wiki-suggest-cancel": "Cancel",
@@ -101,10 +118,11 @@
 			"wiki-suggest-locate-label": "Show in the text the statement that $1 is suggested for",
 			"wiki-suggest-evidence-linked": "in $1 of the $2 linked articles",
 			"wiki-suggest-evidence-similar": "in $1 of the $2 most similar articles",
-			"wiki-suggest-limit": "You have reached this wiki's daily limit of $1 suggestions. Thank you! More tomorrow."
+			"wiki-suggest-limit": "You have reached this wiki's daily limit of $1 {{PLURAL:$1|suggestion|suggestions}}. Thank you! More tomorrow."
 		},
 		"ja": {
 			"wiki-suggest-heading": "このページへの提案",
+			"wiki-suggest-gadget-description": "wiki-suggest: 編集中の記事に機械が提案するカテゴリを、編集ボックスの上に表示します。追加・却下・スキップはあなたが決めます。あなたに代わって保存されることはありません。",
 			"wiki-suggest-loading": "提案を読み込み中…",
 			"wiki-suggest-disclaimer": "これらの提案は機械によって生成されたもので、誤っている場合があります。追加する前にそれぞれ確認してください。",
 			"wiki-suggest-toolcard-link": "このツールについて",
@@ -130,6 +148,10 @@
 			"wiki-suggest-reason-too_general": "大まかすぎる",
 			"wiki-suggest-reason-too_specific": "細かすぎる",
 			"wiki-suggest-reason-already_covered": "既にある",
+			"wiki-suggest-reason-not_supporting": "記述を裏付けていない",
+			"wiki-suggest-reason-unreliable": "信頼できない情報源",
+			"wiki-suggest-reason-irrelevant": "無関係",
+			"wiki-suggest-reason-already_cited": "既に出典として使われている",
 			"wiki-suggest-reason-other": "その他",
 			"wiki-suggest-comment-label": "コメント (任意)",
 			"wiki-suggest-cancel": "キャンセル",
@@ -139,14 +161,19 @@
 			"wiki-suggest-status-skipped": "スキップしました。",
 			"wiki-suggest-undo-failed": "追加した文字列がその後変更されたため、自動では取り除けません。手作業で取り除いてください。",
 			"wiki-suggest-anchor-missing": "この提案を挿入する位置が本文中に見つかりませんでした。",
+			"wiki-suggest-in-text": "このカテゴリはすでに本文にあります。",
 			"wiki-suggest-already-decided": "この提案に対するあなたの選択は既に記録されています。",
 			"wiki-suggest-post-failed": "あなたの選択をツールに送信できませんでした。",
+			"wiki-suggest-statement": "対象の記述:",
+			"wiki-suggest-locate": "本文で表示",
+			"wiki-suggest-locate-label": "$1 が提案されている記述を本文で表示",
 			"wiki-suggest-evidence-linked": "リンク先の記事 $2 件中 $1 件",
 			"wiki-suggest-evidence-similar": "最も類似した記事 $2 件中 $1 件",
 			"wiki-suggest-limit": "このウィキの1日の上限（$1 件）に達しました。ありがとうございます。続きはまた明日。"
 		},
 		"uk": {
 			"wiki-suggest-heading": "Пропозиції для цієї сторінки",
+			"wiki-suggest-gadget-description": "wiki-suggest: автоматично запропоновані категорії для статті, яку ви редагуєте, над полем редагування. Вирішуєте ви: додайте, відхиліть або пропустіть кожну; нічого не зберігається за вас.",
 			"wiki-suggest-loading": "Завантаження пропозицій…",
 			"wiki-suggest-disclaimer": "Ці пропозиції створено автоматично, і вони можуть бути хибними. Перевірте кожну, перш ніж додати.",
 			"wiki-suggest-toolcard-link": "Про цей інструмент",
@@ -172,6 +199,10 @@
 			"wiki-suggest-reason-too_general": "Надто загальна",
 			"wiki-suggest-reason-too_specific": "Надто вузька",
 			"wiki-suggest-reason-already_covered": "Уже є",
+			"wiki-suggest-reason-not_supporting": "Не підтверджує твердження",
+			"wiki-suggest-reason-unreliable": "Ненадійне джерело",
+			"wiki-suggest-reason-irrelevant": "Не стосується справи",
+			"wiki-suggest-reason-already_cited": "Уже є серед джерел",
 			"wiki-suggest-reason-other": "Інше",
 			"wiki-suggest-comment-label": "Коментар (необов'язково)",
 			"wiki-suggest-cancel": "Скасувати",
@@ -181,17 +212,19 @@
 			"wiki-suggest-status-skipped": "Пропущено.",
 			"wiki-suggest-undo-failed": "Доданий текст відтоді змінено, тож його не можна прибрати автоматично. Приберіть його вручну.",
 			"wiki-suggest-anchor-missing": "Місце для цієї пропозиції не знайдено в тексті.",
+			"wiki-suggest-in-text": "Ця категорія вже є в тексті.",
 			"wiki-suggest-already-decided": "Ваш попередній вибір щодо цієї пропозиції вже записано.",
 			"wiki-suggest-post-failed": "Не вдалося надіслати ваш вибір інструменту.",
 			"wiki-suggest-statement": "Для твердження:",
 			"wiki-suggest-locate": "Показати в тексті",
 			"wiki-suggest-locate-label": "Показати в тексті твердження, для якого пропоновано $1",
-			"wiki-suggest-evidence-linked": "у $1 з $2 пов'язаних статей",
-			"wiki-suggest-evidence-similar": "у $1 з $2 найбільш схожих статей",
-			"wiki-suggest-limit": "Ви досягли денного ліміту цієї вікі: $1 пропозицій. Дякуємо! Більше — завтра."
+			"wiki-suggest-evidence-linked": "у $1 з $2 {{PLURAL:$2|пов'язаної статті|пов'язаних статей|пов'язаних статей}}",
+			"wiki-suggest-evidence-similar": "у $1 з $2 {{PLURAL:$2|найбільш схожої статті|найбільш схожих статей|найбільш схожих статей}}",
+			"wiki-suggest-limit": "Ви досягли денного ліміту цієї вікі: $1 {{PLURAL:$1|пропозиція|пропозиції|пропозицій}}. Дякуємо! Більше — завтра."
 		},
 		"vi": {
 			"wiki-suggest-heading": "Đề xuất cho trang này",
+			"wiki-suggest-gadget-description": "wiki-suggest: thể loại do máy đề xuất cho bài bạn đang sửa, hiện phía trên hộp sửa đổi. Bạn quyết định: thêm, từ chối hoặc bỏ qua từng đề xuất; không có gì được lưu thay bạn.",
 			"wiki-suggest-loading": "Đang tải đề xuất…",
 			"wiki-suggest-disclaimer": "Các đề xuất này do máy tạo ra và có thể sai. Hãy kiểm tra từng đề xuất trước khi thêm.",
 			"wiki-suggest-toolcard-link": "Giới thiệu công cụ",
@@ -217,6 +250,10 @@
 			"wiki-suggest-reason-too_general": "Quá chung",
 			"wiki-suggest-reason-too_specific": "Quá hẹp",
 			"wiki-suggest-reason-already_covered": "Đã có",
+			"wiki-suggest-reason-not_supporting": "Không hỗ trợ phát biểu",
+			"wiki-suggest-reason-unreliable": "Nguồn không đáng tin cậy",
+			"wiki-suggest-reason-irrelevant": "Không liên quan",
+			"wiki-suggest-reason-already_cited": "Đã được dẫn nguồn",
 			"wiki-suggest-reason-other": "Khác",
 			"wiki-suggest-comment-label": "Ghi chú (không bắt buộc)",
 			"wiki-suggest-cancel": "Hủy",
@@ -226,8 +263,12 @@
 			"wiki-suggest-status-skipped": "Đã bỏ qua.",
 			"wiki-suggest-undo-failed": "Đoạn văn bản đã thêm bị thay đổi nên không thể gỡ tự động. Vui lòng gỡ bằng tay.",
 			"wiki-suggest-anchor-missing": "Không tìm thấy vị trí cho đề xuất này trong văn bản.",
+			"wiki-suggest-in-text": "Thể loại này đã có trong văn bản.",
 			"wiki-suggest-already-decided": "Lựa chọn trước đây của bạn cho đề xuất này đã được ghi nhận.",
 			"wiki-suggest-post-failed": "Không thể gửi lựa chọn của bạn tới công cụ.",
+			"wiki-suggest-statement": "Cho phát biểu:",
+			"wiki-suggest-locate": "Hiện trong văn bản",
+			"wiki-suggest-locate-label": "Hiện trong văn bản phát biểu mà $1 được đề xuất cho",
 			"wiki-suggest-evidence-linked": "trong $1 trên $2 bài được liên kết",
 			"wiki-suggest-evidence-similar": "trong $1 trên $2 bài tương tự nhất",
 			"wiki-suggest-limit": "Bạn đã đạt giới hạn hằng ngày của wiki này ($1 gợi ý). Cảm ơn bạn! Hẹn gặp lại ngày mai."
@@ -302,10 +343,27 @@
 		} else {
 			return '\u29FC' + fullKey + '\u29FD';
 		}
-		return text.replace( /\$(\d+)/g, function ( match, n ) {
+		return text.replace( /\{\{PLURAL:\$(\d+)\|([^{}]*)\}\}/g, function ( match, n, forms ) {
+			return pluralForm( Number( params[ Number( n ) - 1 ] ), forms.split( '|' ) );
+		} ).replace( /\$(\d+)/g, function ( match, n ) {
 			var value = params[ Number( n ) - 1 ];
 			return value === undefined ? match : String( value );
 		} );
+	}
+
+	/**
+	 * The form of {{PLURAL:$n|...}} for a number: by the user language's rules where
+	 * mediawiki.language has them, else the English rule (one, other).
+	 *
+	 * @param {number} count
+	 * @param {string[]} forms
+	 * @return {string}
+	 */
+	function pluralForm( count, forms ) {
+		if ( mw.language && typeof mw.language.convertPlural === 'function' ) {
+			return mw.language.convertPlural( count, forms );
+		}
+		return count === 1 ? forms[ 0 ] : forms[ Math.min( 1, forms.length - 1 ) ];
 	}
 
 	/**
@@ -1208,7 +1266,8 @@
 			return {
 				id: reason.id,
 				// Messages: wiki-suggest-reason-wrong_topic, -too_general, -too_specific,
-				// -already_covered, -other
+				// -already_covered, -other, -not_supporting, -unreliable, -irrelevant,
+				// -already_cited
 				label: hasMsg( key ) ? msg( key ) : String( reason.label || reason.id )
 			};
 		} );

@@ -86,10 +86,27 @@
 		} else {
 			return '\u29FC' + fullKey + '\u29FD';
 		}
-		return text.replace( /\$(\d+)/g, function ( match, n ) {
+		return text.replace( /\{\{PLURAL:\$(\d+)\|([^{}]*)\}\}/g, function ( match, n, forms ) {
+			return pluralForm( Number( params[ Number( n ) - 1 ] ), forms.split( '|' ) );
+		} ).replace( /\$(\d+)/g, function ( match, n ) {
 			var value = params[ Number( n ) - 1 ];
 			return value === undefined ? match : String( value );
 		} );
+	}
+
+	/**
+	 * The form of {{PLURAL:$n|...}} for a number: by the user language's rules where
+	 * mediawiki.language has them, else the English rule (one, other).
+	 *
+	 * @param {number} count
+	 * @param {string[]} forms
+	 * @return {string}
+	 */
+	function pluralForm( count, forms ) {
+		if ( mw.language && typeof mw.language.convertPlural === 'function' ) {
+			return mw.language.convertPlural( count, forms );
+		}
+		return count === 1 ? forms[ 0 ] : forms[ Math.min( 1, forms.length - 1 ) ];
 	}
 
 	/**
@@ -992,7 +1009,8 @@
 			return {
 				id: reason.id,
 				// Messages: wiki-suggest-reason-wrong_topic, -too_general, -too_specific,
-				// -already_covered, -other
+				// -already_covered, -other, -not_supporting, -unreliable, -irrelevant,
+				// -already_cited
 				label: hasMsg( key ) ? msg( key ) : String( reason.label || reason.id )
 			};
 		} );
