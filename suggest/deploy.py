@@ -4,8 +4,10 @@
 Writes, through the wiki's action API:
 
 * ``MediaWiki:Gadget-wiki-suggest.js`` and ``.css`` from ``gadget/dist/``,
-* ``MediaWiki:Gadget-wiki-suggest``, the description shown in Preferences (the English message
-  ``wiki-suggest-gadget-description`` of ``gadget/i18n/en.json``),
+* ``MediaWiki:Gadget-wiki-suggest``, the description shown in Preferences: the message
+  ``wiki-suggest-gadget-description`` in the wiki's content language (English where
+  ``gadget/i18n`` has no translation), and ``MediaWiki:Gadget-wiki-suggest/<lang>`` in every
+  other language that has one, for users whose interface language it is,
 * the gadget's line in ``MediaWiki:Gadgets-definition`` (from ``gadget/Gadgets-definition.txt``;
   an existing line of the gadget is replaced, every other line is kept).
 
@@ -57,23 +59,34 @@ class PageResult:
     revid: int | None = None
 
 
-def gadget_pages(gadget_dir: Path = GADGET_DIR) -> dict[str, str]:
+def gadget_pages(gadget_dir: Path = GADGET_DIR, content_lang: str = "en") -> dict[str, str]:
     """The pages of the gadget itself: title -> text (the definition line is separate)."""
     dist = gadget_dir / "dist"
     try:
         script = (dist / "wiki-suggest.js").read_text(encoding="utf-8")
         style = (dist / "wiki-suggest.css").read_text(encoding="utf-8")
-        messages = json.loads((gadget_dir / "i18n" / "en.json").read_text(encoding="utf-8"))
+        descriptions = _descriptions(gadget_dir / "i18n")
     except (OSError, ValueError) as error:
         raise DeployError(f"cannot read the built gadget in {gadget_dir}: {error}") from error
-    description = messages.get(DESCRIPTION_KEY)
-    if not isinstance(description, str) or not description:
+    if "en" not in descriptions:
         raise DeployError(f"{DESCRIPTION_KEY} is missing from gadget/i18n/en.json")
-    return {
-        f"MediaWiki:Gadget-{GADGET_ID}.js": script,
-        f"MediaWiki:Gadget-{GADGET_ID}.css": style,
-        f"MediaWiki:Gadget-{GADGET_ID}": description,
-    }
+    name = f"MediaWiki:Gadget-{GADGET_ID}"
+    pages = {f"{name}.js": script, f"{name}.css": style,
+             name: descriptions.get(content_lang, descriptions["en"])}
+    for lang, text in sorted(descriptions.items()):
+        if lang != content_lang:
+            pages[f"{name}/{lang}"] = text
+    return pages
+
+
+def _descriptions(i18n: Path) -> dict[str, str]:
+    """The gadget's description by language code, from the message files that translate it."""
+    found = {}
+    for path in sorted(i18n.glob("*.json")):
+        text = json.loads(path.read_text(encoding="utf-8")).get(DESCRIPTION_KEY)
+        if path.stem != "qqq" and isinstance(text, str) and text:
+            found[path.stem] = text
+    return found
 
 
 def definition_line(gadget_dir: Path = GADGET_DIR) -> str:
@@ -129,9 +142,9 @@ def current_texts(session: mwapi.Session, titles: list[str]) -> dict[str, tuple[
 
 
 def deploy(session: mwapi.Session, gadget_dir: Path = GADGET_DIR,
-           version: str = __version__) -> list[PageResult]:
+           version: str = __version__, content_lang: str = "en") -> list[PageResult]:
     """Write the gadget's pages with a logged-in ``session``; only pages that differ are edited."""
-    pages = gadget_pages(gadget_dir)
+    pages = gadget_pages(gadget_dir, content_lang)
     now = current_texts(session, [*pages, DEFINITION_PAGE])
     definition = now[DEFINITION_PAGE]
     pages[DEFINITION_PAGE] = with_definition(definition[0] if definition else "",
@@ -176,7 +189,7 @@ def deploy_to_wiki(wiki_id: str, user: str, password: str) -> list[PageResult]:
     session = make_session(wiki, service.user_agent, float(current_app.config["WIKI_TIMEOUT"]))
     try:
         login(session, user, password)
-        return deploy(session)
+        return deploy(session, content_lang=wiki.lang)
     except (mwapi.errors.APIError, mwapi.errors.ConnectionError, mwapi.errors.HTTPError,
             mwapi.errors.TimeoutError, mwapi.errors.RequestError) as error:
         raise DeployError(f"{wiki_id}: {type(error).__name__}: {error}") from error

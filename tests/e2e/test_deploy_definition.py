@@ -28,10 +28,24 @@ def test_an_old_line_is_replaced_in_place_and_duplicates_dropped() -> None:
     assert with_definition(with_definition(current, LINE), LINE) == with_definition(current, LINE)
 
 
+DESCRIPTIONS = {f"MediaWiki:Gadget-wiki-suggest/{lang}" for lang in ("bn", "ja", "uk", "vi")}
+
+
 def test_the_committed_gadget_files_make_the_pages() -> None:
     pages = gadget_pages()
     assert set(pages) == {"MediaWiki:Gadget-wiki-suggest.js", "MediaWiki:Gadget-wiki-suggest.css",
-                          "MediaWiki:Gadget-wiki-suggest"}
+                          "MediaWiki:Gadget-wiki-suggest", *DESCRIPTIONS}
+    assert pages["MediaWiki:Gadget-wiki-suggest"].startswith("wiki-suggest: machine-suggested")
+    assert pages["MediaWiki:Gadget-wiki-suggest/uk"].startswith("wiki-suggest: автоматично")
+    # On a wiki whose content language is Ukrainian the page itself is in Ukrainian, and
+    # English is a translation (MediaWiki reads MediaWiki:X in the content language).
+    on_ukwiki = gadget_pages(content_lang="uk")
+    assert on_ukwiki["MediaWiki:Gadget-wiki-suggest"] == pages["MediaWiki:Gadget-wiki-suggest/uk"]
+    assert on_ukwiki["MediaWiki:Gadget-wiki-suggest/en"] == pages["MediaWiki:Gadget-wiki-suggest"]
+    assert "MediaWiki:Gadget-wiki-suggest/uk" not in on_ukwiki
+    # A content language without a translation gets English.
+    on_dewiki = gadget_pages(content_lang="de")
+    assert on_dewiki["MediaWiki:Gadget-wiki-suggest"] == pages["MediaWiki:Gadget-wiki-suggest"]
     assert "mw.libs.wikiSuggest" in pages["MediaWiki:Gadget-wiki-suggest.js"]
     assert definition_line().startswith("* wiki-suggest[ResourceLoader|")
     assert "|default" not in definition_line() and "default|" not in definition_line()
@@ -78,8 +92,10 @@ def test_only_changed_pages_are_edited_and_never_blindly() -> None:
     results = deploy(wiki, version="9.8.7")  # type: ignore[arg-type]
     assert [(r.title, r.changed) for r in results] == [
         ("MediaWiki:Gadget-wiki-suggest.js", False), ("MediaWiki:Gadget-wiki-suggest.css", True),
-        ("MediaWiki:Gadget-wiki-suggest", True), ("MediaWiki:Gadgets-definition", True)]
-    css, description, definition = wiki.edits
+        ("MediaWiki:Gadget-wiki-suggest", True), *((title, True) for title in sorted(DESCRIPTIONS)),
+        ("MediaWiki:Gadgets-definition", True)]
+    css, description, *translations, definition = wiki.edits
+    assert [edit["title"] for edit in translations] == sorted(DESCRIPTIONS)
     assert css["basetimestamp"] == "2024-01-02T03:04:05Z" and "createonly" not in css
     assert description["createonly"] == 1 and "basetimestamp" not in description
     assert definition["text"] == f"* Other|o.js\n{definition_line()}\n"
