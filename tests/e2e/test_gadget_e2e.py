@@ -25,6 +25,7 @@ from tests.support.mediawiki import LocalMediaWiki
 pytestmark = pytest.mark.mediawiki
 
 GADGET = "wiki-suggest"
+DESCRIBED_IN = ("bn", "en", "ja", "uk", "vi")  # the gadget's description, from gadget/i18n
 # "Коло" (circle) links to three other fixture articles whose categories it shares.
 ARTICLE = "Коло"
 PAGES = (ARTICLE, "Точка", "Радіус", "Діаметр")
@@ -140,9 +141,12 @@ def test_deploy_command_writes_the_gadget_pages(wiki: LocalMediaWiki, service: A
         assert revision["slots"]["main"]["content"] == source.read_text(encoding="utf-8").rstrip()
         assert revision["user"] == DEPLOYER
         assert "0.1.0" in revision["comment"] and GADGET in revision["comment"]
-    description = json.loads((root / "i18n" / "en.json").read_text(encoding="utf-8"))
-    assert h.page_text(s, f"MediaWiki:Gadget-{GADGET}") == (
-        description["wiki-suggest-gadget-description"])
+    # The page itself in the wiki's content language, the other languages on subpages.
+    content_lang = service.app.extensions["wiki_suggest"].registry.get(wiki.dbname).lang
+    for lang in DESCRIBED_IN:
+        messages = json.loads((root / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
+        title = f"MediaWiki:Gadget-{GADGET}" + ("" if lang == content_lang else f"/{lang}")
+        assert h.page_text(s, title) == messages["wiki-suggest-gadget-description"], title
     definition = h.page_text(s, "MediaWiki:Gadgets-definition")
     assert OTHER_GADGET_LINES.strip() in definition, "the other gadget's lines are kept"
     line = (root / "Gadgets-definition.txt").read_text(encoding="utf-8").strip()
@@ -150,7 +154,7 @@ def test_deploy_command_writes_the_gadget_pages(wiki: LocalMediaWiki, service: A
     # Flagged as bot edits.
     changes = s.get(action="query", list="recentchanges", rcuser=DEPLOYER, rcprop="title|flags",
                     rclimit="max")["query"]["recentchanges"]
-    assert len(changes) == 4 and all(c["bot"] for c in changes)
+    assert len(changes) == 3 + len(DESCRIBED_IN) and all(c["bot"] for c in changes)
     # The Gadgets extension sees the gadget (opt-in: not on by default).
     gadgets = s.get(action="query", list="gadgets", gaprop="id|metadata")["query"]["gadgets"]
     ours = [g for g in gadgets if g["id"] == GADGET]
@@ -161,12 +165,14 @@ def test_deploy_command_writes_the_gadget_pages(wiki: LocalMediaWiki, service: A
 def test_deploy_again_changes_nothing(wiki: LocalMediaWiki, service: Any,
                                       deployed: dict[str, Any]) -> None:
     s = h.session(wiki)
+    content_lang = service.app.extensions["wiki_suggest"].registry.get(wiki.dbname).lang
     titles = [f"MediaWiki:Gadget-{GADGET}.js", f"MediaWiki:Gadget-{GADGET}.css",
-              f"MediaWiki:Gadget-{GADGET}", "MediaWiki:Gadgets-definition"]
+              f"MediaWiki:Gadget-{GADGET}", "MediaWiki:Gadgets-definition",
+              *(f"MediaWiki:Gadget-{GADGET}/{lang}" for lang in DESCRIBED_IN if lang != content_lang)]
     before = {t: h.revision_count(s, t) for t in titles}
     result = deploy(service, wiki, deployed["login"], deployed["password"])
     assert result.exit_code == 0, result.output
-    assert result.output.count(": unchanged") == 4, result.output
+    assert result.output.count(": unchanged") == len(titles), result.output
     assert {t: h.revision_count(s, t) for t in titles} == before
 
 
