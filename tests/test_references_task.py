@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -252,3 +253,32 @@ def test_service_passes_the_configured_names_to_the_task(
     assert marker not in replaced(), "the YAML file names no template that the article uses"
     monkeypatch.setenv("TOOL_CITATION_NEEDED", '{"en": ["Citation needed"]}')
     assert marker in replaced()
+
+
+def test_never_suggest_lists_and_rejected_pairs_apply(backend: Any) -> None:
+    """A linked article's reference is not offered when its domain (or a parent domain, in any
+    case) is on the community's reference_domains list, nor when its label was rejected on the
+    page; the next candidates take their place."""
+    albedo = text("enwiki-39")
+    stub = ("'''Earthshine''' is sunlight reflected by the Earth onto the night side of the "
+            "[[Albedo|Moon]].\n\n"
+            "== Measurements ==\nEarthshine observations are used to estimate the Earth's reflectance "
+            "and its changes.{{Citation needed|date=May 2016}}\n")
+    page = Page(wiki="enwiki", title="Earthshine", wikitext=stub, links=["Albedo"])
+
+    def labels(never: frozenset[str] = frozenset()) -> list[str]:
+        settings = TaskSettings(threshold=0.0, max_suggestions=100, never_suggest=never)
+        found = ReferencesTask().suggest(page, FakeSource("enwiki", {"Albedo": albedo}), backend, settings)
+        return [s.label for s in found]
+
+    host_of = {r.label: (urlsplit(r.url).hostname or "") for r in
+               refs.parse_article(albedo, citation_needed_names("en")).references.values() if r.url}
+    offered = labels()
+    [with_url] = [label for label in offered if host_of.get(label)]
+    [without] = [label for label in offered if label != with_url]
+    assert host_of[with_url] == "www.agu.org"
+    by_domain = labels(frozenset({"AGU.org"}))
+    assert with_url not in by_domain and without in by_domain
+    by_label = labels(frozenset({without}))
+    assert without not in by_label and with_url in by_label
+    assert labels(frozenset({"gu.org", "www.agu.org.evil"})) == offered  # whole labels of the host only

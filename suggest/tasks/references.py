@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -69,6 +70,26 @@ def wiki_language(source: PageSource) -> str | None:
     return dbname.removeprefix("fixture-").removeprefix("sample-").removesuffix("wiki") or None
 
 
+def blocked(reference: refs.Reference, never_suggest: frozenset[str]) -> bool:
+    """Whether a reference is on the never-suggest list: by its label (the pairs rejected on the
+    page come as labels), or by its URL's host, a listed domain or a subdomain of one (the
+    community's ``reference_domains``)."""
+    if not never_suggest:
+        return False
+    if reference.label in never_suggest:
+        return True
+    domains = {entry.strip().lower().strip(".") for entry in never_suggest}
+    try:
+        host = (urlsplit(reference.url).hostname or "").rstrip(".") if reference.url else ""
+    except ValueError:  # a malformed URL in the wikitext
+        host = ""
+    while host:
+        if host in domains:
+            return True
+        host = host.partition(".")[2]
+    return False
+
+
 class ReferencesTask:
     id = "references"
     definition = (
@@ -104,7 +125,8 @@ class ReferencesTask:
         linked = self.linked_references(source, page.links, names)
         suggestions: list[Suggestion] = []
         for index, priority in targets:
-            candidates = self.candidates(article, index, linked)
+            candidates = [c for c in self.candidates(article, index, linked)
+                          if not blocked(c.reference, settings.never_suggest)]
             if not candidates:
                 continue
             features = self.features(article, index, candidates, backend)
