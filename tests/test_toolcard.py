@@ -67,7 +67,7 @@ def test_card_follows_the_configuration(client: Any, app: Any) -> None:
     assert pipeline["thresholds"]["default"] == 0.61
     assert pipeline["thresholds"]["per_wiki"] == {"fixture-ukwiki": 0.8}
     assert after["hosting"] == {**after["hosting"], "tier": "local", "provider": "a laptop"}
-    assert after["governance"]["caps"]["max_suggestions"] == 1
+    assert after["governance"]["caps"]["max_suggestions"]["default"] == 1
     assert after["identity"]["config_hash"] != before["identity"]["config_hash"]
     # The wikitext and HTML versions say the same.
     wikitext = client.get("/toolcard.wikitext").get_data(as_text=True)
@@ -118,7 +118,8 @@ def test_evaluation_shows_every_backend_side_by_side(sqlite_url: str, tmp_path: 
     assert {m["id"] for m in body["models"]} >= {"tfidf", "e5-multilingual-offline"}
     wikitext = client.get("/toolcard.wikitext").get_data(as_text=True)
     assert "| e5-multilingual-offline || ukwiki || 0.860" in wikitext
-    assert "| tfidf || ukwiki || 0.810 || 0.300" in wikitext
+    # the interval the results file carries is printed with its figure
+    assert "| tfidf || ukwiki || 0.810 (0.700–0.900) || 0.300" in wikitext
 
 
 def test_no_evaluation_results_is_said_plainly(sqlite_url: str, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from suggest import __version__, backends
 from suggest.services import SuggestionService
 from suggest.store.schema import metadata
-from suggest.toolcard import build_card, load_evaluations, to_wikitext
+from suggest.toolcard import build_card, cell, load_evaluations, misses_by_wiki, target_text, to_wikitext
 
 bp = Blueprint("transparency", __name__)
 
@@ -40,7 +40,8 @@ def card() -> dict[str, Any]:
 
 @bp.get("/toolcard")
 def toolcard_html() -> str:
-    return render_template("toolcard.html", card=card(), version=__version__)
+    return render_template("toolcard.html", card=card(), version=__version__, cell=cell,
+                           target_text=target_text, misses_by_wiki=misses_by_wiki)
 
 
 @bp.get("/toolcard.json")
@@ -50,7 +51,8 @@ def toolcard_json() -> Response:
 
 @bp.get("/toolcard.wikitext")
 def toolcard_wikitext() -> Response:
-    return Response(to_wikitext(card()), mimetype="text/plain; charset=utf-8")
+    # mimetype gets the charset added by Werkzeug; content_type is sent as given.
+    return Response(to_wikitext(card()), content_type="text/plain; charset=utf-8")
 
 
 def stored_fields() -> list[dict[str, Any]]:

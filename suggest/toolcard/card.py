@@ -1,0 +1,225 @@
+"""The tool card, built at request time from the running tool (never maintained by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import logging
+from typing import Any
+
+from suggest import TOOL_NAME, __version__
+from suggest.backends.base import BackendInfo
+from suggest.community import (
+    PAGE_TITLE,
+    SCHEMA,
+)
+from suggest.config import config_hash, public_config
+from suggest.ranking.thresholds import load as load_evaluated_thresholds
+from suggest.review import ReviewStore
+from suggest.services import SuggestionService
+from suggest.store.events import StoreUnavailable
+from suggest.toolcard.evaluation import load_evaluations
+from suggest.toolcard.governance import alarm_rules, caps, live_rates, task_guardrails, task_thresholds
+from suggest.toolcard.pipeline import describe_kind, task_pipeline
+
+log = logging.getLogger(__name__)
+
+
+LICENCE = {"code": "GPL-3.0-or-later",
+           "data": "Suggestions and evaluation data derive from Wikipedia text: CC BY-SA 4.0",
+           "models": "see each model's licence under models"}
+
+
+REQUIRED_KEYS = ("identity", "tasks", "models", "system", "hosting", "data_flow", "evaluation",
+                 "limitations", "monitoring", "governance", "licence")
+
+
+TOOL_LIMITATIONS = [
+    "Suggestions come from the categories of linked and similar articles: a category no neighbour "
+    "carries can never be suggested, and a small or new wiki has few neighbours.",
+    "Scores are comparable within a task and backend only; thresholds are chosen per wiki.",
+    "The tool sees one revision of the page; it does not know the editor's intent or talk pages.",
+    "Acceptance measures what editors took, not what is right; reviewer labels complement it.",
+]
+
+
+def _metrics_summary(svc: SuggestionService) -> Any:
+    """Live totals per task and wiki from ``suggest.metrics`` (optional: absent -> None)."""
+    try:
+        aggregates = importlib.import_module("suggest.metrics.aggregates")
+        totals, filters = aggregates.totals, aggregates.Filters
+    except (ImportError, AttributeError):
+        return None
+    try:
+        with svc.store.engine.connect() as conn:
+            rows = totals(conn, filters(), dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    except Exception as error:  # noqa: BLE001 - the card must render without metrics
+        log.warning("metrics summary failed: %s", type(error).__name__)
+        return {"error": "metrics unavailable"}
+    return json.loads(json.dumps(rows, default=str))
+
+
+def _pauses(svc: SuggestionService) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from suggest.store.schema import pauses
+
+    with svc.store.engine.connect() as conn:
+        return [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in r._mapping.items()}
+                for r in conn.execute(select(pauses).order_by(pauses.c.wiki, pauses.c.task))]
+
+
+def _store_parts(svc: SuggestionService) -> tuple[list[Any], list[Any], list[dict[str, Any]] | str]:
+    """(pauses, recent audit entries, reviewer labels) from the store."""
+    try:
+        audit = [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in e.items()}
+                 for e in svc.store.audit_entries(limit=20)]
+        return _pauses(svc), audit, ReviewStore(svc.store.engine).summary()
+    except StoreUnavailable:
+        return [], [], "database unavailable"
+    except Exception as error:  # noqa: BLE001 - e.g. a table not created yet
+        log.warning("tool card: store read failed: %s", type(error).__name__)
+        return [], [], "database unavailable"
+
+
+def _models(info: BackendInfo, tasks: list[dict[str, Any]],
+            evaluations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The backend in use with the ranker files its tasks load, then each other evaluated backend
+    with the checksums its evaluation recorded."""
+    in_use = {**info.as_dict(), "in_use": True,
+              "rankers": {t["id"]: {k: t["pipeline"]["ranker_model"][k] for k in ("file", "checksum")}
+                          for t in tasks if t["pipeline"].get("ranker_model")}}
+    in_use.pop("limitations", None)
+    others: dict[str, dict[str, Any]] = {}
+    for entry in evaluations:
+        for backend in entry.get("backends", []):
+            if backend == info.id:
+                continue
+            model = others.setdefault(backend, {"id": backend, "in_use": False, "rankers": {},
+                                                "note": "evaluated; see evaluation"})
+            recorded = entry.get("models", {}).get(backend, {})
+            model.update({k: v for k, v in recorded.items() if k != "ranker_checksum" and v is not None
+                          and k not in model})
+            if recorded.get("ranker_checksum"):
+                model["rankers"][entry["task"]] = {"file": None, "checksum": recorded["ranker_checksum"]}
+    return [in_use] + [others[b] for b in sorted(others)]
+
+
+def _monitoring(svc: SuggestionService, pauses: list[Any], audit: list[Any], base_url: str,
+                warnings: list[dict[str, Any]]) -> dict[str, Any]:
+    config = svc.config
+    metrics = _metrics_summary(svc)
+    return {
+        "pauses": pauses,
+        "alarms": config.get("ALARMS"),
+        "alarm_rules": alarm_rules(config),
+        "alarm_min_decisions": config.get("ALARM_MIN_DECISIONS"),
+        "alarm_window_days": config.get("ALARM_WINDOW_DAYS"),
+        "recent_actions": audit,
+        "metrics": metrics,
+        "rates": live_rates(metrics),
+        "metrics_note": ("metrics unavailable" if isinstance(metrics, dict) else
+                         "no live metrics module" if metrics is None else
+                         None if metrics else "No suggestion has been decided on yet."),
+        "stats_page": f"{base_url}/stats",
+        "community_config_warnings": warnings,
+    }
+
+
+def _tasks(svc: SuggestionService, thresholds_file: dict[str, Any], evaluations: list[dict[str, Any]],
+           community: dict[str, Any]) -> list[dict[str, Any]]:
+    config, info = svc.config, svc.backend.info
+    return [{
+        "id": task.id, "version": task.version, "definition": task.definition,
+        "enabled": task.id in config["TASKS"],
+        "rejection_reasons": [{"id": r.id, "label": r.label} for r in task.reasons],
+        "pipeline": {
+            **task_pipeline(task, info, svc.backend),
+            "backend": info.id,
+            "thresholds": task_thresholds(config, task.id, info.id, thresholds_file, evaluations,
+                                          community),
+            "guardrails": task_guardrails(config, task, community),
+        },
+        "evaluation": [{"file": e["file"], "results": e["results"]}
+                       for e in evaluations if e.get("task") == task.id],
+    } for task in svc.tasks.values()]
+
+
+def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
+    config = svc.config
+    public = public_config(config)
+    info = svc.backend.info
+    thresholds_file = load_evaluated_thresholds(config.get("THRESHOLDS_PATH"))
+    evaluations = load_evaluations(config.get("EVAL_DIR") or "eval")
+    community = {wiki: state.as_dict() for wiki, state in sorted(svc.community.latest().items())}
+    warnings = [{"wiki": wiki, "warning": s["warning"]} for wiki, s in community.items() if s["warning"]]
+    tasks = _tasks(svc, thresholds_file, evaluations, community)
+    pauses, audit, reviews = _store_parts(svc)
+    evaluated_backends = sorted({b for e in evaluations for b in e.get("backends", [])})
+
+    data_flow = {
+        "backends": {info.id: info.data_flow},
+        "wikis": "The service reads page text, categories and search results from the wiki's public "
+                 "API with a User-Agent naming the tool; it never writes to a wiki.",
+        "stored": f"{base_url}/data",
+        "cache": "Recomputable results only, keyed by hashes, with a time limit; nothing personal.",
+        "logged": "Method, path, status, size and duration of requests; no IP addresses, no user agents.",
+    }
+    card = {
+        "identity": {
+            "name": TOOL_NAME, "version": __version__,
+            "kind": describe_kind(info),
+            "purpose": "Suggest categories (and, as tasks are added, references) for Wikipedia "
+                       "articles; editors accept, reject or skip each one and save every edit "
+                       "themselves.",
+            "url": config.get("CONTACT_URL"), "contact": config.get("CONTACT_EMAIL"),
+            "source": config.get("SOURCE_URL"),
+            "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "config_hash": config_hash(config),
+        },
+        "tasks": tasks,
+        "models": _models(info, tasks, evaluations),
+        "system": {
+            "tasks_enabled": list(config["TASKS"]),
+            "backend": info.id,
+            "configuration": {k: v for k, v in public.items() if k not in ("DUMP_WIKIS", "EXTRA_WIKIS")},
+            "wikis": "Wikimedia wikis from the site matrix, plus configured ones",
+            "human_in_the_loop": "Every suggestion is shown to an editor, who accepts, rejects or "
+                                 "skips it and saves the edit under their own account.",
+        },
+        "hosting": {"tier": config["HOSTING_TIER"], "provider": config["HOSTING_PROVIDER"],
+                    "model_hosting": {info.id: info.hosting_tier}},
+        "data_flow": data_flow,
+        "evaluation": {
+            "results": evaluations,
+            "backends_side_by_side": evaluated_backends,
+            "reviewer_labels": reviews,
+            "note": None if evaluations else "No committed evaluation results were found under eval/.",
+        },
+        "limitations": {
+            "tool": TOOL_LIMITATIONS,
+            "model": {info.id: list(info.limitations)},
+        },
+        "monitoring": _monitoring(svc, pauses, audit, base_url, warnings),
+        "governance": {
+            "who_can_pause": "The automatic monitor (on a triggered alarm) and the tool's maintainers "
+                             "(logged in with Wikimedia OAuth); every action is in the public audit log.",
+            "community_configuration": {
+                "page": PAGE_TITLE,
+                "schema": f"{base_url}/toolcard.json#community-schema",
+                "settings": sorted(SCHEMA["properties"]),
+                "rules": "Tasks can be turned off, thresholds only raised (never below the evaluated "
+                         "minimum), suggestions capped and blocked; an invalid page is ignored with a "
+                         "warning and the last valid one stays in force.",
+                "wikis": community,
+            },
+            "editing": "The tool never edits by itself: every edit is saved by a person under their own "
+                       "account, so no bot approval applies.",
+            "caps": caps(config, community),
+            "reviewers": f"{base_url}/review",
+        },
+        "licence": {**LICENCE, "source": config.get("SOURCE_URL")},
+        "community_schema": SCHEMA,
+    }
+    return card
