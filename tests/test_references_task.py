@@ -151,12 +151,16 @@ def test_unnamed_reference_reused_gets_a_name(backend: Any) -> None:
     assert "no name yet" in first.explanation
 
 
+# A stub linking to Albedo, with one statement marked as needing a source.
+EARTHSHINE = ("'''Earthshine''' is sunlight reflected by the Earth onto the night side of the "
+              "[[Albedo|Moon]].\n\n"
+              "== Measurements ==\nEarthshine observations are used to estimate the Earth's reflectance "
+              "and its changes.{{Citation needed|date=May 2016}}\n")
+
+
 def test_references_of_linked_articles_are_offered_with_their_sentence(backend: Any) -> None:
     albedo = text("enwiki-39")
-    stub = ("'''Earthshine''' is sunlight reflected by the Earth onto the night side of the "
-            "[[Albedo|Moon]].\n\n"
-            "== Measurements ==\nEarthshine observations are used to estimate the Earth's reflectance "
-            "and its changes.{{Citation needed|date=May 2016}}\n")
+    stub = EARTHSHINE
     page = Page(wiki="enwiki", title="Earthshine", wikitext=stub, links=["Albedo"])
     source = FakeSource("enwiki", {"Albedo": albedo})
     found = ReferencesTask().suggest(page, source, backend, SETTINGS)
@@ -260,10 +264,7 @@ def test_never_suggest_lists_and_rejected_pairs_apply(backend: Any) -> None:
     case) is on the community's reference_domains list, nor when its label was rejected on the
     page; the next candidates take their place."""
     albedo = text("enwiki-39")
-    stub = ("'''Earthshine''' is sunlight reflected by the Earth onto the night side of the "
-            "[[Albedo|Moon]].\n\n"
-            "== Measurements ==\nEarthshine observations are used to estimate the Earth's reflectance "
-            "and its changes.{{Citation needed|date=May 2016}}\n")
+    stub = EARTHSHINE
     page = Page(wiki="enwiki", title="Earthshine", wikitext=stub, links=["Albedo"])
 
     def labels(never: frozenset[str] = frozenset()) -> list[str]:

@@ -74,6 +74,21 @@ def sockets_of(pid: int) -> set[str]:
     return inodes
 
 
+def start_procfile_web(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """The Procfile's web command, on a free local port, logging to a file: (master, port, log)."""
+    web = procfile()["web"]
+    port = free_port()
+    argv = [str(Path(sys.executable).with_name("gunicorn")), *web[1:]]
+    argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
+    env = {**os.environ, "TOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}",
+           "TOOL_BACKEND": "tfidf", "TOOL_SECRET_KEY": "procfile-test-secret",
+           "WIKI_SUGGEST_CONFIG": str(tmp_path / "none.yaml")}
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        master = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return master, port, log_path
+
+
 def test_procfile_workers_each_listen_on_their_own_socket(tmp_path: Path) -> None:
     """The Procfile's web command, started for real: with ``--reuse-port`` every worker binds its
     own socket, so the kernel spreads new connections over the workers. On one shared socket the
@@ -81,14 +96,7 @@ def test_procfile_workers_each_listen_on_their_own_socket(tmp_path: Path) -> Non
     on one worker, which then decided at about 60 % of the rate of an even split."""
     web = procfile()["web"]
     workers = int(web[web.index("--workers") + 1])
-    port = free_port()
-    argv = [str(Path(sys.executable).with_name("gunicorn")), *web[1:]]
-    argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
-    env = {**os.environ, "TOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}",
-           "TOOL_BACKEND": "tfidf", "TOOL_SECRET_KEY": "socket-test-secret",
-           "WIKI_SUGGEST_CONFIG": str(tmp_path / "none.yaml")}
-    with open(tmp_path / "gunicorn.log", "wb") as log:
-        master = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    master, port, _ = start_procfile_web(tmp_path)
     try:
         wait_for_port(port, timeout=60)
         deadline = time.monotonic() + 60
@@ -113,20 +121,11 @@ def test_procfile_gunicorn_logs_no_client_address(tmp_path: Path) -> None:
     ip=..."); the Procfile's server, started for real, writes the line without the address."""
     import socket
 
-    web = procfile()["web"]
-    port = free_port()
-    argv = [str(Path(sys.executable).with_name("gunicorn")), *web[1:]]
-    argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
-    env = {**os.environ, "TOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}",
-           "TOOL_BACKEND": "tfidf", "TOOL_SECRET_KEY": "log-test-secret",
-           "WIKI_SUGGEST_CONFIG": str(tmp_path / "none.yaml")}
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        master = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    master, port, log_path = start_procfile_web(tmp_path)
     try:
         wait_for_port(port, timeout=60)
         for request in (b"GARBAGE LINE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n"):
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:  # a worker may still load
                 conn.sendall(request)
                 assert conn.recv(1024).startswith(b"HTTP/1.1 400")
         deadline = time.monotonic() + 10
