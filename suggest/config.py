@@ -97,14 +97,16 @@ DEFAULTS: dict[str, Any] = {
     "SOURCE_URL": "https://gitlab.wikimedia.org/toolforge-repos/wiki-suggest",
     # Monitoring (suggest/metrics/monitor.py). Pre-registered alarms, after the Growth team's
     # practice; each is judged on the Wilson 95% bound, never the point estimate, and only with at
-    # least ALARM_MIN_DECISIONS in the rate's denominator within the window. A triggered alarm
-    # pauses the task on that wiki at once.
+    # least ALARM_MIN_DECISIONS in the rate's denominator within the window, made by at least
+    # ALARM_MIN_EDITORS editors (decisions without a user name count as one editor together), so
+    # that no single client can pause a task. A triggered alarm pauses the task on that wiki at once.
     "ALARMS": [
         {"id": "rejection-high", "rate": "rejection", "above": 0.30},
         {"id": "revert-high", "rate": "revert", "above": 0.20},
         {"id": "acceptance-low", "rate": "acceptance", "below": 0.40},
     ],
     "ALARM_MIN_DECISIONS": 50,
+    "ALARM_MIN_EDITORS": 5,
     "ALARM_WINDOW_DAYS": 14,
     # Verification (suggest/metrics/verify.py): survival of a verified edit is judged this many
     # hours after it was saved; an acceptance not linked to a saved revision after

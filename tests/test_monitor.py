@@ -178,3 +178,26 @@ def test_malformed_alarms_stop_the_monitor_loudly(sqlite_url: str, alarms: Any) 
     with pytest.raises(ValueError):
         monitor.check_alarms(alarms)
     monitor.check_alarms(ALARMS)  # the defaults' shape is fine
+
+
+@pytest.mark.parametrize("users", [[None], ["Mallory"], [None, "A", "B", "C"]])
+def test_fewer_editors_than_the_minimum_cannot_pause_a_task(sqlite_url: str, users: list[str | None]) -> None:
+    """Sixty rejections from one client, named or not (or from four editors, the unnamed ones
+    counting as one): the rate is not judged, nothing is paused."""
+    from suggest.web import create_app
+
+    app = create_app(app_config(sqlite_url, ALARMS=ALARMS, ALARM_MIN_DECISIONS=50, ALARM_MIN_EDITORS=5))
+    client = app.test_client()
+    for n, sid in enumerate(suggestion_ids(client, 60)):
+        body = {"suggestion_id": sid, "decision": "reject", "reason": "wrong_topic"}
+        if users[n % len(users)] is not None:
+            body["user"] = users[n % len(users)]
+        assert client.post("/api/v1/decisions", json=body).status_code == 201
+    found = run_monitor(app)
+    assert found["triggered"] == []
+    assert ask(client, TITLES[0])["pause"] is None
+    [rejection] = [r for r in monitor.evaluate(app.extensions["wiki_suggest"].store, app.config)
+                   if r.alarm == "rejection-high"]
+    assert (rejection.judged, rejection.total, rejection.editors) == (False, 60, len(set(users)))
+    assert rejection.low is not None and rejection.low > 0.3  # the rate alone would have paused it
+    assert rejection.describe() == f"rejection-high: not judged (60 in window, {len(set(users))} editors)"

@@ -7,7 +7,10 @@ Alarms come from configuration (``ALARMS``), fixed before anyone looks at the nu
 * ``{"rate": "acceptance", "below": 0.40}`` triggers when the *upper* bound is below the floor.
 
 A rate is judged only with at least ``ALARM_MIN_DECISIONS`` in its denominator (decisions, or for
-the revert rate verified edits whose survival was checked). The window is the last
+the revert rate verified edits whose survival was checked), decided by at least
+``ALARM_MIN_EDITORS`` editors: user names as the clients report them, and every decision without
+one counted as a single editor, so that one client (or anonymous ones) cannot pause a task by
+itself. The window is the last
 ``ALARM_WINDOW_DAYS`` of decisions, and never reaches back before the latest resume of that task on
 that wiki: a maintainer who resumes a task gives it a fresh start instead of an instant re-pause.
 """
@@ -19,7 +22,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from suggest.metrics.aggregates import RATES, rates, window_counts
 from suggest.store.events import EventStore, utcnow
@@ -41,14 +44,17 @@ class AlarmResult:
     high: float | None
     total: int
     judged: bool
+    editors: int | None
     triggered: bool
     since: dt.datetime
 
     def describe(self) -> str:
         if not self.judged or self.value is None or self.low is None or self.high is None:
-            return f"{self.alarm}: not judged ({self.total} in window)"
+            editors = "" if self.editors is None else f", {self.editors} editors"
+            return f"{self.alarm}: not judged ({self.total} in window{editors})"
+        editors = "" if self.editors is None else f", {self.editors} editors"
         return (f"{self.alarm}: {self.rate} rate {self.value:.0%} "
-                f"(95% interval {self.low:.0%}-{self.high:.0%}, n={self.total}, "
+                f"(95% interval {self.low:.0%}-{self.high:.0%}, n={self.total}{editors}, "
                 f"since {self.since:%Y-%m-%d %H:%M} UTC)")
 
 
@@ -65,10 +71,24 @@ def window_start(store: EventStore, wiki: str, task: str, now: dt.datetime, days
     return max(start, resumed + dt.timedelta(seconds=1))
 
 
+def window_editors(conn: Connection, wiki: str, task: str, since: dt.datetime, now: dt.datetime) -> int:
+    """Editors who decided on the task's suggestions on the wiki in the window: distinct user
+    names, plus one for all the decisions without a name."""
+    where = (suggestions.c.wiki == wiki, suggestions.c.task == task,
+             decisions.c.created_at >= since, decisions.c.created_at <= now)
+    joined = suggestions.join(decisions, decisions.c.suggestion_id == suggestions.c.id)
+    named = conn.execute(select(func.count(func.distinct(decisions.c.user_name)))
+                         .select_from(joined).where(*where)).scalar_one()
+    unnamed = conn.execute(select(decisions.c.id).select_from(joined)
+                           .where(*where, decisions.c.user_name.is_(None)).limit(1)).first()
+    return int(named) + (1 if unnamed is not None else 0)
+
+
 def judge(alarm: dict[str, Any], counts: dict[str, int], min_total: int, wiki: str, task: str,
-          since: dt.datetime) -> AlarmResult:
+          since: dt.datetime, editors: int | None = None, min_editors: int = 0) -> AlarmResult:
     rate = rates(counts)[alarm["rate"]]
-    judged = rate.total >= min_total and rate.low is not None and rate.high is not None
+    judged = (rate.total >= min_total and rate.low is not None and rate.high is not None
+              and (editors is None or editors >= min_editors))
     triggered = False
     if judged and rate.low is not None and rate.high is not None:
         if "above" in alarm:
@@ -77,7 +97,7 @@ def judge(alarm: dict[str, Any], counts: dict[str, int], min_total: int, wiki: s
             triggered = triggered or rate.high < float(alarm["below"])
     return AlarmResult(alarm=str(alarm["id"]), wiki=wiki, task=task, rate=alarm["rate"],
                        value=rate.value, low=rate.low, high=rate.high, total=rate.total,
-                       judged=judged, triggered=triggered, since=since)
+                       judged=judged, triggered=triggered, since=since, editors=editors)
 
 
 def check_alarms(alarms: Any) -> None:
@@ -109,8 +129,10 @@ def evaluate(store: EventStore, config: dict[str, Any],
         since = window_start(store, wiki, task, now, days)
         with store.engine.connect() as conn:
             counts = window_counts(conn, wiki, task, since, now)
+            editors = window_editors(conn, wiki, task, since, now)
         for alarm in config["ALARMS"]:
-            results.append(judge(alarm, counts, int(config["ALARM_MIN_DECISIONS"]), wiki, task, since))
+            results.append(judge(alarm, counts, int(config["ALARM_MIN_DECISIONS"]), wiki, task, since,
+                                 editors, int(config["ALARM_MIN_EDITORS"])))
     return results
 
 

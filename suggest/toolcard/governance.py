@@ -148,14 +148,16 @@ def caps(config: dict[str, Any], community: dict[str, Any]) -> dict[str, Any]:
 def alarm_rules(config: dict[str, Any]) -> list[dict[str, Any]]:
     """Each configured alarm in words, as the monitor judges it."""
     minimum, days = config.get("ALARM_MIN_DECISIONS"), config.get("ALARM_WINDOW_DAYS")
+    editors = config.get("ALARM_MIN_EDITORS")
     rules = []
     for alarm in config.get("ALARMS") or []:
         rate = alarm.get("rate")
         parts = [f"the {bound} 95% bound of the {rate} rate is {side} {float(alarm[side]):.0%}"
                  for side, bound in (("above", "lower"), ("below", "upper")) if side in alarm]
         rules.append({**alarm, "rule": f"pauses the task on a wiki when {' or '.join(parts)}, judged "
-                                       f"with at least {minimum} in the rate's denominator over the "
-                                       f"last {days} days (since the latest resume)"})
+                                       f"with at least {minimum} in the rate's denominator, from at "
+                                       f"least {editors} editors, over the last {days} days (since "
+                                       "the latest resume)"})
     return rules
 
 

@@ -86,6 +86,7 @@ def collect(filters: aggregates.Filters, weeks: int) -> dict[str, Any]:
                     "weeks": weeks, "since": filters.since.isoformat() if filters.since else None},
         "definitions": DEFINITIONS,
         "alarms": {"rules": config["ALARMS"], "min_decisions": config["ALARM_MIN_DECISIONS"],
+                   "min_editors": config["ALARM_MIN_EDITORS"],
                    "window_days": config["ALARM_WINDOW_DAYS"]},
         "totals": totals,
         "weeks": series,
