@@ -61,13 +61,20 @@ def _issued(rows: list[dict[str, Any]]) -> list[str]:
     return [ids.issue(r["id"]) for r in rows]
 
 
+EDITORS = 50  # the decisions come from this many editors, named as the gadget names them
+
+
+def editor(n: int) -> str:
+    return f"Bench editor {n % EDITORS}"
+
+
 def _floor_rows(rows: list[dict[str, Any]], ids: list[str]) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
     """(issued suggestion row, decision row) per decision, as the service writes them."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     out = []
-    for row, sid in zip(rows, ids, strict=True):
+    for n, (row, sid) in enumerate(zip(rows, ids, strict=True)):
         issued = issued_row(row, sid, now)
-        out.append((tuple(issued[c] for c in COLUMNS), (sid, "accept", None, None, None, now)))
+        out.append((tuple(issued[c] for c in COLUMNS), (sid, "accept", None, None, editor(n), now)))
     return out
 
 
@@ -116,8 +123,10 @@ local n = 0
 request = function()
   n = n + 1
   local sid = ids[n] or "unknown-suggestion-id"
+  -- As the gadget sends it: with the editor's user name (their rate-limit bucket).
   return wrk.format("POST", "/api/v1/decisions", {["Content-Type"] = "application/json"},
-                    '{"suggestion_id": "' .. sid .. '", "decision": "accept"}')
+                    '{"suggestion_id": "' .. sid .. '", "decision": "accept", "user": "Bench editor ' ..
+                    (n %% %d) .. '"}')
 end
 """
 WRK_SECONDS = 2
@@ -130,7 +139,7 @@ def _wrk_clients(url: str, ids: list[str]) -> tuple[float, int, int]:
     WRK_SECONDS; those answers are 404s and count as failed."""
     id_file, script = VAR / "decision-ids.txt", VAR / "decisions.lua"
     id_file.write_text("\n".join(ids) + "\n", encoding="ascii")
-    script.write_text(WRK_SCRIPT % id_file, encoding="ascii")
+    script.write_text(WRK_SCRIPT % (id_file, EDITORS), encoding="ascii")
     run = wrk(url + "/api/v1/decisions", WRK_SECONDS, CLIENTS, script)
     total, failed, seconds = int(run["requests"]), int(run["failed"]), run["seconds"]
     return (total - failed) / seconds, total - failed, failed
@@ -152,7 +161,8 @@ def _clients(url: str, ids: list[str], limit_seconds: float) -> tuple[float, int
                 if not queue or time.monotonic() > deadline:
                     break
                 sid = queue.pop()
-            body = json.dumps({"suggestion_id": sid, "decision": "accept"})
+                n = len(queue)
+            body = json.dumps({"suggestion_id": sid, "decision": "accept", "user": editor(n)})
             try:
                 conn.request("POST", "/api/v1/decisions", body,
                              {"Content-Type": "application/json"})

@@ -31,7 +31,7 @@ READ = f"SELECT {', '.join(SUGGESTED_COLUMNS)} FROM computed WHERE id = ?"
 INSERT_SUGGESTION = (f"INSERT INTO suggestions ({', '.join(COLUMNS)}) "
                      f"VALUES ({', '.join(['?'] * len(COLUMNS))})")
 INSERT_DECISION = ("INSERT INTO decisions (suggestion_id, decision, reason, comment, user_name, "
-                   "created_at) VALUES (?, ?, NULL, NULL, NULL, datetime('now'))")
+                   "created_at) VALUES (?, ?, NULL, NULL, ?, datetime('now'))")
 QUEUED = os.environ.get("BENCH_QUEUED") == "1"
 WRITER = WriterLock(f"sqlite:///{DATABASE}" if QUEUED else "sqlite://")  # else a no-op
 local = threading.local()
@@ -46,21 +46,21 @@ def connection() -> sqlite3.Connection:
     return found
 
 
-def store(batch: Sequence[tuple[str, str]]) -> list[int]:
-    """Store (suggestion id, decision) pairs in one transaction; an HTTP status for each."""
+def store(batch: Sequence[tuple[str, str, str | None]]) -> list[int]:
+    """Store (suggestion id, decision, user) in one transaction; an HTTP status for each."""
     db = connection()
     statuses = []
     with WRITER.hold():
         db.execute("BEGIN IMMEDIATE")  # a write transaction from the start: it waits for the lock
         try:
-            for sid, decision in batch:
+            for sid, decision, user in batch:
                 opened = IDS.open(sid)
                 found = opened and db.execute(READ, (opened[0],)).fetchone()
                 if not opened or not found:
                     statuses.append(404)
                     continue
                 db.execute(INSERT_SUGGESTION, (sid, opened[1].isoformat(" "), *found, opened[0]))
-                db.execute(INSERT_DECISION, (sid, decision))
+                db.execute(INSERT_DECISION, (sid, decision, user))
                 statuses.append(201)
             db.execute("COMMIT")
         except sqlite3.IntegrityError:  # a replay: the bench never sends one
@@ -69,17 +69,17 @@ def store(batch: Sequence[tuple[str, str]]) -> list[int]:
     return statuses
 
 
-GROUP: GroupCommit[tuple[str, str], int] = GroupCommit(store)
+GROUP: GroupCommit[tuple[str, str, str | None], int] = GroupCommit(store)
 
 
 @app.post("/api/v1/decisions")
 def decisions() -> tuple[Response, int]:
     data: Any = request.get_json()
-    pair = (data["suggestion_id"], data["decision"])
-    status = GROUP.submit(pair) if QUEUED else store([pair])[0]
+    item = (data["suggestion_id"], data["decision"], data.get("user"))
+    status = GROUP.submit(item) if QUEUED else store([item])[0]
     if status != 201:
         return jsonify({"error": status}), status
-    return jsonify({"suggestion_id": pair[0], "decision": pair[1], "reason": None}), 201
+    return jsonify({"suggestion_id": item[0], "decision": item[1], "reason": None}), 201
 
 
 @app.get("/healthz")

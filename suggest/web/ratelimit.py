@@ -6,7 +6,9 @@ what the request is about:
 * ``wiki``: every ``GET /api/v1/suggestions`` takes a token from the bucket of its wiki id (the
   costly request: it reads the wiki and runs the model).
 * ``user``: every suggestion, decision or edit report that names a user (the ``user`` field of a
-  JSON body, or the signed-in user of the session) takes a token from that user's bucket.
+  JSON body, or the signed-in user of the session) takes a token from that user's bucket; the
+  decisions and edit reports that name nobody share one bucket, so that leaving the name out is
+  not a way around the limit.
 
 A bucket holds ``burst`` tokens and refills at ``rate`` tokens per second. An empty bucket answers
 429 with ``Retry-After`` and the JSON error code ``rate_limited``. Settings: ``RATE_LIMITS`` in the
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 BACKOFF_SECONDS = 30.0
 LOCAL_MAX_BUCKETS = 10_000
 KEYS_KEPT = 10_000  # bucket keys remembered (wikis and users seen lately)
+ANONYMOUS = "\x00anonymous"  # the shared bucket of decisions and edit reports naming no user
+# (no wiki user name can hold a NUL)
 # Paths that spend tokens; everything else (the spec, the task list, pages) is free.
 LIMITED = {
     "/api/v1/suggestions": ("wiki", "user"),
@@ -204,7 +208,9 @@ def _subject(req: Request, kind: str) -> str | None:
     if (not isinstance(user, str) or not user) and current_app.secret_key \
             and current_app.config["SESSION_COOKIE_NAME"] in req.cookies:
         user = session.get("user")  # signed in (web/auth.py); no cookie, no session to read
-    return user if isinstance(user, str) and user else None
+    if isinstance(user, str) and user:
+        return user
+    return ANONYMOUS if req.method == "POST" else None
 
 
 def register(app: Flask) -> RateLimiter:

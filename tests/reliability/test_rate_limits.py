@@ -71,6 +71,25 @@ def test_user_bucket_limits_decisions_and_is_per_user(sqlite_url: str, redis_pre
 
 
 @pytest.mark.redis
+def test_decisions_naming_no_user_share_one_bucket(sqlite_url: str, redis_prefix: str) -> None:
+    """Leaving the user name out is not a way around the limit: such decisions, from any
+    address, share one bucket; a named editor keeps their own."""
+    app = make_app(sqlite_url, redis_prefix, wiki={"rate": 100, "burst": 100})
+    client = app.test_client()
+    ids = [s["id"] for t in ("Коло", "Радіус", "Діаметр") for s in
+           suggest(client, title=t).get_json().get("suggestions", [])]
+    assert len(ids) >= 5
+    statuses = [client.post("/api/v1/decisions", json={"suggestion_id": sid, "decision": "skip"},
+                            environ_base={"REMOTE_ADDR": f"192.0.2.{n}"}).status_code
+                for n, sid in enumerate(ids[:4])]
+    assert statuses == [201, 201, 201, 429]
+    assert client.post("/api/v1/decisions", json={"suggestion_id": ids[4], "decision": "skip",
+                                                  "user": "Carol"}).status_code == 201
+    # Reading suggestions without a user name spends only the wiki's bucket.
+    assert all(suggest(client, title="Коло").status_code == 200 for _ in range(5))
+
+
+@pytest.mark.redis
 def test_buckets_in_redis_have_the_prefix_a_ttl_and_no_plain_text(sqlite_url: str,
                                                                    redis_prefix: str) -> None:
     app = make_app(sqlite_url, redis_prefix)
