@@ -126,6 +126,9 @@ def test_thresholds_in_force_per_evaluated_wiki(evaluated_client: Any) -> None:
     assert rows["enwiki"]["shows_nothing"] and not rows["ukwiki"]["shows_nothing"]
     assert thresholds["shows_nothing_on"] == ["enwiki"]
     assert "0.45" in thresholds["other_wikis"] and "no measured precision" in thresholds["other_wikis"]
+    assert "development dumps" in thresholds["measured_on"] and "live wiki" in thresholds["measured_on"]
+    for form in ("/toolcard", "/toolcard.wikitext"):
+        assert "where categories have few members" in evaluated_client.get(form).get_data(as_text=True)
     # only this task's entries of the thresholds file
     assert thresholds["evaluated"] == {"tfidf": {"ukwiki": 0.56, "enwiki": 1.01}}
     assert task(card(evaluated_client), "references")["pipeline"]["thresholds"]["evaluated"] == {

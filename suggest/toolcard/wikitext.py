@@ -55,6 +55,7 @@ def _wikitext_thresholds(thresholds: dict[str, Any]) -> list[str]:
             notes.append("misses the targets: " + ", ".join(row["misses"]))
         lines.append(f"** {_escape(row['wiki'])}: {_fmt(row['threshold'])} ({_escape('; '.join(notes))})")
     lines.append(f"** {_escape(thresholds['other_wikis'])}")
+    lines.append(f"** {_escape(thresholds['measured_on'])}")
     return lines
 
 
