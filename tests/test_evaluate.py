@@ -44,6 +44,26 @@ def test_cli_end_to_end_on_two_fixtures(tmp_path: Path) -> None:
     written = json.loads(thresholds.read_text())
     assert written["tasks"]["categories"]["viwiki"] == result["results"]["tfidf"]["viwiki"]["threshold"]
     assert "## Targets" in report.read_text()
+    # The run says how to reproduce it.
+    assert result["command"].startswith("python -m suggest.evaluate --task categories --dump ")
+    assert "--train" in result["command"] and f"Reproduce: `{result['command']}`" in report.read_text()
+
+
+def test_report_says_nothing_was_shown_instead_of_a_zero_precision(tmp_path: Path) -> None:
+    """Where no threshold reached the target on dev nothing is shown: the report gives no
+    measured 0.00 and lists the precision among the shortfalls."""
+    from suggest.evaluate.report import write_report
+
+    doc = json.loads((Path(__file__).resolve().parents[1] / "eval" / "results.json").read_text())
+    figures = doc["results"][doc["default_backend"]]["enwiki"]
+    assert figures["shown"] == 0 and figures["threshold"] > 1  # the committed run's enwiki
+    write_report(doc, tmp_path / "report.md")
+    text = (tmp_path / "report.md").read_text()
+    default = doc["default_backend"]
+    row = next(line for line in text.splitlines() if line.startswith(f"| {default} | enwiki |"))
+    assert [cell.strip() for cell in row.split("|")][5] == "– (nothing shown)"  # precision@thr
+    assert f"- {doc['default_backend']} / enwiki: precision not measured: no threshold reached" in text
+    assert "| enwiki | stubs | 0 | – | – | – | – | – |" in text
 
 
 def test_split_is_deterministic_and_covers_all() -> None:

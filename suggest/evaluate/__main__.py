@@ -226,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "default_backend": default, "default_backend_reason": why,
         "datasets": {w.dbname: dataset_entry(w) for w in wikis},
         "models": models, "results": results,
+        "command": "python -m suggest.evaluate " + " ".join(args_list),
         "run": {"seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": round(rss_mb("VmHWM"), 1),
                 "python": platform.python_version(), "machine": platform.machine(),
                 "limit": args.limit, "trained_in_run": args.train},
