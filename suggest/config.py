@@ -118,6 +118,8 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_DAYS": 90,
     # Wiki user names (as OAuth reports them) who may pause and resume tasks.
     "MAINTAINERS": [],
+    # Wiki user names who may label suggestions on /review; empty: any signed-in user.
+    "REVIEWERS": [],
     # Wikimedia OAuth 1.0a consumer: {"consumer_key", "consumer_secret", "mw_uri"
     # (…/w/index.php of the wiki that registered the consumer), "callback" (default "oob")}.
     "OAUTH": {},

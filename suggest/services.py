@@ -224,11 +224,16 @@ class SuggestionService:
         ``check`` sees the suggestion as issued before anything is stored (what it raises is
         raised here). Raises UnknownSuggestion for an id this service did not issue and
         AlreadyDecided for a second decision. A signed id's suggestion is stored with its first
-        decision, in a transaction shared with concurrent ones (``EventStore.record_first_decision``)."""
+        decision, in a transaction shared with concurrent ones (``EventStore.record_first_decision``).
+
+        An unsigned id is accepted only for a suggestion issued before ids were signed: stored
+        already, and not an issue of a computed suggestion (those rows have a ``content_id``).
+        Any other unsigned id is unknown, among them a bare content id, which can be read from
+        any issued id and under which a reviewed suggestion is stored (``suggest.review``)."""
         opened = self.ids.open(suggestion_id)
         if opened is None:
             stored = self.store.get_suggestion(suggestion_id)
-            if stored is None:
+            if stored is None or stored.get("content_id") is not None:
                 raise UnknownSuggestion(suggestion_id)
             check(stored)
             return self.store.record_decision(suggestion_id, decision, reason, comment, user)

@@ -7,12 +7,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, create_engine, func, inspect, select, text
+from sqlalchemy import create_engine, func, inspect, select, text
 
 from suggest.metrics import aggregates, purge
 from suggest.metrics.aggregates import Filters, wilson
 from suggest.store.events import EventStore
-from suggest.store.schema import decisions, edits, suggestions
+from suggest.store.schema import decisions, edits, review_labels, suggestions
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, 0)  # a Wednesday
 WEEK_A, WEEK_B = "2026-11-16", "2026-11-23"
@@ -154,17 +154,17 @@ def test_review_precision_absent_and_present(tmp_path: Any) -> None:
     with engine.begin() as conn:
         conn.execute(suggestions.insert(), [suggestion("a", T_A), suggestion("b", T_A), suggestion("c", T_A)])
         assert aggregates.review_precision(conn, Filters()) == {}
-        labels = Table("review_labels", MetaData(), Column("suggestion_id", String(32)),
-                       Column("reviewer", String(32)), Column("label", String(8)))
-        labels.create(conn)
-        conn.execute(labels.insert(), [
-            {"suggestion_id": "a", "reviewer": "R1", "label": "correct"},
-            {"suggestion_id": "a", "reviewer": "R2", "label": "correct"},
-            {"suggestion_id": "b", "reviewer": "R1", "label": "incorrect"},
-            {"suggestion_id": "c", "reviewer": "R1", "label": "unsure"}])
+        review_labels.create(conn)
+        at = dt.datetime(2026, 11, 1)
+        conn.execute(review_labels.insert(), [
+            {"suggestion_id": "a", "reviewer": "R1", "label": "correct", "created_at": at},
+            {"suggestion_id": "a", "reviewer": "R2", "label": "correct", "created_at": at},
+            {"suggestion_id": "b", "reviewer": "R1", "label": "incorrect", "created_at": at},
+            {"suggestion_id": "c", "reviewer": "R1", "label": "unsure", "created_at": at}])
         found = aggregates.review_precision(conn, Filters())
-    assert found[("categories", "enwiki")]["successes"] == 2
-    assert found[("categories", "enwiki")]["total"] == 3
+    # Per suggestion, not per label: a is correct (2 of 2), b incorrect, c unsure (left out).
+    assert found[("categories", "enwiki")]["successes"] == 1
+    assert found[("categories", "enwiki")]["total"] == 2
 
 
 @pytest.mark.parametrize("url_fixture", ["sqlite_url", "mariadb_url"])

@@ -15,6 +15,10 @@ Definitions (the /stats page shows them):
 * accepted, not saved: accepted, and no revision was linked within NOT_SAVED_AFTER_HOURS.
 * over-acceptance: among users with at least 5 decisions in the window, the share who accepted
   every suggestion they decided on (a sign of rubber-stamping).
+* reviewer precision: per computed suggestion (content id) its majority label among its
+  reviewers' labels (one per reviewer); of the suggestions whose majority is correct or
+  incorrect, the share correct. A tie for the most, or an "unsure" majority, leaves a suggestion
+  out. The review page and the tool card show the same figure (:func:`review_precision`).
 
 Every rate comes with a Wilson score 95% interval, which stays inside [0, 1] and is honest for
 small counts, unlike the normal approximation.
@@ -24,29 +28,27 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     Connection,
     Date,
-    Integer,
-    MetaData,
     Select,
     Table,
     and_,
     case,
     func,
     inspect,
-    literal,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from suggest.store.schema import decisions, edits, shown, suggestions
+from suggest.store.schema import decisions, edits, review_labels, shown, suggestions
 
 Z95 = 1.959963984540054
 OVER_ACCEPTANCE_MIN_DECISIONS = 5
@@ -305,26 +307,57 @@ def over_acceptance(conn: Connection, filters: Filters,
     return {(r.task, r.wiki): (int(r.users), int(r.all_accepted)) for r in conn.execute(query)}
 
 
+REVIEW_LABELS = ("correct", "incorrect", "unsure")
+
+
+def majority_label(counts: Mapping[str, int]) -> str:
+    """A computed suggestion's majority label: the label most of its reviewers gave. A tie for
+    the most between different labels is no majority and counts as "unsure"."""
+    ranked = Counter({k: v for k, v in counts.items() if v > 0}).most_common()
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return "unsure"
+    return ranked[0][0]
+
+
+def reviewer_precision(items: Iterable[Mapping[str, int]]) -> Rate:
+    """Reviewer precision over computed suggestions (``items``: each one's label counts): of the
+    suggestions whose majority label is correct or incorrect, the share that is correct, with
+    its Wilson 95% interval over those suggestions (not over labels). Suggestions whose majority
+    is "unsure", or without a majority (a tie), are left out."""
+    majority = Counter(majority_label(counts) for counts in items)
+    return wilson(majority["correct"], majority["correct"] + majority["incorrect"])
+
+
+def review_label_counts(conn: Connection, filters: Filters) -> dict[tuple[str, str], dict[str, Counter[str]]]:
+    """(task, wiki) -> computed suggestion (content id) -> its reviewers' label counts, counted
+    in SQL. Each reviewer counts once per computed suggestion: with their latest label, also
+    where labels were stored under several issued ids of it (a suggestion stored before ids were
+    signed is its own computed suggestion). Absent ``review_labels`` table -> empty."""
+    if not inspect(conn).has_table(review_labels.name):
+        return {}
+    item = func.coalesce(suggestions.c.content_id, suggestions.c.id)
+    joined = review_labels.join(suggestions, suggestions.c.id == review_labels.c.suggestion_id)
+    latest = (select(func.max(review_labels.c.id)).select_from(joined)
+              .group_by(review_labels.c.reviewer, item))
+    query = (select(suggestions.c.task, suggestions.c.wiki, item.label("item"), review_labels.c.label,
+                    func.count().label("n"))
+             .select_from(joined)
+             .where(review_labels.c.id.in_(latest), review_labels.c.label.in_(REVIEW_LABELS)))
+    query = filters.apply(query).group_by(suggestions.c.task, suggestions.c.wiki, item,
+                                          review_labels.c.label)
+    found: dict[tuple[str, str], dict[str, Counter[str]]] = {}
+    for row in conn.execute(query):
+        items = found.setdefault((row.task, row.wiki), {})
+        items.setdefault(str(row.item), Counter())[str(row.label)] += int(row.n)
+    return found
+
+
 def review_precision(conn: Connection, filters: Filters) -> dict[tuple[str, str], dict[str, Any]]:
-    """Reviewers' labels, when a ``review_labels`` table exists: of the labels that judge
-    (correct or incorrect; "unsure" is left out), the share that say correct, per task and wiki.
-    Each reviewer's label counts once. Absent table or unknown columns -> empty."""
-    if not inspect(conn).has_table("review_labels"):
-        return {}
-    table = Table("review_labels", MetaData(), autoload_with=conn)
-    label = next((table.c[n] for n in ("label", "verdict", "correct", "judgement")
-                  if n in table.c), None)
-    if label is None or "suggestion_id" not in table.c:
-        return {}
-    numeric = isinstance(label.type, (Boolean, Integer))
-    good = label == literal(1) if numeric else label.in_(["correct", "good", "yes", "true", "1"])
-    query = (select(suggestions.c.task, suggestions.c.wiki, func.count().label("n"),
-                    _count_if(good).label("good"))
-             .select_from(suggestions.join(table, table.c.suggestion_id == suggestions.c.id)))
-    if not numeric:  # "unsure" is no judgement either way
-        query = query.where(label.not_in(["unsure", "skip", "skipped"]))
-    query = filters.apply(query).group_by(suggestions.c.task, suggestions.c.wiki)
-    return {(r.task, r.wiki): wilson(int(r.good), int(r.n)).as_dict() for r in conn.execute(query)}
+    """Reviewer precision per task and wiki (:func:`reviewer_precision` over
+    :func:`review_label_counts`): the same figure the review page and the tool card show.
+    ``successes`` and ``total`` count computed suggestions, not labels."""
+    return {key: reviewer_precision(items.values()).as_dict()
+            for key, items in review_label_counts(conn, filters).items()}
 
 
 def models(conn: Connection) -> list[str]:

@@ -1,7 +1,13 @@
 """The reviewer page: logged-in reviewers label a random sample of suggestions without editing.
 
 Login (Wikimedia OAuth) and CSRF protection come from :mod:`suggest.web.auth`. Without a login the
-page offers the login link and shows only the aggregate figures.
+page offers the login link and shows only the aggregate figures. Who may label is the ``REVIEWERS``
+setting (wiki user names, compared as ``MAINTAINERS`` are); an empty list lets any logged-in user
+review. Others see the figures only, and their labels are refused (403).
+
+Labels are given to computed suggestions, by content id (what the sample offers); an issued id is
+refused (404), so that a reviewer has one label per computed suggestion. Labelling one again
+replaces the reviewer's label.
 """
 
 from __future__ import annotations
@@ -40,6 +46,22 @@ def current_user() -> str | None:
     return user.name if user is not None else None
 
 
+def reviewers() -> set[str]:
+    """The configured reviewers' normalised names; empty: any logged-in user may review."""
+    configured = current_app.config.get("REVIEWERS") or []
+    if isinstance(configured, str):  # TOOL_REVIEWERS=Name (not JSON): one name
+        configured = [configured]
+    return {auth.normalize_name(str(name)) for name in configured if str(name).strip()}
+
+
+def may_review(user: str | None) -> bool:
+    """Whether this logged-in user may label suggestions."""
+    if not user:
+        return False
+    allowed = reviewers()
+    return not allowed or auth.normalize_name(user) in allowed
+
+
 def login_url() -> str | None:
     try:
         return url_for("auth.login", next=request.full_path.rstrip("?"))
@@ -70,20 +92,22 @@ def review_page() -> str:
     if (wiki and not valid_wiki_id(wiki)) or (task and task not in svc.tasks):
         abort(400)
     store = ReviewStore(svc.store.engine)
+    reviewer = may_review(user)
     items = []
-    if user and wiki and task:
+    if user and reviewer and wiki and task:
         items = [{**row, **_context(svc, wiki, row)}
                  for row in store.sample(wiki, task, user, SAMPLE_SIZE)]
-    return render_template("review.html", user=user, wiki=wiki, task=task, tasks=list(svc.tasks),
-                           items=items, labels=LABELS, summary=store.summary(wiki or None, task or None),
-                           csrf_token=auth.csrf_token() if user else None, login_url=login_url(),
+    return render_template("review.html", user=user, reviewer=reviewer, wiki=wiki, task=task,
+                           tasks=list(svc.tasks), items=items, labels=LABELS,
+                           summary=store.summary(wiki or None, task or None),
+                           csrf_token=auth.csrf_token() if reviewer else None, login_url=login_url(),
                            version=__version__)
 
 
 @bp.post("/review/label")
 def label() -> Response:
     user = current_user()
-    if not user:
+    if not user or not may_review(user):
         abort(403)
     auth.check_csrf()
     suggestion_id = request.form.get("suggestion_id", "")
