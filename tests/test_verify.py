@@ -3,7 +3,9 @@
 
 With the local MediaWiki: real users save real edits through the API (bot passwords), and the job
 reads them back: a saved edit that adds the suggestion is verified; another user's edit, an edit on
-another page, and one whose diff does not add the text are not; a reverted edit is detected.
+another page, one whose diff does not add the text, one saved before the decision, one reported
+under another name than the decider's and a second acceptance of the same addition are not; a
+reverted edit is detected, a category whose link was only respelled is kept.
 Without it: API failures are retried with back-off and finally given up."""
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from typing import Any
 
 import mwapi
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from suggest.metrics.verify import Verifier, adds_text, normalize_user
 from suggest.store.events import EventStore, utcnow
-from suggest.store.schema import edits
+from suggest.store.schema import decisions, edits, suggestions
 from tests.conftest import app_config
 from tests.support.mediawiki import LocalMediaWiki, free_port
 
@@ -66,9 +68,14 @@ def test_saved_edits_are_verified_against_the_wiki(mediawiki_factory: Any, sqlit
     wiki = mediawiki_factory("en")
     tag = uuid.uuid4().hex[:6]
     editor, other = Editor(wiki, f"Verify editor {tag}"), Editor(wiki, f"Other editor {tag}")
-    page, elsewhere, reverted, removed = (f"Verify {tag} {n}" for n in ("page", "other", "undo", "removed"))
-    cat, cat_undo, cat_removed = (f"[[Category:Verified {tag} {n}]]" for n in ("a", "b", "c"))
+    page, elsewhere, reverted, removed, unnamed = (
+        f"Verify {tag} {n}" for n in ("page", "other", "undo", "removed", "unnamed"))
+    cat, cat_undo, cat_removed, cat_unnamed = (
+        f"[[Category:Verified {tag} {n}]]" for n in ("a", "b", "c", "d"))
 
+    # The suggestions are shown and decided before the edits are saved (set below: the rows are
+    # stored after the edits, once their page ids are known).
+    decided_at = utcnow() - dt.timedelta(seconds=1)
     base = editor.edit(page, text="Lorem ipsum.", summary="new page")
     added = editor.edit(page, text=f"Lorem ipsum.\n\n{cat}", summary="add a category")
     reworded = editor.edit(page, text=f"Lorem ipsum dolor.\n\n{cat}", summary="copy edit")
@@ -85,6 +92,10 @@ def test_saved_edits_are_verified_against_the_wiki(mediawiki_factory: Any, sqlit
     editor.edit(removed, text="Body.")
     to_remove = editor.edit(removed, text=f"Body.\n\n{cat_removed}")
     other.edit(removed, text="Body, rewritten without the category.")
+    # A new page with its category in its first revision (no parent), and a later edit that
+    # only gives the category link a sort key and another spelling: the category stays.
+    anonymous = editor.edit(unnamed, text=f"Text.\n\n{cat_unnamed}")
+    other.edit(unnamed, text=f"Text.\n\n[[category:Verified_{tag}_d|Sort key]]")
     wiki.run_jobs()  # the mw-reverted tag is added by a job
 
     from suggest.web import create_app
@@ -95,7 +106,10 @@ def test_saved_edits_are_verified_against_the_wiki(mediawiki_factory: Any, sqlit
     pid = int(base["pageid"])
     store.issue([
         row("ok", page, pid, cat),                                   # verified
-        row("anon", page, pid, cat),                                 # verified, no user given
+        row("anon", unnamed, int(anonymous["pageid"]), cat_unnamed),  # verified, no user given
+        row("twice", page, pid, cat),                                # the same addition, counted once
+        row("reported", page, pid, cat),                             # reported under another name
+        row("older", page, pid, cat),                                # decided after the save
         row("by_other", page, pid, cat),                             # decided by someone else
         row("wrong_page", elsewhere, int(other_page["pageid"]), cat),  # revision of another page
         row("not_added", page, pid, "[[Category:Never added]]"),     # text not in the diff
@@ -106,7 +120,11 @@ def test_saved_edits_are_verified_against_the_wiki(mediawiki_factory: Any, sqlit
     ])
     name = f"Verify editor {tag}"
     accept_and_link(store, "ok", added["newrevid"], name.replace(" ", "_"))
-    accept_and_link(store, "anon", added["newrevid"], None)
+    accept_and_link(store, "anon", anonymous["newrevid"], None)
+    accept_and_link(store, "twice", added["newrevid"], name)
+    store.record_decision("reported", "accept", None, None, f"Other editor {tag}")
+    store.record_edit(["reported"], added["newrevid"], name)
+    accept_and_link(store, "older", added["newrevid"], name)
     accept_and_link(store, "by_other", added["newrevid"], f"Other editor {tag}")
     accept_and_link(store, "wrong_page", added["newrevid"], name)
     accept_and_link(store, "not_added", added["newrevid"], name)
@@ -114,12 +132,18 @@ def test_saved_edits_are_verified_against_the_wiki(mediawiki_factory: Any, sqlit
     accept_and_link(store, "gone", 987654321, name)
     accept_and_link(store, "undone", to_undo["newrevid"], name)
     accept_and_link(store, "removed", to_remove["newrevid"], name)
+    with store.engine.begin() as conn:
+        conn.execute(update(suggestions).values(created_at=decided_at))
+        conn.execute(update(decisions).values(created_at=decided_at))
+        conn.execute(update(decisions).where(decisions.c.suggestion_id == "older")
+                     .values(created_at=utcnow() + dt.timedelta(minutes=10)))
 
     result = app.test_cli_runner().invoke(args=["verify"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["verified"] == 4 and report["kept"] == 0 and report["reverted"] == 0  # not yet due
-    assert report["not_verified"] == {"other_user": 1, "other_page": 1, "not_in_diff": 2, "missing": 1}
+    assert report["not_verified"] == {"other_user": 1, "other_page": 1, "not_in_diff": 2, "missing": 1,
+                                      "duplicate": 1, "other_reporter": 1, "before_decision": 1}
 
     def states() -> dict[str, tuple[Any, ...]]:
         with store.engine.connect() as conn:
@@ -128,6 +152,9 @@ def test_saved_edits_are_verified_against_the_wiki(mediawiki_factory: Any, sqlit
 
     first = states()
     assert first["ok"][:2] == ("verified", None) and first["anon"][:2] == ("verified", None)
+    assert first["twice"][:2] == ("not_verified", "duplicate")
+    assert first["reported"][:2] == ("not_verified", "other_reporter")
+    assert first["older"][:2] == ("not_verified", "before_decision")
     assert first["by_other"][:2] == ("not_verified", "other_user")
     assert first["wrong_page"][:2] == ("not_verified", "other_page")
     assert first["not_added"][:2] == ("not_verified", "not_in_diff")

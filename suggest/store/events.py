@@ -290,8 +290,8 @@ class EventStore:
 
     def record_decision(self, suggestion_id: str, decision: str, reason: str | None,
                         comment: str | None, user_name: str | None) -> dict[str, Any]:
-        """Store a decision on a suggestion stored already (a review label stored it, or it was
-        issued before ids were signed), once per suggestion id; returns once it is committed."""
+        """Store a decision on a suggestion stored already (issued before ids were signed), once
+        per suggestion id; returns once it is committed."""
         row = decision_row(suggestion_id, decision, reason, comment, user_name)
         self._decide_one(row, None)
         self._marks = None
@@ -410,13 +410,30 @@ class EventStore:
     def record_edit(self, suggestion_ids: Sequence[str], revid: int,
                     user_name: str | None) -> int:
         """Link accepted suggestions to the revision they were saved in; all or nothing.
-        Reporting the same link again is harmless (clients retry)."""
+        Reporting the same link again is harmless (clients retry).
+
+        One saved revision is one edit of a computed suggestion: every showing of a suggestion
+        gets an id of its own, but a revision is linked to a computed suggestion (``content_id``)
+        under one id only. An id whose computed suggestion is already linked to the revision
+        under another id, or two ids of one computed suggestion in the request, refuse the whole
+        request (:class:`NotAccepted`, the API's 409 ``not_accepted``): nothing of it is stored,
+        and the link stored first stays as it was (a link the API acknowledged is never undone
+        or replaced). Reports racing with ids of one computed suggestion are serialized on its
+        ``computed`` row (``SELECT ... FOR UPDATE``, the transaction's first statement, so the
+        reads after it see what the first report committed; SQLite's writers queue on the writer
+        lock): one is stored, the others are refused. (Suggestions stored without a content id,
+        from before ids were signed, are each their own computed suggestion.)"""
         ids = list(dict.fromkeys(suggestion_ids))
-        with self._begin() as conn:
-            accepted = set(conn.execute(
-                select(decisions.c.suggestion_id).where(
-                    decisions.c.suggestion_id.in_(ids), decisions.c.decision == "accept")
-            ).scalars())
+        with self._writer.hold(), self._begin() as conn:
+            conn.execute(select(computed.c.id)
+                         .select_from(computed.join(suggestions, suggestions.c.content_id == computed.c.id))
+                         .where(suggestions.c.id.in_(ids))
+                         .with_for_update()).all()
+            accepted = dict(conn.execute(
+                select(decisions.c.suggestion_id, suggestions.c.content_id)
+                .select_from(decisions.join(suggestions, suggestions.c.id == decisions.c.suggestion_id))
+                .where(decisions.c.suggestion_id.in_(ids), decisions.c.decision == "accept")
+            ).tuples().all())
             missing = [i for i in ids if i not in accepted]
             if missing:
                 raise NotAccepted(", ".join(missing[:3]))
@@ -425,11 +442,38 @@ class EventStore:
             ).tuples().all())
             if any(r != revid for r in linked.values()):
                 raise NotAccepted("already linked to another revision")
+            self._refuse_second_links(conn, ids, accepted, revid)
             new = [{"suggestion_id": i, "revid": revid, "user_name": user_name,
                     "created_at": utcnow()} for i in ids if i not in linked]
             if new:
                 conn.execute(edits.insert(), new)
         return len(ids)
+
+    @staticmethod
+    def _refuse_second_links(conn: Connection, ids: Sequence[str], content_of: dict[str, str | None],
+                             revid: int) -> None:
+        """Raise :class:`NotAccepted` when one of ``ids`` is a second id of a computed suggestion
+        for revision ``revid``: another id of it in the request, or linked to it already."""
+        by_content: dict[str, list[str]] = {}
+        for sid in ids:
+            content = content_of.get(sid)
+            if content is not None:
+                by_content.setdefault(content, []).append(sid)
+        twice = [group for group in by_content.values() if len(group) > 1]
+        if twice:
+            raise NotAccepted(f"{', '.join(twice[0][:3])}: ids of the same suggestion; "
+                              "a revision is linked to a suggestion once")
+        if not by_content:
+            return
+        earlier = conn.execute(
+            select(edits.c.suggestion_id, suggestions.c.content_id)
+            .select_from(edits.join(suggestions, suggestions.c.id == edits.c.suggestion_id))
+            .where(edits.c.revid == revid, suggestions.c.content_id.in_(list(by_content)))
+        ).tuples().all()
+        for linked_id, content in earlier:
+            if content is not None and linked_id not in by_content[content]:
+                raise NotAccepted(f"{by_content[content][0]}: the same suggestion is already linked "
+                                  f"to revision {revid} under another id")
 
     # -- pauses and audit -----------------------------------------------------------------------
     def pauses_for(self, wiki: str, audit_mark: int | None = None) -> dict[str, dict[str, Any]]:

@@ -121,7 +121,8 @@ edits = Table(
     Column("status", String(16),
            comment="Verification: empty = pending, verified, not_verified, unverifiable, failed"),
     Column("reason", String(16),
-           comment="Why not verified: missing, other_page, other_user, not_in_diff, api_error, no_api"),
+           comment="Why not verified: missing, other_page, other_user, other_reporter, "
+                   "before_decision, not_in_diff, duplicate, api_error, no_api"),
     Column("attempts", Integer, comment="API attempts made by the verification job"),
     Column("next_check_at", DateTime, comment="Earliest next attempt after an API error (back-off)"),
     Column("checked_at", DateTime, comment="When the revision was verified or rejected (UTC)"),
