@@ -41,6 +41,9 @@ def test_cli_end_to_end_on_two_fixtures(tmp_path: Path) -> None:
     for dbname, path in (("viwiki", dumps[0]), ("ukwiki", dumps[1])):
         assert result["datasets"][dbname]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert result["models"]["tfidf"]["ranker_checksum"].startswith("sha256:")
+    # Calibrated out of fold on train: the dev split that chooses the thresholds is unseen.
+    ranker = json.loads((tmp_path / "category-ranker-tfidf.json").read_text())
+    assert ranker["calibration"]["method"] == "isotonic (out-of-fold on the train split, by article)"
     written = json.loads(thresholds.read_text())
     assert written["tasks"]["categories"]["viwiki"] == result["results"]["tfidf"]["viwiki"]["threshold"]
     assert "## Targets" in report.read_text()

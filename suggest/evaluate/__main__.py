@@ -46,16 +46,20 @@ def default_backends() -> list[str]:
     return [name for name in backends.available() if name != "remote"]
 
 
-def _labelled(wikis: Sequence[Wiki], key: str, split: str) -> tuple[list[dict[str, float]], list[bool]]:
+def _labelled(wikis: Sequence[Wiki], key: str,
+              split: str) -> tuple[list[dict[str, float]], list[bool], list[str]]:
+    """The candidates' feature rows of one split, their labels and the article each belongs to."""
     rows: list[dict[str, float]] = []
     labels: list[bool] = []
+    groups: list[str] = []
     for wiki in wikis:
         for article, ranked in zip(wiki.articles, wiki.ranked[key], strict=True):
             if article.split == split:
                 gold = set(article.gold)
                 rows.extend(ranked.rows)
                 labels.extend(label in gold for label in ranked.labels)
-    return rows, labels
+                groups.extend([f"{wiki.dbname}:{article.title}"] * len(ranked.rows))
+    return rows, labels, groups
 
 
 def _make_backend(name: str, options: dict[str, Any], cache_dir: str | None) -> CachedBackend:
@@ -64,7 +68,10 @@ def _make_backend(name: str, options: dict[str, Any], cache_dir: str | None) -> 
 
 def run_training(wikis: Sequence[Wiki], names: Sequence[str], out_dir: str | Path,
                  cache_dir: str | None, options: dict[str, Any] | None = None) -> list[Path]:
-    """Fit and write one ranker per backend from the wikis' train (fit) and dev (calibration) splits."""
+    """Fit and write one ranker per backend from the wikis' train split: the regression on it, and
+    its isotonic calibration out of fold on it, by article, so that the dev split the thresholds
+    are chosen on has not been seen by the calibration (calibrating on dev made dev precision at
+    the chosen threshold optimistic: every threshold was one of the calibration's steps)."""
     from suggest.ranking.train import fit, write
 
     task = CategoriesTask(out_dir)
@@ -75,10 +82,10 @@ def run_training(wikis: Sequence[Wiki], names: Sequence[str], out_dir: str | Pat
             if name not in wiki.ranked:
                 rank_wiki(wiki, task, backend, name)
         backend.save()
-        train_rows, train_labels = _labelled(wikis, name, "train")
-        dev_rows, dev_labels = _labelled(wikis, name, "dev")
+        train_rows, train_labels, train_groups = _labelled(wikis, name, "train")
+        dev_rows, dev_labels, _ = _labelled(wikis, name, "dev")
         document = fit(train_rows, train_labels, dev_rows, dev_labels, backend.info,
-                       [dataset_entry(w) for w in wikis])
+                       [dataset_entry(w) for w in wikis], train_groups=train_groups)
         paths.append(write(document, out_dir))
     return paths
 

@@ -2,13 +2,13 @@
 
 For each backend, the categories task extracts candidate features from every dump's articles
 (leave-one-out, see :mod:`suggest.evaluate.harness`); a logistic regression is fitted on the
-train split of all dumps together, and isotonic calibration on the dev split. The test split is
-never read. The result is deterministic for the same dumps and backend weights and is written as
-JSON with its own checksum and the sha256 of every dump it learned from.
+train split of all dumps together, and its isotonic calibration on out-of-fold scores of the train
+split (grouped by article), because the dev split chooses the thresholds. The test split is never
+read. The result is deterministic for the same dumps and backend weights and is written as JSON
+with its own checksum and the sha256 of every dump it learned from.
 
 The references ranker is fitted by the same :func:`fit` (``task="references"``) from
-``python -m suggest.evaluate --task references --train``; it is calibrated on out-of-fold scores
-of the train split (grouped by article), because its dev split chooses the thresholds.
+``python -m suggest.evaluate --task references --train``, calibrated the same way.
 """
 
 from __future__ import annotations
