@@ -56,7 +56,7 @@ from sqlalchemy.engine import Engine
 from suggest.store.events import utcnow
 from suggest.store.schema import decisions, edits, suggestions
 from suggest.wiki import wikitext as wt
-from suggest.wiki.api_source import make_session, query
+from suggest.wiki.api_source import make_session, namespace_names, query
 from suggest.wiki.registry import UnknownWiki, Wiki, WikiRegistry
 from suggest.wiki.source import WikiUnavailable
 
@@ -157,11 +157,8 @@ class WikiReader:
             info = self._query(meta="siteinfo", siprop="namespaces|namespacealiases").get("query")
             if not isinstance(info, dict) or not isinstance(info.get("namespaces"), dict):
                 raise WikiUnavailable("malformed siteinfo")
-            namespace = info["namespaces"].get(str(wt.CATEGORY_NS)) or {}
-            names = [namespace.get("name"), namespace.get("canonical"), "Category"]
-            names += [alias.get("alias") for alias in info.get("namespacealiases") or []
-                      if isinstance(alias, dict) and alias.get("id") == wt.CATEGORY_NS]
-            self._category_prefixes = [n for n in dict.fromkeys(names) if isinstance(n, str) and n]
+            self._category_prefixes = list(dict.fromkeys(
+                [*namespace_names(info, wt.CATEGORY_NS), "Category"]))
         return list(self._category_prefixes)
 
 

@@ -78,6 +78,16 @@ def query(session: mwapi.Session, params: dict[str, Any], *, maxlag: int | None,
     raise WikiUnavailable("no answer")  # pragma: no cover - the loop always returns or raises
 
 
+def namespace_names(info: dict[str, Any], namespace: int) -> list[str]:
+    """Every name of a namespace in a siteinfo answer (``siprop=namespaces|namespacealiases``):
+    its local name, its canonical name and its aliases, each once."""
+    ns = info["namespaces"].get(str(namespace)) or {}
+    names = [ns.get("name"), ns.get("canonical")]
+    names += [a.get("alias") for a in info.get("namespacealiases") or []
+              if isinstance(a, dict) and a.get("id") == namespace]
+    return [n for n in dict.fromkeys(names) if isinstance(n, str) and n]
+
+
 class ApiSource:
     def __init__(self, wiki: Wiki, session: mwapi.Session, maxlag: int | None = 5,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -102,11 +112,7 @@ class ApiSource:
         return self._siteinfo
 
     def _names(self, namespace: int) -> list[str]:
-        info = self.siteinfo()
-        ns = info["namespaces"].get(str(namespace), {})
-        names = [ns.get("name"), ns.get("canonical")]
-        names += [a.get("alias") for a in info.get("namespacealiases", []) if a.get("id") == namespace]
-        return [n for n in dict.fromkeys(names) if n]
+        return namespace_names(self.siteinfo(), namespace)
 
     # -- PageSource -----------------------------------------------------------------------------
     def category_prefixes(self) -> list[str]:
