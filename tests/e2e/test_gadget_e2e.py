@@ -318,8 +318,10 @@ def test_gadget_is_silent_when_not_enabled(wiki: LocalMediaWiki, service: Any,
 
 def test_an_addition_survives_preview_and_is_reported_after_saving(
         wiki: LocalMediaWiki, service: Any, deployed: dict[str, Any], browser: Any) -> None:
-    """Add, then Preview (a real form submission): the panel still knows the addition, the
-    decision is not sent twice, and Save reports it with the new revision."""
+    """Add one and reject another, then Preview (a real form submission): the panel still knows
+    the addition and the rejection (the service offers the rejected one again under a new id: it
+    is not shown as new), no decision is sent twice, and Save reports the addition with the new
+    revision."""
     from selenium.webdriver.common.by import By
 
     title = "Радіус"
@@ -328,10 +330,15 @@ def test_an_addition_survives_preview_and_is_reported_after_saving(
     h.browser_session(browser, editor)
     browser.get(wiki.page_url(title, action="edit"))
     assert h.gadget_startup(browser) == "panel"
-    first = browser.find_element(By.CSS_SELECTOR, ".wiki-suggest-item")
-    added_id = first.get_attribute("data-id")
+    first, second = browser.find_elements(By.CSS_SELECTOR, ".wiki-suggest-item")[:2]
+    added_id, rejected_id = first.get_attribute("data-id"), second.get_attribute("data-id")
     added = h.issued(service, [added_id])[added_id]
+    rejected = h.issued(service, [rejected_id])[rejected_id]
     first.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    second.find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
+    second.find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="wrong_topic"]').click()
+    h.wait_for(lambda: stored(service, decisions, decisions.c.suggestion_id == rejected_id),
+               what="the rejection")
 
     browser.find_element(By.ID, "wpPreview").click()
     h.wait_for(lambda: browser.execute_script(
@@ -342,6 +349,13 @@ def test_an_addition_survives_preview_and_is_reported_after_saving(
     assert carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").is_displayed()
     text = browser.execute_script("return $('#wpTextbox1').textSelection('getContents')")
     assert text.count(added["wikitext"]) == 1
+    still = browser.find_element(By.CSS_SELECTOR, f'.wiki-suggest-item[data-id="{rejected_id}"]')
+    assert still.get_attribute("data-state") == "rejected"
+    assert not still.find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").is_displayed()
+    shown = [item.get_attribute("data-id")
+             for item in browser.find_elements(By.CSS_SELECTOR, ".wiki-suggest-item")]
+    assert [i for i, row in h.issued(service, shown).items()
+            if row["wikitext"] == rejected["wikitext"]] == [rejected_id], "not offered again as new"
     save_screenshot(browser, "e2e-panel-after-preview")
 
     browser.find_element(By.ID, "wpSave").click()
@@ -356,6 +370,8 @@ def test_an_addition_survives_preview_and_is_reported_after_saving(
     assert linked[0]["revid"] == revision["revid"]
     assert [d["decision"] for d in stored(service, decisions, decisions.c.suggestion_id == added_id)] == [
         "accept"]
+    assert [d["decision"] for d in stored(service, decisions, decisions.c.suggestion_id.in_(shown))
+            if d["suggestion_id"] != added_id] == ["reject"], "the rejection was sent once"
 
 
 def test_panel_sits_above_a_plain_textarea(wiki: LocalMediaWiki, service: Any,
