@@ -159,8 +159,7 @@ class EventStore:
             for attempt in range(3):
                 started = time.monotonic()
                 try:
-                    self._upgrade_once()
-                    self.ready = True
+                    self._upgrade_to_ready()
                     return
                 except StoreUnavailable:
                     # A race on the DDL fails at once; an attempt that took long waited for an
@@ -180,13 +179,17 @@ class EventStore:
         try:
             if self.ready:
                 return
-            self._upgrade_once()
-            self.ready = True
+            self._upgrade_to_ready()
         except StoreUnavailable:
             self._unavailable_until = time.monotonic() + RECHECK_SECONDS
             raise
         finally:
             self._schema_lock.release()
+
+    def _upgrade_to_ready(self) -> None:
+        """One schema check; on success the store is ready, and requests stop being refused."""
+        self._upgrade_once()
+        self.ready, self._unavailable_until = True, 0.0
 
     def _upgrade_once(self) -> None:
         with self._connect() as conn:
@@ -215,8 +218,7 @@ class EventStore:
         if not self.ready:
             with self._schema_lock:
                 if not self.ready:
-                    self._upgrade_once()
-                    self.ready, self._unavailable_until = True, 0.0
+                    self._upgrade_to_ready()
         with self._connect() as conn:
             conn.execute(text("SELECT 1"))
 
