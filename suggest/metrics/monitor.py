@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, case, func, select
 
 from suggest.metrics.aggregates import RATES, rates, window_counts
 from suggest.store.events import EventStore, utcnow
@@ -77,11 +77,10 @@ def window_editors(conn: Connection, wiki: str, task: str, since: dt.datetime, n
     where = (suggestions.c.wiki == wiki, suggestions.c.task == task,
              decisions.c.created_at >= since, decisions.c.created_at <= now)
     joined = suggestions.join(decisions, decisions.c.suggestion_id == suggestions.c.id)
-    named = conn.execute(select(func.count(func.distinct(decisions.c.user_name)))
-                         .select_from(joined).where(*where)).scalar_one()
-    unnamed = conn.execute(select(decisions.c.id).select_from(joined)
-                           .where(*where, decisions.c.user_name.is_(None)).limit(1)).first()
-    return int(named) + (1 if unnamed is not None else 0)
+    unnamed = func.max(case((decisions.c.user_name.is_(None), 1), else_=0))
+    named, any_unnamed = conn.execute(select(func.count(func.distinct(decisions.c.user_name)), unnamed)
+                                      .select_from(joined).where(*where)).one()
+    return int(named) + int(any_unnamed or 0)
 
 
 def judge(alarm: dict[str, Any], counts: dict[str, int], min_total: int, wiki: str, task: str,
