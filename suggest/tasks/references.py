@@ -70,15 +70,20 @@ def wiki_language(source: PageSource) -> str | None:
     return dbname.removeprefix("fixture-").removeprefix("sample-").removesuffix("wiki") or None
 
 
-def blocked(reference: refs.Reference, never_suggest: frozenset[str]) -> bool:
+def listed_domains(never_suggest: frozenset[str]) -> frozenset[str]:
+    """The never-suggest entries read as domains (any case, without surrounding dots)."""
+    return frozenset(entry.strip().lower().strip(".") for entry in never_suggest)
+
+
+def blocked(reference: refs.Reference, never_suggest: frozenset[str], domains: frozenset[str]) -> bool:
     """Whether a reference is on the never-suggest list: by its label (the pairs rejected on the
     page come as labels), or by its URL's host, a listed domain or a subdomain of one (the
-    community's ``reference_domains``)."""
+    community's ``reference_domains``; ``domains`` from :func:`listed_domains`, read once per
+    request)."""
     if not never_suggest:
         return False
     if reference.label in never_suggest:
         return True
-    domains = {entry.strip().lower().strip(".") for entry in never_suggest}
     try:
         host = (urlsplit(reference.url).hostname or "").rstrip(".") if reference.url else ""
     except ValueError:  # a malformed URL in the wikitext
@@ -124,9 +129,10 @@ class ReferencesTask:
             return []
         linked = self.linked_references(source, page.links, names)
         suggestions: list[Suggestion] = []
+        domains = listed_domains(settings.never_suggest)
         for index, priority in targets:
             candidates = [c for c in self.candidates(article, index, linked)
-                          if not blocked(c.reference, settings.never_suggest)]
+                          if not blocked(c.reference, settings.never_suggest, domains)]
             if not candidates:
                 continue
             features = self.features(article, index, candidates, backend)
