@@ -7,9 +7,11 @@ A cached answer writes nothing to the database: see ``suggest.store.issued_ids``
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import toolforge
@@ -21,7 +23,14 @@ from suggest.config import config_hash, wiki_setting
 from suggest.memo import Memo
 from suggest.ranking.thresholds import operating_threshold
 from suggest.store.cache import ResultCache
-from suggest.store.events import Check, EventStore, UnknownSuggestion
+from suggest.store.events import (
+    Check,
+    EventStore,
+    PendingDecision,
+    StoreUnavailable,
+    UnknownSuggestion,
+    decision_row,
+)
 from suggest.store.issued_ids import IssuedIds, content_id
 from suggest.store.shown import ShownCounter
 from suggest.tasks import all_tasks
@@ -37,6 +46,9 @@ log = logging.getLogger(__name__)
 PAGE_REVISION_TTL = 60  # seconds a title -> revision lookup is trusted
 REJECTED_MEMORY = 10_000  # pages whose rejected labels are remembered (then forgotten at once)
 RESULT_FORMAT = 2  # of the cached results: part of their key
+
+
+ItemCheck = Callable[[dict[str, Any], dict[str, Any]], None]  # (decision sent, suggestion issued)
 
 
 class TaskDisabled(LookupError):
@@ -240,6 +252,41 @@ class SuggestionService:
         content, issued_at = opened
         return self.store.record_first_decision(suggestion_id, content, issued_at, decision, reason,
                                                 comment, user, check)
+
+    def decide_many(self, items: list[dict[str, Any]], user: str | None, check: ItemCheck
+                    ) -> list[dict[str, Any] | Exception]:
+        """Several decisions of one editor (each ``suggestion_id``, ``decision`` and optional
+        ``reason`` and ``comment``), each stored as :meth:`decide` stores one, the first
+        decisions on signed ids committed together; ``check(item, issued)`` checks each one.
+        The stored row or the exception of each, in order, once all are committed: what fails
+        one (unknown, decided already, refused by the check) does not fail the others. An
+        unavailable database raises StoreUnavailable."""
+        outcomes: dict[int, dict[str, Any] | BaseException] = {}
+        pending: dict[int, PendingDecision] = {}
+        for i, item in enumerate(items):
+            opened = self.ids.open(item["suggestion_id"])
+            if opened is None:  # an unsigned id: stored alone, as decide() stores it
+                try:
+                    outcomes[i] = self.decide(item["suggestion_id"], item["decision"],
+                                              item.get("reason"), item.get("comment"), user,
+                                              functools.partial(check, item))
+                except StoreUnavailable:
+                    raise
+                except Exception as error:  # noqa: BLE001 - that item's own outcome
+                    outcomes[i] = error
+                continue
+            row = decision_row(item["suggestion_id"], item["decision"], item.get("reason"),
+                               item.get("comment"), user)
+            pending[i] = PendingDecision(row, opened[0], opened[1], functools.partial(check, item))
+        stored = self.store.record_first_decisions(list(pending.values()))
+        outcomes.update(zip(pending, stored, strict=True))
+        result: list[dict[str, Any] | Exception] = []
+        for i in range(len(items)):
+            outcome = outcomes[i]
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome  # an interrupt, not an outcome
+            result.append(outcome)
+        return result
 
     def meta(self, task: Task, pauses: dict[str, Any]) -> dict[str, Any]:
         """What every answer says about how it was made. The parts that cannot change while the

@@ -104,6 +104,36 @@ def test_a_batch_is_capped() -> None:
     assert sorted(i for b in slow.batches for i in b) == list(range(1, 13))
 
 
+def test_items_submitted_together_share_a_batch_and_mix_with_single_callers() -> None:
+    slow = SlowBatches(pause=0.02)
+    group: GroupCommit[int, int] = GroupCommit(slow, max_batch=4)
+
+    def submit(n: int) -> str:
+        if n % 3:
+            try:
+                return "ok" if group.submit(100 + n) == (100 + n) * 10 else "wrong"
+            except ValueError:
+                return "refused"
+        items = [10 * n + k for k in range(1, 7)]  # six: more than one batch holds
+        outcomes = group.submit_many(items)
+        expected = [ValueError if i % 7 == 0 else i * 10 for i in items]
+        same = all(type(o) is e if isinstance(o, BaseException) else o == e
+                   for o, e in zip(outcomes, expected, strict=True))
+        return "many ok" if same else f"wrong {outcomes}"
+
+    outcomes = race(9, submit)
+    assert outcomes.get("many ok") == 3 and "wrong" not in " ".join(outcomes)
+    committed = [i for b in slow.batches for i in b]
+    assert sorted(committed) == sorted([100 + n for n in range(9) if n % 3] +
+                                       [10 * n + k for n in (0, 3, 6) for k in range(1, 7)])
+    assert max(len(b) for b in slow.batches) == 4 and slow.most_busy == 1
+    # A caller's items stay in order and together (up to the cap): they are queued at once.
+    for n in (0, 3, 6):
+        mine = [i for b in slow.batches for i in b if i in range(10 * n + 1, 10 * n + 7)]
+        assert mine == sorted(mine)
+    assert group.submit_many([]) == []
+
+
 # -- first decisions in one transaction --------------------------------------------------------
 
 

@@ -313,6 +313,18 @@ class EventStore:
         self._marks = None
         return row
 
+    def record_first_decisions(self, pending: Sequence[PendingDecision]
+                               ) -> list[dict[str, Any] | BaseException]:
+        """Several first decisions (as :meth:`record_first_decision`, each with its own checks),
+        committed together with whatever else is waiting; the stored row or the exception of
+        each, once all are committed. An unavailable database raises StoreUnavailable."""
+        outcomes = self._decisions.submit_many(pending)
+        self._marks = None
+        for outcome in outcomes:
+            if isinstance(outcome, StoreUnavailable):
+                raise outcome
+        return outcomes
+
     def _decide_one(self, row: dict[str, Any], issued: dict[str, Any] | None) -> dict[str, Any]:
         try:
             with self._writer.hold(), self._begin() as conn:

@@ -43,22 +43,30 @@ class GroupCommit(Generic[Item, Result]):
     def submit(self, item: Item) -> Result:
         """Commit ``item`` with whatever else is waiting; its result once committed, or raise its
         exception."""
-        waiter: _Waiter[Item, Result] = _Waiter(item)
+        outcome = self.submit_many([item])[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def submit_many(self, items: Sequence[Item]) -> list[Result | BaseException]:
+        """Commit ``items`` (in one batch when they fit in one, else in consecutive ones) with
+        whatever else is waiting; the outcome of each, once all are committed."""
+        waiters: list[_Waiter[Item, Result]] = [_Waiter(item) for item in items]
+        if not waiters:
+            return []
         with self._lock:
-            self._waiting.append(waiter)
-            lead = not self._leading
+            self._waiting.extend(waiters)  # together: a waiter is promoted only once those
+            lead = not self._leading       # before it are done, so waiting in order is safe
             self._leading = True
         if lead:
             self._lead()
-        while waiter.state != "done":
-            waiter.wake.wait()
-            waiter.wake.clear()
-            if waiter.state == "promoted":
-                self._lead()
-        outcome = waiter.outcome
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome  # type: ignore[return-value]  # a Result when not an exception
+        for waiter in waiters:
+            while waiter.state != "done":
+                waiter.wake.wait()
+                waiter.wake.clear()
+                if waiter.state == "promoted":
+                    self._lead()
+        return [w.outcome for w in waiters]  # type: ignore[misc]  # set for every done waiter
 
     def _lead(self) -> None:
         """Commit the waiting items (up to max_batch), then hand the lead to the next waiter."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from suggest.services import SuggestionService, TaskDisabled
+from suggest.services import ItemCheck, SuggestionService, TaskDisabled
 from suggest.store.events import AlreadyDecided, NotAccepted, UnknownSuggestion
 from suggest.web import validation
 from suggest.web.errors import ApiError
@@ -56,36 +56,88 @@ def suggestions() -> Response:
     return jsonify(body)
 
 
-@bp.post("/decisions")
-def decisions() -> tuple[Response, int]:
-    data = validation.body("/api/v1/decisions", json_body())
-    svc = service()
-    reason = data.get("reason")
-    if data["decision"] == "reject" and reason is None:
-        raise ApiError(400, "invalid_reason", "a rejection needs a reason")
-    if data["decision"] != "reject" and reason is not None:
-        raise ApiError(400, "invalid_reason", "only a rejection has a reason")
+def _reason_error(decision: str, reason: str | None) -> ApiError | None:
+    if decision == "reject" and reason is None:
+        return ApiError(400, "invalid_reason", "a rejection needs a reason")
+    if decision != "reject" and reason is not None:
+        return ApiError(400, "invalid_reason", "only a rejection has a reason")
+    return None
+
+
+def _checker(svc: SuggestionService) -> ItemCheck:
+    """The checks of a decision against the suggestion as issued (they may run in another
+    request's thread, in its group commit)."""
     # A browser on one wiki's page deciding on another wiki's suggestion is a confused (or
     # malicious) client: the Origin names the wiki the gadget runs on.
     origin_wiki = svc.registry.wiki_for_origin(request.headers.get("Origin", ""))
 
-    def check(issued: dict[str, Any]) -> None:  # may run in another request's thread
+    def check(item: dict[str, Any], issued: dict[str, Any]) -> None:
         if origin_wiki is not None and origin_wiki.id != issued["wiki"]:
             raise ApiError(400, "wrong_wiki", "this suggestion was issued for another wiki")
+        reason = item.get("reason")
         if reason is not None:
             task = svc.tasks.get(issued["task"])
             if task is None or reason not in {r.id for r in task.reasons}:
                 raise ApiError(400, "invalid_reason", "not one of this task's rejection reasons")
 
+    return check
+
+
+def _as_api_error(error: Exception) -> ApiError:
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, UnknownSuggestion):
+        return ApiError(404, "unknown_suggestion", "the service did not issue this suggestion id")
+    if isinstance(error, AlreadyDecided):
+        return ApiError(409, "already_decided", "this suggestion already has a decision")
+    raise error
+
+
+def _decided(row: dict[str, Any]) -> dict[str, Any]:
+    return {"suggestion_id": row["suggestion_id"], "decision": row["decision"], "reason": row["reason"]}
+
+
+@bp.post("/decisions")
+def decisions() -> tuple[Response, int]:
+    data = validation.body("/api/v1/decisions", json_body())
+    svc = service()
+    refused = _reason_error(data["decision"], data.get("reason"))
+    if refused is not None:
+        raise refused
+    check = _checker(svc)
     try:
-        row = svc.decide(data["suggestion_id"], data["decision"], reason, data.get("comment"),
-                         data.get("user"), check)
-    except UnknownSuggestion:
-        raise ApiError(404, "unknown_suggestion", "the service did not issue this suggestion id") from None
-    except AlreadyDecided:
-        raise ApiError(409, "already_decided", "this suggestion already has a decision") from None
-    return jsonify({"suggestion_id": row["suggestion_id"], "decision": row["decision"],
-                    "reason": row["reason"]}), 201
+        row = svc.decide(data["suggestion_id"], data["decision"], data.get("reason"),
+                         data.get("comment"), data.get("user"), lambda issued: check(data, issued))
+    except (UnknownSuggestion, AlreadyDecided) as error:
+        raise _as_api_error(error) from None
+    return jsonify(_decided(row)), 201
+
+
+@bp.post("/decisions/batch")
+def decisions_batch() -> Response:
+    """Several decisions of one editor: each checked and stored as /decisions would, the stored
+    ones committed together before the answer; an outcome per decision, in order."""
+    data = validation.body("/api/v1/decisions/batch", json_body())
+    items: list[dict[str, Any]] = data["decisions"]
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    valid: list[int] = []
+    for i, item in enumerate(items):
+        refused = _reason_error(item["decision"], item.get("reason"))
+        if refused is None:
+            valid.append(i)
+        else:
+            results[i] = _failed(item, refused)
+    svc = service()
+    outcomes = svc.decide_many([items[i] for i in valid], data.get("user"), _checker(svc))
+    for i, outcome in zip(valid, outcomes, strict=True):
+        results[i] = (_failed(items[i], _as_api_error(outcome)) if isinstance(outcome, Exception)
+                      else {**_decided(outcome), "status": 201})
+    return jsonify({"results": results})
+
+
+def _failed(item: dict[str, Any], error: ApiError) -> dict[str, Any]:
+    return {"suggestion_id": item["suggestion_id"], "status": error.status,
+            "error": {"code": error.code, "message": error.message}}
 
 
 @bp.post("/edits")

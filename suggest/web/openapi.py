@@ -7,6 +7,14 @@ from typing import Any
 from suggest import __version__
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+MAX_BATCH = 20  # decisions in one batch: a panel's worth, far under the body limit without comments
+USER = {"type": "string", "minLength": 1, "maxLength": 255}
+DECISION_FIELDS: dict[str, Any] = {
+    "suggestion_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,32}$"},
+    "decision": {"type": "string", "enum": ["accept", "reject", "skip"]},
+    "reason": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
+    "comment": {"type": "string", "maxLength": 500},
+}
 
 
 def _error_responses(*codes: int) -> dict[str, Any]:
@@ -74,6 +82,17 @@ SPEC: dict[str, Any] = {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Decision"}}}},
                 **_error_responses(400, 404, 409, 413, 415, 429, 503)},
         }},
+        "/api/v1/decisions/batch": {"post": {
+            "operationId": "postDecisions",
+            "summary": f"Record up to {MAX_BATCH} decisions of one editor in one request; each is "
+                       "checked and stored as the single endpoint would, and all stored ones are "
+                       "committed before the answer",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/DecisionBatchRequest"}}}},
+            "responses": {"200": {"description": "An outcome per decision", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/DecisionBatchResult"}}}},
+                **_error_responses(400, 413, 415, 429, 503)},
+        }},
         "/api/v1/edits": {"post": {
             "operationId": "postEdit",
             "summary": "Record the revision in which accepted suggestions were saved",
@@ -121,13 +140,25 @@ SPEC: dict[str, Any] = {
         "DecisionRequest": {
             "type": "object", "additionalProperties": False,
             "required": ["suggestion_id", "decision"],
+            "properties": {**DECISION_FIELDS, "user": USER}},
+        "DecisionBatchRequest": {
+            "type": "object", "additionalProperties": False, "required": ["decisions"],
             "properties": {
-                "suggestion_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,32}$"},
-                "decision": {"type": "string", "enum": ["accept", "reject", "skip"]},
-                "reason": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
-                "comment": {"type": "string", "maxLength": 500},
-                "user": {"type": "string", "minLength": 1, "maxLength": 255},
+                "user": USER,
+                "decisions": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["suggestion_id", "decision"], "properties": DECISION_FIELDS}},
             }},
+        "DecisionBatchResult": {
+            "type": "object", "required": ["results"], "properties": {"results": {
+                "type": "array", "description": "One per decision, in the order sent",
+                "items": {"type": "object", "required": ["suggestion_id", "status"], "properties": {
+                    "suggestion_id": {"type": "string"},
+                    "status": {"type": "integer", "description": "201: stored durably; else "
+                               "the status the single endpoint would give, with its error"},
+                    "decision": {"type": "string"},
+                    "reason": {"type": "string", "nullable": True},
+                    "error": {"$ref": "#/components/schemas/Error/properties/error"}}}}}},
         "Decision": {"type": "object", "required": ["suggestion_id", "decision"],
                      "properties": {"suggestion_id": {"type": "string"},
                                     "decision": {"type": "string"},

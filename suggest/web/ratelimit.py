@@ -6,9 +6,9 @@ what the request is about:
 * ``wiki``: every ``GET /api/v1/suggestions`` takes a token from the bucket of its wiki id (the
   costly request: it reads the wiki and runs the model).
 * ``user``: every suggestion, decision or edit report that names a user (the ``user`` field of a
-  JSON body, or the signed-in user of the session) takes a token from that user's bucket; the
-  decisions and edit reports that name nobody share one bucket, so that leaving the name out is
-  not a way around the limit.
+  JSON body, or the signed-in user of the session) takes a token from that user's bucket (a batch
+  of decisions takes one per decision); the decisions and edit reports that name nobody share one
+  bucket, so that leaving the name out is not a way around the limit.
 
 A bucket holds ``burst`` tokens and refills at ``rate`` tokens per second. An empty bucket answers
 429 with ``Retry-After`` and the JSON error code ``rate_limited``. Settings: ``RATE_LIMITS`` in the
@@ -53,15 +53,17 @@ ANONYMOUS = "\x00anonymous"  # the shared bucket of decisions and edit reports n
 LIMITED = {
     "/api/v1/suggestions": ("wiki", "user"),
     "/api/v1/decisions": ("user",),
+    "/api/v1/decisions/batch": ("user",),  # a token per decision in it
     "/api/v1/edits": ("user",),
 }
 
-# Atomic take-one-token: KEYS[1] bucket; ARGV rate, burst, ttl. Returns {allowed, retry_ms}.
+# Atomic take-tokens: KEYS[1] bucket; ARGV rate, burst, ttl, cost. Returns {allowed, retry_ms}.
 # Redis's own clock keeps every worker on the same time.
 TAKE = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
@@ -74,11 +76,11 @@ end
 tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
 local allowed = 0
 local retry_ms = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+if tokens >= cost then
+  tokens = tokens - cost
   allowed = 1
 else
-  retry_ms = math.ceil((1 - tokens) / rate * 1000)
+  retry_ms = math.ceil((cost - tokens) / rate * 1000)
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], ttl)
@@ -111,19 +113,19 @@ class LocalBuckets:
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, monotonic time)
 
-    def take(self, key: str, limit: Limit) -> float:
-        """0 if a token was taken, else the seconds until one is available."""
+    def take(self, key: str, limit: Limit, cost: int = 1) -> float:
+        """0 if ``cost`` tokens were taken, else the seconds until they are available."""
         now = time.monotonic()
         with self._lock:
             if len(self._buckets) >= LOCAL_MAX_BUCKETS:
                 self._forget_full(now, limit)
             tokens, then = self._buckets.get(key, (float(limit.burst), now))
             tokens = min(float(limit.burst), tokens + (now - then) * limit.rate)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
+            if tokens >= cost:
+                self._buckets[key] = (tokens - cost, now)
                 return 0.0
             self._buckets[key] = (tokens, now)
-            return (1 - tokens) / limit.rate
+            return (cost - tokens) / limit.rate
 
     def _forget_full(self, now: float, limit: Limit) -> None:
         stale = [k for k, (_, then) in self._buckets.items() if now - then > limit.ttl]
@@ -159,19 +161,21 @@ class RateLimiter:
             known = self._keys.keep((kind, value), f"{self.prefix}{kind}:{digest.hexdigest()[:32]}")
         return known
 
-    def take(self, kind: str, value: str) -> float:
-        """0 if allowed, else seconds to wait."""
+    def take(self, kind: str, value: str, cost: int = 1) -> float:
+        """0 if allowed, else seconds to wait. ``cost``: tokens to take (at most the burst)."""
         limit = self.limits[kind]
         key = self.key(kind, value)
+        cost = max(1, min(cost, limit.burst))
         if self._script is not None and time.monotonic() >= self._down_until:
             try:
-                allowed, retry_ms = self._script(keys=[key], args=[limit.rate, limit.burst, limit.ttl])
+                allowed, retry_ms = self._script(keys=[key],
+                                                 args=[limit.rate, limit.burst, limit.ttl, cost])
                 return 0.0 if int(allowed) else int(retry_ms) / 1000
             except redis_lib.RedisError as error:
                 self._down_until = time.monotonic() + BACKOFF_SECONDS
                 log.warning("rate limiter: Redis unavailable (%s); per-worker limits for %ds",
                             type(error).__name__, BACKOFF_SECONDS)
-        return self.local.take(key, limit)
+        return self.local.take(key, limit, cost)
 
     def check(self) -> Response | None:
         """A 429 response if the request is over a limit, else None."""
@@ -180,9 +184,10 @@ class RateLimiter:
         if not self.enabled or kinds is None or req.method not in ("GET", "POST"):
             return None
         subjects = [(kind, value) for kind in kinds if (value := _subject(req, kind))]
+        cost = _cost(req)
         wait = 0.0
         for kind, value in subjects:
-            wait = max(wait, self.take(kind, value))
+            wait = max(wait, self.take(kind, value, cost))
             if wait:
                 break
         if not wait:
@@ -193,18 +198,32 @@ class RateLimiter:
         return response
 
 
+def _body(req: Request) -> Any:
+    """The JSON body, or None (the endpoint itself refuses what is not valid)."""
+    if req.method != "POST" or not req.is_json:
+        return None
+    try:
+        return req.get_json(silent=True)
+    except RecursionError:  # nested too deep: the endpoint refuses it (400)
+        return None
+
+
+def _cost(req: Request) -> int:
+    """Tokens a request takes: one, or one per decision of a batch."""
+    body = _body(req)
+    if isinstance(body, dict) and isinstance(body.get("decisions"), list):
+        return max(1, len(body["decisions"]))
+    return 1
+
+
 def _subject(req: Request, kind: str) -> str | None:
     if kind == "wiki":
         wiki = req.args.get("wiki", "")
         return wiki if valid_wiki_id(wiki) else None  # malformed ids are refused anyway
     user: Any = None
-    if req.method == "POST" and req.is_json:
-        try:
-            body = req.get_json(silent=True)
-        except RecursionError:  # nested too deep: the endpoint refuses it (400)
-            body = None
-        if isinstance(body, dict):
-            user = body.get("user")
+    body = _body(req)
+    if isinstance(body, dict):
+        user = body.get("user")
     if (not isinstance(user, str) or not user) and current_app.secret_key \
             and current_app.config["SESSION_COOKIE_NAME"] in req.cookies:
         user = session.get("user")  # signed in (web/auth.py); no cookie, no session to read
