@@ -1,12 +1,16 @@
-"""Request validation against the OpenAPI spec, so the spec and the code cannot drift apart."""
+"""Request validation against the OpenAPI spec, so the spec and the code cannot drift apart.
+
+The spec's schemas are compiled to Python functions once (fastjsonschema): a decision's body is
+checked in a few microseconds, where interpreting the schema took 50 (and 200 for a batch)."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
+import fastjsonschema
 from flask import Request
-from jsonschema import Draft7Validator, FormatChecker
 from werkzeug.datastructures import MultiDict
 
 from suggest.memo import Memo
@@ -14,9 +18,7 @@ from suggest.validation import valid_title, valid_wiki_id
 from suggest.web.errors import ApiError
 from suggest.web.openapi import SPEC
 
-FORMATS = FormatChecker()
-FORMATS.checks("wiki-id")(valid_wiki_id)
-FORMATS.checks("page-title")(valid_title)
+FORMATS = {"wiki-id": valid_wiki_id, "page-title": valid_title}
 CODES = {"wiki-id": "unknown_wiki", "page-title": "invalid_title"}
 VALID_QUERIES_KEPT = 4096  # query strings remembered as valid (editors ask for the same pages)
 _valid_queries: Memo[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = Memo(VALID_QUERIES_KEPT)
@@ -41,12 +43,19 @@ def _operation(path: str, method: str) -> dict[str, Any]:
     return operation
 
 
+Validate = Callable[[Any], Any]  # raises fastjsonschema.JsonSchemaValueException
+
+
+def _compile(schema: dict[str, Any]) -> Validate:
+    validate: Validate = fastjsonschema.compile(_inline(schema), formats=FORMATS)
+    return validate
+
+
 @functools.cache
-def _validator(path: str, name: str) -> Draft7Validator:
+def _validator(path: str, name: str) -> Validate:
     """The validator of one query parameter, built once (the spec does not change at run time)."""
-    schema = next(p["schema"] for p in _operation(path, "get").get("parameters", [])
-                  if p["name"] == name)
-    return Draft7Validator(schema, format_checker=FORMATS)
+    return _compile(next(p["schema"] for p in _operation(path, "get").get("parameters", [])
+                         if p["name"] == name))
 
 
 def query(path: str, args: MultiDict[str, str]) -> dict[str, Any]:
@@ -77,19 +86,19 @@ def _check_query(path: str, args: MultiDict[str, str]) -> dict[str, Any]:
             if not value.isascii() or not value.isdigit() or len(value) > 16:
                 raise ApiError(400, "invalid_parameter", f"'{name}' must be a positive integer")
             value = int(value)
-        error = next(_validator(path, name).iter_errors(value), None)
-        if error is not None:
+        try:
+            _validator(path, name)(value)
+        except fastjsonschema.JsonSchemaValueException:
             code = CODES.get(schema.get("format", ""), "invalid_parameter")
-            raise ApiError(400, code, f"'{name}' is not valid")
+            raise ApiError(400, code, f"'{name}' is not valid") from None
         values[name] = value
     return values
 
 
 @functools.cache
-def _body_validator(path: str) -> Draft7Validator:
+def _body_validator(path: str) -> Validate:
     """The validator of one POST body, built once."""
-    schema = _inline(_operation(path, "post")["requestBody"]["content"]["application/json"]["schema"])
-    return Draft7Validator(schema, format_checker=FORMATS)
+    return _compile(_operation(path, "post")["requestBody"]["content"]["application/json"]["schema"])
 
 
 def request_json(req: Request) -> Any:
@@ -129,10 +138,11 @@ def _has_surrogate(node: Any) -> bool:
 
 def body(path: str, document: Any) -> dict[str, Any]:
     """The JSON body of a POST operation, validated, or ApiError."""
-    error = next(_body_validator(path).iter_errors(document), None)
-    if error is not None:
-        where = ".".join(str(p) for p in error.absolute_path) or "body"
-        raise ApiError(400, "invalid_body", f"{where}: {error.validator} check failed")
+    try:
+        _body_validator(path)(document)
+    except fastjsonschema.JsonSchemaValueException as error:
+        where = ".".join(str(p) for p in error.path[1:]) or "body"  # path[0] is "data"
+        raise ApiError(400, "invalid_body", f"{where}: {error.rule} check failed") from None
     if _has_surrogate(document):
         raise ApiError(400, "invalid_body", "text must be valid Unicode (a lone surrogate is not)")
     assert isinstance(document, dict)
