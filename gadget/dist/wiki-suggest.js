@@ -4,9 +4,10 @@
  *
  * The gadget asks the wiki-suggest service for suggestions about the page being edited, shows
  * them above the edit box and lets the editor add, reject or skip each one. It never saves:
- * the editor reviews the change and saves it as usual. Every decision is reported to the
- * service as it happens, and after a save the accepted suggestion ids are reported together
- * with the new revision id, so that the service can verify them.
+ * the editor reviews the change and saves it as usual. Every decision goes into an outbox in
+ * localStorage and is sent to the service at once; what the service could not store yet is
+ * sent again later (on this page or a later one). After a save the accepted suggestion ids are
+ * reported together with the new revision id, so that the service can verify them.
  *
  * Written in ES5 on purpose: MediaWiki 1.39 validates gadget scripts as ES5.
  * gadget/build.mjs embeds the messages of gadget/i18n/ and writes gadget/dist/wiki-suggest.js.
@@ -62,6 +63,7 @@
 			"wiki-suggest-in-text": "এই বিষয়শ্রেণীটি ইতিমধ্যে পাঠ্যে আছে।",
 			"wiki-suggest-already-decided": "এই প্রস্তাব নিয়ে আপনার আগের সিদ্ধান্ত ইতিমধ্যে নথিভুক্ত হয়েছে।",
 			"wiki-suggest-post-failed": "আপনার সিদ্ধান্ত সরঞ্জামটিতে পাঠানো যায়নি।",
+			"wiki-suggest-post-retrying": "আপনার সিদ্ধান্ত এখনও সরঞ্জামটিতে নথিভুক্ত হয়নি। এটি স্বয়ংক্রিয়ভাবে আবার পাঠানো হবে।",
 			"wiki-suggest-statement": "এই বক্তব্যের জন্য:",
 			"wiki-suggest-locate": "পাঠ্যে দেখান",
 			"wiki-suggest-locate-label": "যে বক্তব্যের জন্য $1 প্রস্তাবিত, তা পাঠ্যে দেখান",
@@ -113,6 +115,7 @@
 			"wiki-suggest-in-text": "This category is already in the text.",
 			"wiki-suggest-already-decided": "Your earlier choice for this suggestion was already recorded.",
 			"wiki-suggest-post-failed": "Your choice could not be sent to the tool.",
+			"wiki-suggest-post-retrying": "Your choice is not recorded by the tool yet. It will be sent again automatically.",
 			"wiki-suggest-statement": "For the statement:",
 			"wiki-suggest-locate": "Show in text",
 			"wiki-suggest-locate-label": "Show in the text the statement that $1 is suggested for",
@@ -164,6 +167,7 @@
 			"wiki-suggest-in-text": "このカテゴリはすでに本文にあります。",
 			"wiki-suggest-already-decided": "この提案に対するあなたの選択は既に記録されています。",
 			"wiki-suggest-post-failed": "あなたの選択をツールに送信できませんでした。",
+			"wiki-suggest-post-retrying": "あなたの選択はまだツールに記録されていません。自動的に再送信されます。",
 			"wiki-suggest-statement": "対象の記述:",
 			"wiki-suggest-locate": "本文で表示",
 			"wiki-suggest-locate-label": "$1 が提案されている記述を本文で表示",
@@ -215,6 +219,7 @@
 			"wiki-suggest-in-text": "Ця категорія вже є в тексті.",
 			"wiki-suggest-already-decided": "Ваш попередній вибір щодо цієї пропозиції вже записано.",
 			"wiki-suggest-post-failed": "Не вдалося надіслати ваш вибір інструменту.",
+			"wiki-suggest-post-retrying": "Інструмент ще не записав ваш вибір. Його буде автоматично надіслано ще раз.",
 			"wiki-suggest-statement": "Для твердження:",
 			"wiki-suggest-locate": "Показати в тексті",
 			"wiki-suggest-locate-label": "Показати в тексті твердження, для якого пропоновано $1",
@@ -266,6 +271,7 @@
 			"wiki-suggest-in-text": "Thể loại này đã có trong văn bản.",
 			"wiki-suggest-already-decided": "Lựa chọn trước đây của bạn cho đề xuất này đã được ghi nhận.",
 			"wiki-suggest-post-failed": "Không thể gửi lựa chọn của bạn tới công cụ.",
+			"wiki-suggest-post-retrying": "Công cụ chưa ghi nhận lựa chọn của bạn. Lựa chọn sẽ được tự động gửi lại.",
 			"wiki-suggest-statement": "Cho phát biểu:",
 			"wiki-suggest-locate": "Hiện trong văn bản",
 			"wiki-suggest-locate-label": "Hiện trong văn bản phát biểu mà $1 được đề xuất cho",
@@ -290,6 +296,23 @@
 		timeout: 15000
 	};
 	var DEFAULT_REASONS = [ 'wrong_topic', 'too_general', 'too_specific', 'already_covered', 'other' ];
+	var DECISIONS = [ 'accept', 'reject', 'skip' ];
+	var COMMENT_MAX_LENGTH = 500;
+
+	// The decision outbox (see Outbox).
+	var OUTBOX_KEY = 'wiki-suggest-outbox';
+	// A decision the service could not store within a week is dropped.
+	var OUTBOX_MAX_AGE = 7 * 24 * 60 * 60 * 1000;
+	var BATCH_PATH = '/api/v1/decisions/batch';
+	// Decisions in one request: the service's MAX_BATCH.
+	var BATCH_MAX = 20;
+	// The service refuses bodies of 16 kB and more (413); a request stays well under that.
+	var BATCH_MAX_BYTES = 12000;
+	// Entries another tab is sending are left alone this long (then that tab is taken to be gone).
+	var CLAIM_TIME = 30 * 1000;
+	// Retries without Retry-After: after 2 s, doubling up to 5 minutes.
+	var RETRY_FIRST = 2000;
+	var RETRY_MAX = 5 * 60 * 1000;
 
 	/* ------------------------------------------------------------------ utilities */
 
@@ -491,19 +514,50 @@
 	}
 
 	/**
+	 * The seconds a response asks the client to wait (Retry-After: seconds or an HTTP date).
+	 * A browser lets a script read the header of a cross-origin response only when the service
+	 * exposes it (Access-Control-Expose-Headers); otherwise this is null.
+	 *
+	 * @param {Response} response
+	 * @return {number|null}
+	 */
+	function retryAfterSeconds( response ) {
+		var value = response.headers && typeof response.headers.get === 'function' ?
+				response.headers.get( 'Retry-After' ) : null,
+			date;
+		if ( typeof value !== 'string' || !value.trim() ) {
+			return null;
+		}
+		if ( /^\s*\d+\s*$/.test( value ) ) {
+			return Number( value );
+		}
+		date = Date.parse( value );
+		return isNaN( date ) ? null : Math.max( 0, ( date - Date.now() ) / 1000 );
+	}
+
+	/**
 	 * @param {string} method
 	 * @param {string} path
 	 * @param {Object} [body] Sent as JSON
-	 * @return {Promise<{status: number, ok: boolean, data: *}>} Rejects on network errors only
+	 * @param {Object} [options]
+	 * @param {boolean} [options.keepalive] Let the request outlive the page (fetch keepalive;
+	 *  then it is not aborted after the timeout)
+	 * @return {Promise<{status: number, ok: boolean, data: *, retryAfter: (number|null)}>}
+	 *  Rejects on network errors (and the timeout) only
 	 */
-	Client.prototype.request = function ( method, path, body ) {
+	Client.prototype.request = function ( method, path, body, options ) {
 		var headers = { 'Api-User-Agent': userAgent() },
 			init = { method: method, headers: headers, credentials: 'omit', mode: 'cors' },
-			controller = typeof window.AbortController === 'function' ? new window.AbortController() : null,
+			keepalive = !!( options && options.keepalive ),
+			controller = typeof window.AbortController === 'function' && !keepalive ?
+				new window.AbortController() : null,
 			timer;
 		if ( body !== undefined ) {
 			headers[ 'Content-Type' ] = 'application/json';
 			init.body = JSON.stringify( body );
+		}
+		if ( keepalive ) {
+			init.keepalive = true;
 		}
 		if ( controller ) {
 			init.signal = controller.signal;
@@ -518,7 +572,12 @@
 					data = text ? JSON.parse( text ) : null;
 				} catch ( e ) {}
 				clearTimeout( timer );
-				return { status: response.status, ok: response.ok, data: data };
+				return {
+					status: response.status,
+					ok: response.ok,
+					data: data,
+					retryAfter: retryAfterSeconds( response )
+				};
 			} );
 		}, function ( error ) {
 			clearTimeout( timer );
@@ -535,12 +594,708 @@
 		return this.request( 'GET', '/api/v1/suggestions?' + $.param( params ) );
 	};
 
-	Client.prototype.postDecision = function ( body ) {
-		return this.request( 'POST', '/api/v1/decisions', body );
+	/**
+	 * @param {{user: (string|undefined), decisions: Object[]}} body
+	 * @param {Object} [options] As for request()
+	 * @return {Promise<{status: number, ok: boolean, data: *, retryAfter: (number|null)}>}
+	 */
+	Client.prototype.postDecisions = function ( body, options ) {
+		return this.request( 'POST', BATCH_PATH, body, options );
 	};
 
 	Client.prototype.postEdit = function ( body ) {
 		return this.request( 'POST', '/api/v1/edits', body );
+	};
+
+	/* ------------------------------------------------------------------ decision outbox */
+
+	/**
+	 * Bytes of a string in UTF-8 (what the service counts against its body limit).
+	 *
+	 * @param {string} text
+	 * @return {number}
+	 */
+	function utf8Length( text ) {
+		var bytes = 0, i, code;
+		for ( i = 0; i < text.length; i++ ) {
+			code = text.charCodeAt( i );
+			if ( code < 0x80 ) {
+				bytes += 1;
+			} else if ( code < 0x800 || ( code >= 0xD800 && code < 0xE000 ) ) {
+				// Two bytes, and a surrogate pair's two halves are the four of its code point.
+				bytes += 2;
+			} else {
+				bytes += 3;
+			}
+		}
+		return bytes;
+	}
+
+	/**
+	 * A decision as the batch endpoint takes it, or null when the stored one is not valid
+	 * (only the known fields are copied: the service refuses a batch with any other).
+	 *
+	 * @param {*} body
+	 * @return {{suggestion_id: string, decision: string, reason: (string|undefined), comment: (string|undefined)}|null}
+	 */
+	function decisionBody( body ) {
+		var clean;
+		if ( !isPlainObject( body ) || typeof body.suggestion_id !== 'string' || !body.suggestion_id ||
+			!contains( DECISIONS, body.decision ) ||
+			( body.decision === 'reject' ) !== ( typeof body.reason === 'string' ) ||
+			( body.comment !== undefined && ( typeof body.comment !== 'string' ||
+				body.comment.length > COMMENT_MAX_LENGTH ) )
+		) {
+			return null;
+		}
+		// eslint-disable-next-line camelcase
+		clean = { suggestion_id: body.suggestion_id, decision: body.decision };
+		if ( body.decision === 'reject' ) {
+			clean.reason = body.reason;
+		}
+		if ( body.comment ) {
+			clean.comment = body.comment;
+		}
+		return clean;
+	}
+
+	/**
+	 * Whether a stored outbox entry can be sent (anything else in the key is dropped).
+	 *
+	 * @param {*} entry
+	 * @return {boolean}
+	 */
+	function isOutboxEntry( entry ) {
+		return isPlainObject( entry ) && typeof entry.id === 'string' && typeof entry.ts === 'number' &&
+			( entry.user === null || ( typeof entry.user === 'string' && entry.user !== '' ) ) &&
+			typeof entry.backend === 'string' && normaliseBackend( entry.backend ) === entry.backend &&
+			decisionBody( entry.body ) !== null;
+	}
+
+	/**
+	 * The decisions on their way to the service. Every decision is first written to
+	 * localStorage (key OUTBOX_KEY, shared by the tabs of the wiki) as an entry
+	 * `{id, body: {suggestion_id, decision, reason?, comment?}, user, backend, ts, tries, claim?}`
+	 * and leaves it only when the service has answered for it for good: stored (201), or
+	 * refused (409 already decided, 404, 400 ...). Whatever could not be stored yet (429, 5xx,
+	 * a network error or timeout) stays and is sent again: after Retry-After when the answer
+	 * says it (and the browser lets the script read it), else after 2 s, doubling up to 5
+	 * minutes; on the next page view where the gadget runs; and once on `pagehide` with fetch
+	 * keepalive. Entries older than a week are dropped.
+	 *
+	 * One request is in flight at a time. Decisions made meanwhile wait and go together in the
+	 * next request: the oldest entries of one user and service, at most BATCH_MAX and at most
+	 * BATCH_MAX_BYTES of JSON (halved after a 413).
+	 *
+	 * A sent entry may have been stored though its answer was lost (a timeout, a closed page): a
+	 * later 409 for an entry that was sent before is therefore that earlier attempt's success,
+	 * not news for the editor. Tabs share the key: a tab marks the entries it sends (`claim`)
+	 * and other tabs leave them alone for CLAIM_TIME, so two tabs seldom send the same entry;
+	 * when they do, the 409 is harmless. localStorage has no transactions: if two tabs write at
+	 * the same moment one's change can be lost, so each tab writes back the entries it added
+	 * itself and has no final answer for yet (sending one again costs at most a silent 409,
+	 * losing one would lose a decision).
+	 *
+	 * Listeners (one per entry, on the page that made or shows the decision) hear the outcome:
+	 * 'stored', 'already' (409 on the first attempt), 'failed' (refused for good) and
+	 * 'retrying' (not stored yet, will be sent again; may come more than once).
+	 *
+	 * @class
+	 * @param {Object} [options]
+	 * @param {Object} [options.storage] Where entries are kept: mw.storage (localStorage) or an
+	 *  object with the same get/set/remove
+	 * @param {number} [options.timeout] Milliseconds before a request is aborted
+	 * @param {Function} [options.now] Clock, instead of Outbox.prototype.now
+	 * @param {Function} [options.schedule] Timer, instead of Outbox.prototype.schedule
+	 * @param {Function} [options.cancel] Instead of Outbox.prototype.cancel
+	 */
+	function Outbox( options ) {
+		options = options || {};
+		this.storage = options.storage || mw.storage;
+		this.timeout = options.timeout || DEFAULTS.timeout;
+		if ( options.now ) {
+			this.now = options.now;
+		}
+		if ( options.schedule ) {
+			this.schedule = options.schedule;
+		}
+		if ( options.cancel ) {
+			this.cancel = options.cancel;
+		}
+		// This page's name in claims.
+		this.tab = this.now().toString( 36 ) + '-' + Math.random().toString( 36 ).slice( 2, 10 );
+		// The entries, when localStorage is not available (or full): then they last as long as
+		// the page.
+		this.memory = null;
+		this.changed = false;
+		// Entries added on this page that have no final answer yet, by id.
+		this.own = {};
+		// Outcome listeners by entry id.
+		this.listeners = {};
+		this.clients = {};
+		// The request in flight ({entries, body, backend, tries}), or null.
+		this.inFlight = null;
+		this.busy = false;
+		this.done = Promise.resolve();
+		// The scheduled retry, and when it is due.
+		this.timer = null;
+		this.retryAt = 0;
+		// A look again when the entries another tab claimed are free again, and when that is.
+		this.recheck = null;
+		this.claimedUntil = 0;
+		// The last backoff delay (0: the last request had an answer).
+		this.delay = 0;
+		// Entries per request: BATCH_MAX, less after a 413.
+		this.limit = BATCH_MAX;
+		this.handlers = null;
+		this.stopped = false;
+	}
+
+	/**
+	 * The clock.
+	 *
+	 * @return {number} Milliseconds since the epoch
+	 */
+	Outbox.prototype.now = function () {
+		return Date.now();
+	};
+
+	/**
+	 * Run a callback later (a retry).
+	 *
+	 * @param {Function} callback
+	 * @param {number} ms
+	 * @return {*} A handle for cancel()
+	 */
+	Outbox.prototype.schedule = function ( callback, ms ) {
+		return setTimeout( callback, ms );
+	};
+
+	/**
+	 * @param {*} handle From schedule()
+	 */
+	Outbox.prototype.cancel = function ( handle ) {
+		clearTimeout( handle );
+	};
+
+	/**
+	 * Start on a page view: drop old entries, send what is waiting from earlier pages, and
+	 * listen to pagehide (a last send with keepalive), online and pageshow (from the
+	 * back-forward cache: send now).
+	 *
+	 * @return {Promise} Resolves when nothing more can be sent for now (see flush())
+	 */
+	Outbox.prototype.start = function () {
+		var outbox = this, name;
+		this.update( function () {} );
+		this.handlers = {
+			pagehide: function () {
+				outbox.sendOnPageHide();
+			},
+			online: function () {
+				outbox.retryNow();
+			},
+			pageshow: function ( e ) {
+				if ( e.persisted ) {
+					outbox.retryNow();
+				}
+			}
+		};
+		for ( name in this.handlers ) {
+			window.addEventListener( name, this.handlers[ name ] );
+		}
+		return this.flush();
+	};
+
+	/**
+	 * Stop sending and listening (the entries stay in storage for the next page).
+	 */
+	Outbox.prototype.stop = function () {
+		var name;
+		this.stopped = true;
+		if ( this.timer !== null ) {
+			this.cancel( this.timer );
+			this.timer = null;
+		}
+		if ( this.recheck !== null ) {
+			this.cancel( this.recheck );
+			this.recheck = null;
+		}
+		for ( name in this.handlers || {} ) {
+			window.removeEventListener( name, this.handlers[ name ] );
+		}
+		this.handlers = null;
+	};
+
+	/**
+	 * Put a decision into the outbox and send it (at once, or with the next request when one
+	 * is in flight or a retry is due).
+	 *
+	 * @param {Object} body suggestion_id, decision, reason (reject only), comment (optional)
+	 * @param {string|null} user The editor's user name
+	 * @param {string} backend Service address (from readConfig())
+	 * @param {Function} [listener] ( outcome, entryId ): 'stored', 'already', 'failed', 'retrying'
+	 * @return {Promise} Resolves when nothing more can be sent for now (see flush())
+	 */
+	Outbox.prototype.add = function ( body, user, backend, listener ) {
+		var now = this.now(),
+			entry = {
+				id: now.toString( 36 ) + '-' + Math.random().toString( 36 ).slice( 2, 10 ),
+				body: decisionBody( body ),
+				user: user || null,
+				backend: backend,
+				ts: now,
+				tries: 0
+			};
+		if ( !isOutboxEntry( entry ) ) {
+			// The service would refuse it (and with it the others of its request).
+			mw.log.warn( 'wiki-suggest: not a valid decision', body );
+			if ( listener ) {
+				listener( 'failed', entry.id );
+			}
+			return Promise.resolve();
+		}
+		this.update( function ( list ) {
+			list.push( entry );
+		} );
+		this.own[ entry.id ] = entry;
+		if ( listener ) {
+			this.listeners[ entry.id ] = listener;
+			if ( this.timer !== null ) {
+				// The service could not store the ones before: this one waits for the retry.
+				this.tell( entry.id, 'retrying' );
+			}
+		}
+		return this.flush();
+	};
+
+	/**
+	 * Listen to the outcome of the entries of a suggestion that are already in the outbox
+	 * (a decision carried over a preview, still waiting to be stored).
+	 *
+	 * @param {string} suggestionId
+	 * @param {Function} listener As for add()
+	 */
+	Outbox.prototype.follow = function ( suggestionId, listener ) {
+		var outbox = this;
+		this.read().forEach( function ( entry ) {
+			if ( entry.body.suggestion_id === suggestionId ) {
+				outbox.listeners[ entry.id ] = listener;
+				if ( outbox.timer !== null && entry.tries ) {
+					outbox.tell( entry.id, 'retrying' );
+				}
+			}
+		} );
+	};
+
+	/**
+	 * The valid entries younger than a week, oldest first, with the entries this page added
+	 * and has no final answer for (see the class comment). Sets this.changed when that is not
+	 * what the storage holds.
+	 *
+	 * @return {Object[]}
+	 */
+	Outbox.prototype.read = function () {
+		var outbox = this, now = this.now(), seen = {}, added = false, raw, list, count, id;
+		if ( this.memory === null ) {
+			raw = this.storage.get( OUTBOX_KEY );
+			if ( raw === false ) {
+				// No localStorage (disabled, or blocked by the browser's settings).
+				this.memory = [];
+			}
+		}
+		if ( this.memory !== null ) {
+			list = this.memory.slice();
+		} else {
+			try {
+				list = JSON.parse( raw || '[]' );
+			} catch ( e ) {
+				list = null;
+			}
+		}
+		count = Array.isArray( list ) ? list.length : ( raw ? 1 : 0 );
+		list = ( Array.isArray( list ) ? list : [] ).filter( function ( entry ) {
+			if ( !isOutboxEntry( entry ) || now - entry.ts > OUTBOX_MAX_AGE || seen[ entry.id ] ) {
+				return false;
+			}
+			seen[ entry.id ] = true;
+			if ( hasOwn( outbox.own, entry.id ) ) {
+				outbox.own[ entry.id ] = entry;
+			}
+			return true;
+		} );
+		for ( id in this.own ) {
+			if ( now - this.own[ id ].ts > OUTBOX_MAX_AGE ) {
+				delete this.own[ id ];
+			} else if ( !seen[ id ] ) {
+				list.push( this.own[ id ] );
+				added = true;
+			}
+		}
+		if ( added ) {
+			list.sort( function ( a, b ) {
+				return a.ts - b.ts;
+			} );
+		}
+		this.changed = added || list.length !== count;
+		return list;
+	};
+
+	/**
+	 * @param {Object[]} list
+	 */
+	Outbox.prototype.write = function ( list ) {
+		var written;
+		if ( this.memory === null ) {
+			written = list.length ?
+				this.storage.set( OUTBOX_KEY, JSON.stringify( list ) ) :
+				this.storage.remove( OUTBOX_KEY );
+			if ( written ) {
+				return;
+			}
+		}
+		this.memory = list;
+	};
+
+	/**
+	 * Read the entries, change them, write them back.
+	 *
+	 * @param {Function} change ( list ), changes the list in place
+	 * @return {Object[]} The list as written
+	 */
+	Outbox.prototype.update = function ( change ) {
+		var list = this.read();
+		change( list );
+		this.write( list );
+		return list;
+	};
+
+	/**
+	 * The next request to make: the oldest entries not claimed by another tab, of the first
+	 * one's user and service, at most this.limit of them and at most BATCH_MAX_BYTES of JSON
+	 * (always at least one). Sets this.claimedUntil when claimed entries were left out.
+	 *
+	 * @return {{entries: Object[], body: Object, backend: string, tries: Object<string, number>}|null}
+	 */
+	Outbox.prototype.take = function () {
+		var outbox = this, now = this.now(), first = null, entries = [], full = false,
+			list = this.read(), body, size;
+		if ( this.changed ) {
+			// Old entries dropped: gone from the storage too.
+			this.write( list );
+		}
+		this.claimedUntil = 0;
+		list.forEach( function ( entry ) {
+			var claim = entry.claim;
+			if ( isPlainObject( claim ) && claim.tab !== outbox.tab && typeof claim.ts === 'number' &&
+				now - claim.ts < CLAIM_TIME
+			) {
+				// Another tab is sending it.
+				outbox.claimedUntil = Math.max( outbox.claimedUntil, claim.ts + CLAIM_TIME );
+				return;
+			}
+			first = first || entry;
+			if ( entry.user === first.user && entry.backend === first.backend &&
+				entries.length < outbox.limit
+			) {
+				entries.push( entry );
+			}
+		} );
+		if ( !first ) {
+			return null;
+		}
+		body = { decisions: [] };
+		if ( first.user !== null ) {
+			body.user = first.user;
+		}
+		size = utf8Length( JSON.stringify( body ) );
+		entries = entries.filter( function ( entry ) {
+			var decision = decisionBody( entry.body ),
+				// The decision and the comma before the next one.
+				bytes = utf8Length( JSON.stringify( decision ) ) + 1;
+			full = full || ( body.decisions.length > 0 && size + bytes > BATCH_MAX_BYTES );
+			if ( full ) {
+				// This one and the younger ones go in a later request.
+				return false;
+			}
+			body.decisions.push( decision );
+			size += bytes;
+			return true;
+		} );
+		return { entries: entries, body: body, backend: first.backend, tries: {} };
+	};
+
+	/**
+	 * Count an attempt for the entries of a request (their `tries`), and claim them for this
+	 * tab while the request is in flight.
+	 *
+	 * @param {Object} batch From take(); its `tries` gets each entry's count
+	 * @param {boolean} claim
+	 */
+	Outbox.prototype.mark = function ( batch, claim ) {
+		var outbox = this, now = this.now();
+		batch.entries.forEach( function ( entry ) {
+			batch.tries[ entry.id ] = ( entry.tries || 0 ) + 1;
+		} );
+		this.update( function ( list ) {
+			list.forEach( function ( entry ) {
+				if ( hasOwn( batch.tries, entry.id ) ) {
+					entry.tries = Math.max( batch.tries[ entry.id ], ( entry.tries || 0 ) + 1 );
+					batch.tries[ entry.id ] = entry.tries;
+					if ( claim ) {
+						entry.claim = { tab: outbox.tab, ts: now };
+					}
+				}
+			} );
+		} );
+	};
+
+	/**
+	 * Remove the entries that have a final answer and release the claims of the others.
+	 *
+	 * @param {Object[]} entries The entries of a request
+	 * @param {Object<string, string>} outcomes Final outcome by entry id ('stored', 'already',
+	 *  'failed'); entries without one stay
+	 */
+	Outbox.prototype.settle = function ( entries, outcomes ) {
+		var outbox = this;
+		entries.forEach( function ( entry ) {
+			if ( hasOwn( outcomes, entry.id ) ) {
+				delete outbox.own[ entry.id ];
+			}
+		} );
+		this.update( function ( list ) {
+			var i;
+			for ( i = list.length - 1; i >= 0; i-- ) {
+				if ( hasOwn( outcomes, list[ i ].id ) ) {
+					list.splice( i, 1 );
+				} else if ( list[ i ].claim && list[ i ].claim.tab === outbox.tab ) {
+					delete list[ i ].claim;
+				}
+			}
+		} );
+		entries.forEach( function ( entry ) {
+			if ( hasOwn( outcomes, entry.id ) ) {
+				outbox.tell( entry.id, outcomes[ entry.id ] );
+				delete outbox.listeners[ entry.id ];
+			}
+		} );
+	};
+
+	/**
+	 * Tell an entry's listener, if it has one on this page.
+	 *
+	 * @param {string} id
+	 * @param {string} outcome
+	 */
+	Outbox.prototype.tell = function ( id, outcome ) {
+		if ( hasOwn( this.listeners, id ) ) {
+			try {
+				this.listeners[ id ]( outcome, id );
+			} catch ( e ) {
+				mw.log.error( e );
+			}
+		}
+	};
+
+	/**
+	 * @param {string} backend
+	 * @return {Client}
+	 */
+	Outbox.prototype.client = function ( backend ) {
+		if ( !hasOwn( this.clients, backend ) ) {
+			this.clients[ backend ] = new Client( backend, this.timeout );
+		}
+		return this.clients[ backend ];
+	};
+
+	/**
+	 * Send what is waiting, one request after the other, unless a request is in flight (its
+	 * answer leads to the next) or a retry is due later.
+	 *
+	 * @return {Promise} Resolves when nothing more can be sent for now: the outbox is empty, a
+	 *  retry is scheduled, or what is left is being sent by another tab
+	 */
+	Outbox.prototype.flush = function () {
+		if ( !this.stopped && !this.busy && this.timer === null ) {
+			this.busy = true;
+			this.done = this.drain();
+		}
+		return this.done;
+	};
+
+	/**
+	 * @private
+	 * @return {Promise}
+	 */
+	Outbox.prototype.drain = function () {
+		var outbox = this, batch = this.stopped ? null : this.take();
+		if ( !batch ) {
+			this.busy = false;
+			if ( this.claimedUntil && this.recheck === null && !this.stopped ) {
+				// Look again when the other tab's claim runs out (that tab may be gone).
+				this.recheck = this.schedule( function () {
+					outbox.recheck = null;
+					outbox.flush();
+				}, Math.max( 0, this.claimedUntil - this.now() ) + 100 );
+			}
+			return Promise.resolve();
+		}
+		return this.send( batch ).then( function ( more ) {
+			if ( more && !outbox.stopped ) {
+				return outbox.drain();
+			}
+			outbox.busy = false;
+		}, function ( error ) {
+			outbox.busy = false;
+			outbox.inFlight = null;
+			mw.log.error( error );
+		} );
+	};
+
+	/**
+	 * Send one request and deal with its answer.
+	 *
+	 * @private
+	 * @param {Object} batch From take()
+	 * @return {Promise<boolean>} Whether to go on with the next request at once
+	 */
+	Outbox.prototype.send = function ( batch ) {
+		var outbox = this;
+		this.mark( batch, true );
+		this.inFlight = batch;
+		return this.client( batch.backend ).postDecisions( batch.body ).then( function ( response ) {
+			outbox.inFlight = null;
+			return outbox.answer( batch, response );
+		}, function () {
+			// Network error or timeout: the decisions may or may not have been stored.
+			outbox.inFlight = null;
+			return outbox.retryLater( batch.entries, null );
+		} );
+	};
+
+	/**
+	 * Deal with the answer to a request.
+	 *
+	 * @private
+	 * @param {Object} batch From take()
+	 * @param {{status: number, data: *, retryAfter: (number|null)}} response
+	 * @return {boolean} Whether to go on with the next request at once
+	 */
+	Outbox.prototype.answer = function ( batch, response ) {
+		var status = response.status,
+			results = isPlainObject( response.data ) ? response.data.results : null,
+			outcomes = {}, kept = [];
+		if ( status === 200 && Array.isArray( results ) && results.length === batch.entries.length ) {
+			this.delay = 0;
+			this.limit = BATCH_MAX;
+			batch.entries.forEach( function ( entry, i ) {
+				var code = isPlainObject( results[ i ] ) ? Number( results[ i ].status ) : 0;
+				if ( code === 201 ) {
+					outcomes[ entry.id ] = 'stored';
+				} else if ( code === 409 ) {
+					// On a retry, the earlier attempt was stored though its answer was lost.
+					outcomes[ entry.id ] = batch.tries[ entry.id ] > 1 ? 'stored' : 'already';
+				} else if ( code >= 400 && code < 500 && code !== 408 && code !== 429 ) {
+					// 404 unknown_suggestion, 400 invalid_reason or wrong_wiki: final.
+					outcomes[ entry.id ] = 'failed';
+				} else {
+					kept.push( entry );
+				}
+			} );
+			this.settle( batch.entries, outcomes );
+			return kept.length ? this.retryLater( kept, null ) : true;
+		}
+		if ( status === 413 && batch.entries.length > 1 ) {
+			// Too large for the service: half as many per request until one goes through.
+			this.limit = Math.max( 1, Math.floor( batch.entries.length / 2 ) );
+			this.settle( batch.entries, {} );
+			return true;
+		}
+		if ( status >= 400 && status < 500 && status !== 408 && status !== 429 ) {
+			// Refused as a whole (400 invalid_body, 413 for a single decision, 415): final.
+			this.delay = 0;
+			batch.entries.forEach( function ( entry ) {
+				outcomes[ entry.id ] = 'failed';
+			} );
+			this.settle( batch.entries, outcomes );
+			return true;
+		}
+		// 429, 5xx (503: the service's database is down), or an answer that is not the batch
+		// endpoint's: nothing or not everything was stored.
+		return this.retryLater( batch.entries, response.retryAfter );
+	};
+
+	/**
+	 * Keep the entries and schedule the next attempt: after Retry-After (at least a second,
+	 * at most RETRY_MAX), or else after the next backoff delay. Every waiting decision shown on
+	 * this page is told that it will be sent again.
+	 *
+	 * @private
+	 * @param {Object[]} entries The entries of the request
+	 * @param {number|null} retryAfter Seconds, from the answer
+	 * @return {boolean} false: nothing more is sent now
+	 */
+	Outbox.prototype.retryLater = function ( entries, retryAfter ) {
+		var outbox = this, delay;
+		this.settle( entries, {} );
+		if ( this.stopped ) {
+			return false;
+		}
+		if ( typeof retryAfter === 'number' && isFinite( retryAfter ) ) {
+			delay = Math.min( Math.max( retryAfter * 1000, 1000 ), RETRY_MAX );
+		} else {
+			delay = this.delay = this.delay ? Math.min( this.delay * 2, RETRY_MAX ) : RETRY_FIRST;
+		}
+		if ( this.timer !== null ) {
+			this.cancel( this.timer );
+		}
+		this.retryAt = this.now() + delay;
+		this.timer = this.schedule( function () {
+			outbox.timer = null;
+			outbox.flush();
+		}, delay );
+		this.read().forEach( function ( entry ) {
+			outbox.tell( entry.id, 'retrying' );
+		} );
+		return false;
+	};
+
+	/**
+	 * Send now, without waiting for a scheduled retry (the browser is online again).
+	 *
+	 * @return {Promise} As flush()
+	 */
+	Outbox.prototype.retryNow = function () {
+		if ( this.timer !== null ) {
+			this.cancel( this.timer );
+			this.timer = null;
+		}
+		return this.flush();
+	};
+
+	/**
+	 * The page is going away: if decisions are waiting and no request is in flight, send them
+	 * once with fetch keepalive, which may outlive the page. Its answer is not awaited: the
+	 * entries stay in the outbox (their attempt counted), and a later page sends them again
+	 * unless it is told they are stored (a 409 for them is then silent). A browser may refuse
+	 * a keepalive request that needs a CORS preflight; then the next page view sends them.
+	 *
+	 * @return {boolean} Whether a request was made
+	 */
+	Outbox.prototype.sendOnPageHide = function () {
+		var batch;
+		if ( this.stopped || this.inFlight ) {
+			return false;
+		}
+		batch = this.take();
+		if ( !batch ) {
+			return false;
+		}
+		this.mark( batch, false );
+		this.client( batch.backend ).postDecisions( batch.body, { keepalive: true } )
+			.then( null, function () {} );
+		return true;
 	};
 
 	/* ------------------------------------------------------------------ wikitext positions */
@@ -954,11 +1709,13 @@
 	 * @param {Object} config From readConfig()
 	 * @param {Object} surface From createTextareaSurface()
 	 * @param {Client} client
+	 * @param {Outbox} outbox Where decisions go (started by main())
 	 */
-	function Panel( config, surface, client ) {
+	function Panel( config, surface, client, outbox ) {
 		this.config = config;
 		this.surface = surface;
 		this.client = client;
+		this.outbox = outbox;
 		this.items = [];
 		this.reasons = {};
 		this.counter = 0;
@@ -1080,13 +1837,14 @@
 			item.plan = record.plan;
 			item.posted.accept = true;
 			panel.setState( item, 'accepted' );
+			panel.follow( item );
 		} );
 		decided.forEach( function ( record ) {
 			var item = panel.addItem( $list, record.suggestion );
 			item.posted[ record.state === 'rejected' ? 'reject' : 'skip' ] = true;
 			panel.setState( item, record.state );
-			// Messages: wiki-suggest-status-rejected, wiki-suggest-status-skipped
-			panel.say( item, msg( 'status-' + record.state ) );
+			panel.say( item, panel.statusText( item ) );
+			panel.follow( item );
 		} );
 		suggestions.forEach( function ( suggestion ) {
 			panel.addItem( $list, suggestion );
@@ -1108,7 +1866,7 @@
 	Panel.prototype.addItem = function ( $list, suggestion ) {
 		var panel = this,
 			label = labelOf( suggestion ),
-			item = { suggestion: suggestion, state: 'pending', plan: null, posted: {} },
+			item = { suggestion: suggestion, state: 'pending', plan: null, posted: {}, unsent: {} },
 			isCategory = !suggestion.insert || suggestion.insert.kind !== 'reference',
 			contentLang = mw.config.get( 'wgPageContentLanguage' ) || '',
 			contentDir = $( '#wpTextbox1' ).attr( 'dir' ) || '',
@@ -1291,34 +2049,79 @@
 	};
 
 	/**
-	 * Report a decision. A 409 means the service already holds a decision for this id.
+	 * The item's usual status text for its state.
+	 *
+	 * @param {Object} item
+	 * @return {string}
+	 */
+	Panel.prototype.statusText = function ( item ) {
+		// Messages: wiki-suggest-status-added, wiki-suggest-status-rejected,
+		// wiki-suggest-status-skipped, wiki-suggest-status-undone
+		return msg( 'status-' + ( { accepted: 'added', rejected: 'rejected', skipped: 'skipped' }[ item.state ] ||
+			'undone' ) );
+	};
+
+	/**
+	 * What the item says about its decisions on their way to the service (see Outbox): while
+	 * one is not stored yet, that it will be sent again; once stored, its usual status again.
+	 * A 409 on the first attempt means the service already holds a decision for this id.
+	 *
+	 * @param {Object} item
+	 * @return {Function} An Outbox listener
+	 */
+	Panel.prototype.listener = function ( item ) {
+		var panel = this;
+		return function ( outcome, id ) {
+			var waiting;
+			if ( outcome === 'retrying' ) {
+				item.unsent[ id ] = true;
+				panel.say( item, msg( 'post-retrying' ), true );
+				return;
+			}
+			waiting = hasOwn( item.unsent, id );
+			delete item.unsent[ id ];
+			if ( outcome === 'already' ) {
+				panel.say( item, msg( 'already-decided' ) );
+			} else if ( outcome === 'failed' ) {
+				panel.say( item, msg( 'post-failed' ), true );
+			} else if ( waiting && !Object.keys( item.unsent ).length ) {
+				// Stored after all.
+				panel.say( item, panel.statusText( item ) );
+			}
+		};
+	};
+
+	/**
+	 * Follow the decisions of a carried-over item that are still in the outbox.
+	 *
+	 * @param {Object} item
+	 */
+	Panel.prototype.follow = function ( item ) {
+		if ( this.outbox ) {
+			this.outbox.follow( item.suggestion.id, this.listener( item ) );
+		}
+	};
+
+	/**
+	 * Report a decision: into the outbox, which sends it (see Outbox).
 	 *
 	 * @param {Object} item
 	 * @param {string} decision accept, reject or skip
 	 * @param {string} [reason]
 	 * @param {string} [comment]
-	 * @return {Promise}
+	 * @return {Promise} Resolves when the outbox has sent what it can for now
 	 */
 	Panel.prototype.postDecision = function ( item, decision, reason, comment ) {
-		var panel = this,
-			// eslint-disable-next-line camelcase
-			body = { suggestion_id: item.suggestion.id, decision: decision, user: this.user() };
+		// eslint-disable-next-line camelcase
+		var body = { suggestion_id: item.suggestion.id, decision: decision };
 		if ( decision === 'reject' ) {
 			body.reason = reason;
 		}
 		if ( comment ) {
-			body.comment = comment;
+			body.comment = String( comment ).slice( 0, COMMENT_MAX_LENGTH );
 		}
 		item.posted[ decision ] = true;
-		return this.client.postDecision( body ).then( function ( response ) {
-			if ( response.status === 409 ) {
-				panel.say( item, msg( 'already-decided' ) );
-			} else if ( !response.ok ) {
-				panel.say( item, msg( 'post-failed' ), true );
-			}
-		}, function () {
-			panel.say( item, msg( 'post-failed' ), true );
-		} );
+		return this.outbox.add( body, this.user(), this.config.backend, this.listener( item ) );
 	};
 
 	/**
@@ -1506,7 +2309,14 @@
 		return !submitter || submitter.id === 'wpSave' || submitter.name === 'wpSave';
 	}
 
-	function startEditor( config ) {
+	/**
+	 * The panel on an edit page.
+	 *
+	 * @param {Object} config From readConfig()
+	 * @param {Outbox} outbox
+	 * @return {Promise<Panel|null>}
+	 */
+	function startEditor( config, outbox ) {
 		var $textarea = $( '#wpTextbox1' ),
 			$form = $( '#editform' ),
 			$anchor, surface, panel, client, stored, carried = [], decided = [], lastClicked = null;
@@ -1537,7 +2347,7 @@
 
 		client = new Client( config.backend, config.timeout );
 		surface = createTextareaSurface( $textarea );
-		panel = new Panel( config, surface, client );
+		panel = new Panel( config, surface, client, outbox );
 		$anchor = $textarea.closest( '.wikiEditor-ui' );
 		( $anchor.length ? $anchor : $textarea ).before( panel.$panel );
 
@@ -1564,12 +2374,14 @@
 	}
 
 	/**
-	 * On the page view after a save, report the accepted suggestions with the new revision.
+	 * On the page view after a save, report the accepted suggestions with the new revision
+	 * (after the outbox has sent what it can: the service links only stored acceptances).
 	 *
 	 * @param {Object} config From readConfig()
+	 * @param {Outbox} outbox
 	 * @return {Promise<boolean>} Whether a report was sent
 	 */
-	function reportSavedEdit( config ) {
+	function reportSavedEdit( config, outbox ) {
 		var stored = readStored(),
 			revid = mw.config.get( 'wgCurRevisionId' ) || mw.config.get( 'wgRevisionId' ),
 			ids;
@@ -1591,11 +2403,13 @@
 			clearStored();
 			return Promise.resolve( false );
 		}
-		return new Client( config.backend, config.timeout ).postEdit( {
-			// eslint-disable-next-line camelcase
-			suggestion_ids: ids,
-			revid: revid,
-			user: mw.config.get( 'wgUserName' )
+		return outbox.flush().then( function () {
+			return new Client( config.backend, config.timeout ).postEdit( {
+				// eslint-disable-next-line camelcase
+				suggestion_ids: ids,
+				revid: revid,
+				user: mw.config.get( 'wgUserName' )
+			} );
 		} ).then( function () {
 			clearStored();
 			return true;
@@ -1622,20 +2436,25 @@
 
 	function main() {
 		var action = mw.config.get( 'wgAction' );
-		if ( !mw.config.get( 'wgUserName' ) || mw.config.get( 'wgPageContentModel' ) !== 'wikitext' ||
-			!contains( [ 'view', 'edit', 'submit' ], action )
-		) {
+		if ( !contains( [ 'view', 'edit', 'submit' ], action ) ) {
 			return Promise.resolve( null );
 		}
 		return userScriptsLoaded().then( function () {
-			var config = readConfig();
+			var config = readConfig(),
+				outbox = new Outbox( { timeout: config.timeout } );
+			// On every page view: decisions left by earlier pages are sent now.
+			mw.libs.wikiSuggest.outbox = outbox;
+			outbox.start();
+			if ( !mw.config.get( 'wgUserName' ) || mw.config.get( 'wgPageContentModel' ) !== 'wikitext' ) {
+				return null;
+			}
 			if ( action === 'view' ) {
-				return reportSavedEdit( config );
+				return reportSavedEdit( config, outbox );
 			}
 			if ( !config.tasks.length || !contains( config.namespaces, mw.config.get( 'wgNamespaceNumber' ) ) ) {
 				return null;
 			}
-			return startEditor( config );
+			return startEditor( config, outbox );
 		} );
 	}
 
@@ -1655,6 +2474,9 @@
 		createTextareaSurface: createTextareaSurface,
 		Client: Client,
 		Panel: Panel,
+		Outbox: Outbox,
+		// The running Outbox, once started (see main()).
+		outbox: null,
 		startup: new Promise( function ( resolve ) {
 			$( function () {
 				resolve( main() );

@@ -95,7 +95,8 @@ function category( id, label, extra ) {
 /**
  * A fetch replacement that records every request and answers from a route function.
  *
- * @param {Function} route ( {method, url, path, query, body} ) => {status, body} | Promise
+ * @param {Function} route ( {method, url, path, query, body, keepalive} ) =>
+ *  {status, body, headers} | Error | Promise of one
  * @return {Function} fetch, with .calls
  */
 function fakeFetch( route ) {
@@ -107,9 +108,11 @@ function fakeFetch( route ) {
 			method: init.method,
 			headers: Object.assign( {}, init.headers ),
 			credentials: init.credentials,
+			keepalive: !!init.keepalive,
 			path: parsed.pathname,
 			query: Object.fromEntries( parsed.searchParams ),
-			body: init.body === undefined ? undefined : JSON.parse( init.body )
+			body: init.body === undefined ? undefined : JSON.parse( init.body ),
+			bytes: init.body === undefined ? 0 : Buffer.byteLength( init.body )
 		};
 		calls.push( call );
 		const answer = await route( call );
@@ -117,9 +120,11 @@ function fakeFetch( route ) {
 			throw answer;
 		}
 		const text = typeof answer.body === 'string' ? answer.body : JSON.stringify( answer.body );
+		const headers = new Map( Object.entries( answer.headers || {} ).map( ( [ k, v ] ) => [ k.toLowerCase(), v ] ) );
 		return {
 			status: answer.status,
 			ok: answer.status >= 200 && answer.status < 300,
+			headers: { get: ( name ) => headers.has( name.toLowerCase() ) ? headers.get( name.toLowerCase() ) : null },
 			text: async () => text
 		};
 	};
@@ -128,7 +133,39 @@ function fakeFetch( route ) {
 }
 
 /**
- * A fake service: suggestions per task, 201 for decisions and edits.
+ * The batch endpoint's answer when it stores every decision.
+ *
+ * @param {Object} body The request body
+ * @param {Function} [status] ( decision ) => per-item status (default 201)
+ * @return {{status: number, body: Object}}
+ */
+function batchAnswer( body, status ) {
+	return {
+		status: 200,
+		body: {
+			results: body.decisions.map( ( decision ) => {
+				const code = status ? status( decision ) : 201;
+				return code === 201 ?
+					{ suggestion_id: decision.suggestion_id, status: 201, decision: decision.decision, reason: decision.reason || null } :
+					{ suggestion_id: decision.suggestion_id, status: code, error: { code: `e${ code }`, message: 'no' } };
+			} )
+		}
+	};
+}
+
+/**
+ * The decisions sent to the batch endpoint, one array per request.
+ *
+ * @param {Function} fetch From fakeFetch()
+ * @return {Object[][]}
+ */
+function batches( fetch ) {
+	return fetch.calls.filter( ( call ) => call.path === '/api/v1/decisions/batch' )
+		.map( ( call ) => call.body.decisions );
+}
+
+/**
+ * A fake service: suggestions per task, every decision of a batch stored, 201 for edits.
  *
  * @param {Object<string, Object>} byTask Response body per task
  * @return {Function} fetch
@@ -138,6 +175,9 @@ function fakeService( byTask ) {
 		if ( call.path === '/api/v1/suggestions' ) {
 			const body = byTask[ call.query.task ];
 			return body ? { status: 200, body } : { status: 404, body: { error: { code: 'page_not_found', message: 'no' } } };
+		}
+		if ( call.path === '/api/v1/decisions/batch' ) {
+			return batchAnswer( call.body );
 		}
 		return { status: 201, body: {} };
 	} );
@@ -185,18 +225,29 @@ function gadgetSource() {
  * @param {Object} [options.config] mw.config values over MW_CONFIG
  * @param {Object} [options.settings] window.wikiSuggestConfig
  * @param {Function} [options.fetch] fetch replacement
- * @param {boolean} [options.keepStorage] Keep sessionStorage from the previous page
+ * @param {boolean} [options.keepStorage] Keep sessionStorage and localStorage (the decision
+ *  outbox) from the previous page
+ * @param {boolean} [options.keepOutbox] Keep localStorage only
+ * @param {Object} [options.outbox] Methods to put on Outbox.prototype before the gadget starts
+ *  (now, schedule, cancel: a fake clock and timer)
  * @return {Promise<*>} What the gadget's start-up resolved to (the panel controller on edit pages)
  */
 async function loadGadget( options ) {
 	options = options || {};
 	const source = await gadgetSource();
+	// The previous page is gone: its outbox sends nothing more.
+	if ( mw.libs.wikiSuggest && mw.libs.wikiSuggest.outbox ) {
+		mw.libs.wikiSuggest.outbox.stop();
+	}
 	document.body.innerHTML = options.html === undefined ? EDIT_PAGE : options.html;
 	if ( options.text !== undefined ) {
 		document.getElementById( 'wpTextbox1' ).value = options.text;
 	}
 	if ( !options.keepStorage ) {
 		window.sessionStorage.clear();
+	}
+	if ( !options.keepStorage && !options.keepOutbox ) {
+		window.localStorage.clear();
 	}
 	mw.config.values = Object.create( null );
 	mw.config.set( Object.assign( {}, MW_CONFIG, options.config || {} ) );
@@ -207,6 +258,8 @@ async function loadGadget( options ) {
 	installTextSelection();
 	delete mw.libs.wikiSuggest;
 	vm.runInThisContext( source, { filename: 'gadget/dist/wiki-suggest.js' } );
+	// The gadget starts on document ready, which jQuery runs later: not yet.
+	Object.assign( mw.libs.wikiSuggest.Outbox.prototype, options.outbox || {} );
 	return mw.libs.wikiSuggest.startup;
 }
 
@@ -250,6 +303,8 @@ module.exports = {
 	category,
 	fakeFetch,
 	fakeService,
+	batchAnswer,
+	batches,
 	gadgetSource,
 	loadGadget,
 	settle,

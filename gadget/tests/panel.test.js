@@ -9,7 +9,7 @@
 const { test } = require( 'node:test' );
 const assert = require( 'node:assert/strict' );
 const {
-	loadGadget, fakeService, fakeFetch, suggestionsResponse, category, settle, textbox, items
+	loadGadget, fakeService, fakeFetch, batchAnswer, suggestionsResponse, category, settle, textbox, items
 } = require( './helpers' );
 
 const PAGE = 'Albedo is the fraction of light reflected.\n\n[[Category:Optics]]\n';
@@ -24,7 +24,7 @@ function twoCategories() {
 }
 
 function decisionCalls( fetch ) {
-	return fetch.calls.filter( ( call ) => call.path === '/api/v1/decisions' );
+	return fetch.calls.filter( ( call ) => call.path === '/api/v1/decisions/batch' );
 }
 
 function click( item, selector ) {
@@ -98,11 +98,16 @@ test( 'Add inserts after the last category and posts the acceptance; Undo remove
 
 	const posted = decisionCalls( fetch );
 	assert.equal( posted.length, 1 );
-	assert.deepEqual( posted[ 0 ].body, { suggestion_id: 's1', decision: 'accept', user: 'Example' } );
+	assert.deepEqual( posted[ 0 ].body, { user: 'Example', decisions: [ { suggestion_id: 's1', decision: 'accept' } ] } );
 	assert.equal( posted[ 0 ].method, 'POST' );
 	assert.equal( posted[ 0 ].headers[ 'Content-Type' ], 'application/json' );
 	assert.match( posted[ 0 ].headers[ 'Api-User-Agent' ], /^wiki-suggest-gadget\// );
-	assert.equal( posted[ 0 ].url, 'https://wiki-suggest.toolforge.org/api/v1/decisions' );
+	assert.equal( posted[ 0 ].credentials, 'omit' );
+	assert.equal( posted[ 0 ].keepalive, false );
+	assert.equal( posted[ 0 ].url, 'https://wiki-suggest.toolforge.org/api/v1/decisions/batch' );
+	assert.equal( item.querySelector( '.wiki-suggest-item-status' ).textContent, 'Added to the text. Save the page to keep it.',
+		'a stored decision leaves the status as it is' );
+	assert.equal( window.localStorage.getItem( 'wiki-suggest-outbox' ), null, 'the outbox is empty again' );
 
 	click( item, '.wiki-suggest-undo' );
 	assert.equal( textbox().value, PAGE );
@@ -195,7 +200,7 @@ test( 'references go after their anchor, replacing the citation-needed template'
 	assert.equal( textbox().value, text );
 	assert.equal( missing.dataset.state, 'pending' );
 	assert.match( missing.querySelector( '.wiki-suggest-item-status' ).textContent, /not found/ );
-	assert.deepEqual( decisionCalls( fetch ).map( ( call ) => call.body.suggestion_id ), [ 'r1' ],
+	assert.deepEqual( decisionCalls( fetch ).map( ( call ) => call.body.decisions.map( ( d ) => d.suggestion_id ) ), [ [ 'r1' ] ],
 		'nothing is accepted when nothing was inserted' );
 } );
 
@@ -252,7 +257,8 @@ test( 'Reject shows the task\'s reasons and posts the one clicked with the comme
 	assert.equal( reasons.hidden, true );
 	assert.equal( textbox().value, PAGE, 'rejecting leaves the text alone' );
 	assert.deepEqual( decisionCalls( fetch ).map( ( call ) => call.body ), [ {
-		suggestion_id: 's2', decision: 'reject', reason: 'too_general', comment: 'Radiometry is about measuring.', user: 'Example'
+		user: 'Example',
+		decisions: [ { suggestion_id: 's2', decision: 'reject', reason: 'too_general', comment: 'Radiometry is about measuring.' } ]
 	} ] );
 } );
 
@@ -279,17 +285,15 @@ test( 'Skip posts "skip" without a reason', async () => {
 	click( item, '.wiki-suggest-skip' );
 	await settle();
 	assert.equal( item.dataset.state, 'skipped' );
-	assert.deepEqual( decisionCalls( fetch ).map( ( call ) => call.body ), [ { suggestion_id: 's1', decision: 'skip', user: 'Example' } ] );
+	assert.deepEqual( decisionCalls( fetch ).map( ( call ) => call.body ), [ { user: 'Example', decisions: [ { suggestion_id: 's1', decision: 'skip' } ] } ] );
 } );
 
-test( 'a decision the service already holds (409) and a failed post are told to the editor', async () => {
+test( 'a decision the service already holds (409) and one it refuses (404) are told to the editor', async () => {
 	const fetch = fakeFetch( ( call ) => {
 		if ( call.path === '/api/v1/suggestions' ) {
 			return { status: 200, body: suggestionsResponse( [ category( 's1', 'A' ), category( 's2', 'B' ) ] ) };
 		}
-		return call.body.suggestion_id === 's1' ?
-			{ status: 409, body: { error: { code: 'already_decided' } } } :
-			new Error( 'network down' );
+		return batchAnswer( call.body, ( decision ) => ( decision.suggestion_id === 's1' ? 409 : 404 ) );
 	} );
 	await loadGadget( { text: PAGE, fetch } );
 	const [ first, second ] = items();
@@ -297,7 +301,10 @@ test( 'a decision the service already holds (409) and a failed post are told to 
 	click( second, '.wiki-suggest-skip' );
 	await settle();
 	assert.match( first.querySelector( '.wiki-suggest-item-status' ).textContent, /already recorded/ );
+	assert.ok( !first.querySelector( '.wiki-suggest-item-error' ) );
 	assert.match( second.querySelector( '.wiki-suggest-item-status' ).textContent, /could not be sent/ );
+	assert.ok( second.querySelector( '.wiki-suggest-item-status.wiki-suggest-item-error' ) );
+	assert.equal( window.localStorage.getItem( 'wiki-suggest-outbox' ), null, 'both answers are final' );
 } );
 
 test( 'a paused task shows only the pause notice', async () => {

@@ -104,7 +104,7 @@ test( 'preview keeps the summary, and the accepted suggestions come back after i
 	submitWith( 'wpSave' );
 	assert.equal( document.getElementById( 'wpSummary' ).value, `+[[Category:Snow]] ${ MARKER }` );
 	assert.deepEqual( stored().items.map( ( item ) => item.suggestion.id ), [ 's3' ] );
-	assert.equal( fetch.calls.filter( ( call ) => call.path === '/api/v1/decisions' ).length, 0, 'carried acceptances were already reported' );
+	assert.equal( fetch.calls.filter( ( call ) => call.path === '/api/v1/decisions/batch' ).length, 0, 'carried acceptances were already reported' );
 } );
 
 test( 'a rejection stays decided after a preview, though the service offers it again under a new id', async () => {
@@ -130,7 +130,7 @@ test( 'a rejection stays decided after a preview, though the service offers it a
 	assert.equal( list[ 1 ].querySelector( '.wiki-suggest-item-status' ).textContent, 'Rejected. Thank you.' );
 	assert.ok( list[ 1 ].querySelector( '.wiki-suggest-reject' ).hidden );
 	await settle();
-	assert.equal( fetch.calls.filter( ( call ) => call.path === '/api/v1/decisions' ).length, 0, 'no second decision' );
+	assert.equal( fetch.calls.filter( ( call ) => call.path === '/api/v1/decisions/batch' ).length, 0, 'no second decision' );
 } );
 
 test( 'a save with only rejections and skips reports no edit', async () => {

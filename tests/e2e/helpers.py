@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,12 +39,28 @@ def dump_subset(dump: Path, titles: Iterable[str], target: Path) -> Path:
 
 
 class ServiceServer:
-    """The Flask app served over real HTTP on 127.0.0.1 (werkzeug, threaded) in a thread."""
+    """The Flask app served over real HTTP on 127.0.0.1 (werkzeug, threaded) in a thread.
+    ``requests`` lists what it answered: (method, path, status), in order."""
 
     def __init__(self, app: Any) -> None:
         self.port = free_port()
-        self.server: BaseWSGIServer = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.requests: list[tuple[str, str, int]] = []
+        self.server: BaseWSGIServer = make_server("127.0.0.1", self.port, self._logged(app),
+                                                  threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _logged(self, app: Any) -> Any:
+        def logged(environ: dict[str, Any], start_response: Any) -> Any:
+            def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+                self.requests.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
+                                      int(status.split()[0])))
+                return start_response(status, headers, exc_info)
+            return app(environ, start)
+        return logged
+
+    def answered(self, method: str, path: str, since: int = 0) -> list[int]:
+        """The statuses of the ``method`` ``path`` requests answered since ``requests[since]``."""
+        return [status for m, p, status in self.requests[since:] if m == method and p == path]
 
     @property
     def url(self) -> str:
@@ -57,6 +74,32 @@ class ServiceServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+@contextmanager
+def database_unavailable(store: Any) -> Iterator[None]:
+    """The service's SQLite database gone for a while, as if its disk were away: the file (with
+    its WAL files, if any) is moved aside and a directory takes its place, so no connection can
+    be opened and every request that needs the database gets 503 ``database_unavailable``. The
+    pooled connections are closed first (they would go on using the moved file) and again at the
+    end (the ones that failed); then the file is back."""
+    path = Path(store.engine.url.database)
+    store.engine.dispose()
+    moved = []
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        here = path.with_name(name)
+        if here.exists():
+            away = here.with_name(f"{name}.away")
+            here.rename(away)
+            moved.append((here, away))
+    path.mkdir()
+    try:
+        yield
+    finally:
+        path.rmdir()
+        store.engine.dispose()
+        for here, away in moved:
+            away.rename(here)
 
 
 def issued(service: Any, ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -431,3 +431,139 @@ def test_hostile_suggestion_text_is_shown_as_text(wiki: LocalMediaWiki, service:
         " item.find('.wiki-suggest-skip').outerWidth()];")
     assert widths[1] >= 0.95 * widths[0] and widths[2] >= 0.95 * widths[0], widths
     save_screenshot(browser, "e2e-panel-narrow")
+
+
+# --- the decision outbox -----------------------------------------------------------------------
+
+BATCH = "/api/v1/decisions/batch"
+
+
+def messages(lang: str) -> dict[str, str]:
+    """The gadget's messages in ``lang``, English where it has none (as the gadget falls back)."""
+    root = Path(__file__).resolve().parents[2] / "gadget" / "i18n"
+    found = json.loads((root / "en.json").read_text(encoding="utf-8"))
+    if (root / f"{lang}.json").exists():
+        found.update(json.loads((root / f"{lang}.json").read_text(encoding="utf-8")))
+    return found
+
+
+def item_status(item: Any) -> tuple[str, bool]:
+    """An item's status text, and whether it is shown as an error."""
+    from selenium.webdriver.common.by import By
+
+    element = item.find_element(By.CSS_SELECTOR, ".wiki-suggest-item-status")
+    return element.text, "wiki-suggest-item-error" in (element.get_attribute("class") or "").split()
+
+
+def outbox(browser: Any) -> list[dict[str, Any]]:
+    return list(json.loads(browser.execute_script(
+        "return localStorage.getItem('wiki-suggest-outbox')") or "[]"))
+
+
+def test_decisions_made_while_the_database_is_down_are_stored_later(
+        wiki: LocalMediaWiki, service: Any, stripped: dict[str, Any], browser: Any) -> None:
+    """The service cannot store decisions for a while (its database is away: 503). A rejection
+    and a skip made then are not lost: the items say they will be sent again, the gadget sends
+    them again (also while the database is still away), and once it is back they are stored with
+    their reason, comment and user, and the items show their usual status again."""
+    from selenium.webdriver.common.by import By
+
+    editor = enable_gadget(wiki, service, EDITOR, EDITOR_PASSWORD, enable=True)
+    h.browser_session(browser, editor)
+    browser.get(wiki.page_url(ARTICLE, action="edit"))
+    assert h.gadget_startup(browser) == "panel"
+    text = messages(browser.execute_script("return mw.config.get('wgUserLanguage')"))
+    retrying = text["wiki-suggest-post-retrying"]
+    items = browser.find_elements(By.CSS_SELECTOR, ".wiki-suggest-item")
+    assert len(items) >= 2
+    rejected, skipped = (item.get_attribute("data-id") for item in items[:2])
+    mark = len(service.requests)
+
+    with h.database_unavailable(service.store):
+        items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
+        items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-comment").send_keys("not a point")
+        items[0].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="too_general"]').click()
+        h.wait_for(lambda: item_status(items[0]) == (retrying, True), what="the retry notice")
+        assert items[0].get_attribute("data-state") == "rejected"
+        # Made while the first one waits for its retry: waits with it.
+        items[1].find_element(By.CSS_SELECTOR, ".wiki-suggest-skip").click()
+        h.wait_for(lambda: item_status(items[1]) == (retrying, True), what="the second notice")
+        assert [e["body"]["suggestion_id"] for e in outbox(browser)] == [rejected, skipped]
+        save_screenshot(browser, "e2e-panel-retrying")
+        # The retry 2 s later finds the database still away.
+        h.wait_for(lambda: len(service.answered("POST", BATCH, mark)) >= 2, what="a retry")
+
+    # Back: the next retry (4 s after the last) stores both.
+    got = h.wait_for(lambda: (lambda r: r if len(r) == 2 else None)(
+        stored(service, decisions, decisions.c.suggestion_id.in_([rejected, skipped]))),
+        timeout=30, what="the two decisions")
+    by_id = {d["suggestion_id"]: d for d in got}
+    assert (by_id[rejected]["decision"], by_id[rejected]["reason"], by_id[rejected]["comment"]) == (
+        "reject", "too_general", "not a point")
+    assert (by_id[skipped]["decision"], by_id[skipped]["reason"]) == ("skip", None)
+    assert {d["user_name"] for d in got} == {EDITOR}
+    h.wait_for(lambda: item_status(items[0]) == (text["wiki-suggest-status-rejected"], False),
+               what="the rejection's status back")
+    assert item_status(items[1]) == (text["wiki-suggest-status-skipped"], False)
+    answers = service.answered("POST", BATCH, mark)
+    assert answers[-1] == 200 and set(answers[:-1]) == {503} and len(answers) >= 3, answers
+    assert outbox(browser) == []
+
+
+def test_a_waiting_decision_is_sent_on_leaving_the_page_or_on_the_next_page_view(
+        wiki: LocalMediaWiki, service: Any, deployed: dict[str, Any], browser: Any) -> None:
+    """A decision waiting for its retry when the editor leaves the page: sent as the page goes
+    (pagehide, fetch keepalive), and stored though the page is gone. If that fails too (the
+    database still away), the next page view where the gadget runs sends it."""
+    from selenium.webdriver.common.by import By
+
+    title = "Діаметр"
+    editor = enable_gadget(wiki, service, EDITOR, EDITOR_PASSWORD, enable=True)
+    h.browser_session(browser, editor)
+
+    def open_editor() -> Any:
+        """The edit page (its suggestions need the database); its first suggestion."""
+        browser.get(wiki.page_url(title, action="edit"))
+        assert h.gadget_startup(browser) == "panel"
+        return browser.find_element(By.CSS_SELECTOR, ".wiki-suggest-item")
+
+    def skip(item: Any) -> str:
+        retrying = messages(browser.execute_script(
+            "return mw.config.get('wgUserLanguage')"))["wiki-suggest-post-retrying"]
+        item.find_element(By.CSS_SELECTOR, ".wiki-suggest-skip").click()
+        h.wait_for(lambda: item_status(item) == (retrying, True), what="the retry notice")
+        return str(item.get_attribute("data-id"))
+
+    # Leaving the page: the service can store again before the retry is due.
+    item = open_editor()
+    mark = len(service.requests)
+    with h.database_unavailable(service.store):
+        left = skip(item)
+        # After the second failure the next retry is 4 s away: time to leave before it.
+        h.wait_for(lambda: len(service.answered("POST", BATCH, mark)) >= 2, what="a retry")
+    gone = len(service.requests)
+    browser.get("about:blank")
+    h.wait_for(lambda: stored(service, decisions, decisions.c.suggestion_id == left),
+               what="the decision sent with keepalive")
+    assert browser.current_url == "about:blank", "stored while no page of the wiki is open"
+    assert service.answered("POST", BATCH, gone) == [200]
+    print("requests after leaving the page:", service.requests[gone:])
+
+    # Leaving while the database is still away: the page's last attempt fails as well.
+    item = open_editor()
+    with h.database_unavailable(service.store):
+        waiting = skip(item)
+        gone = len(service.requests)
+        browser.get("about:blank")
+        h.wait_for(lambda: service.answered("POST", BATCH, gone), what="the keepalive request")
+    assert service.answered("POST", BATCH, gone) == [503]
+    assert not stored(service, decisions, decisions.c.suggestion_id == waiting)
+    # Any page view of the wiki where the gadget runs (here a plain view) sends it.
+    viewed = len(service.requests)
+    browser.get(wiki.page_url(title))
+    assert h.gadget_startup(browser) is False, "no saved edit to report"
+    row = h.wait_for(lambda: stored(service, decisions, decisions.c.suggestion_id == waiting),
+                     what="the decision sent on the next page view")
+    assert (row[0]["decision"], row[0]["user_name"]) == ("skip", EDITOR)
+    assert service.answered("POST", BATCH, viewed) == [200]
+    h.wait_for(lambda: outbox(browser) == [], what="the outbox to be empty")
