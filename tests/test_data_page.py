@@ -56,6 +56,14 @@ def test_data_flow_logging_and_evaluation_sources(client: Any, app: Any) -> None
     assert "CC BY-SA" in text and "dumps.wikimedia.org" in text
 
 
+def test_what_the_gadget_keeps_in_the_browser_is_stated_on_the_data_page_and_the_card(client: Any) -> None:
+    from suggest.toolcard import BROWSER_OUTBOX
+
+    assert BROWSER_OUTBOX in page(client)
+    assert client.get("/toolcard.json").get_json()["data_flow"]["browser"] == BROWSER_OUTBOX
+    assert "local storage" in BROWSER_OUTBOX and "7 days" in BROWSER_OUTBOX
+
+
 def test_access_log_format_matches_what_the_page_says() -> None:
     from suggest.logging_setup import GUNICORN_ACCESS_FORMAT
 

@@ -9,10 +9,10 @@ labels, and the live metrics when ``suggest.metrics`` provides them.
 (:func:`to_wikitext`); ``evaluation``, ``pipeline`` and ``governance`` each read one part of it.
 """
 
-from suggest.toolcard.card import REQUIRED_KEYS, build_card
+from suggest.toolcard.card import BROWSER_OUTBOX, REQUIRED_KEYS, build_card
 from suggest.toolcard.evaluation import cell, load_evaluations, misses_by_wiki, rate_cell, target_text
 from suggest.toolcard.pipeline import describe_kind
 from suggest.toolcard.wikitext import to_wikitext
 
-__all__ = ["REQUIRED_KEYS", "build_card", "cell", "describe_kind", "load_evaluations", "misses_by_wiki",
-           "rate_cell", "target_text", "to_wikitext"]
+__all__ = ["BROWSER_OUTBOX", "REQUIRED_KEYS", "build_card", "cell", "describe_kind", "load_evaluations",
+           "misses_by_wiki", "rate_cell", "target_text", "to_wikitext"]

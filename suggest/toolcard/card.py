@@ -31,6 +31,11 @@ LICENCE = {"code": "GPL-3.0-or-later",
            "models": "see each model's licence under models"}
 
 
+# What the gadget keeps in the editor's browser (the data page says the same).
+BROWSER_OUTBOX = ("The gadget keeps the editor's decisions that the service has not yet confirmed "
+                  "(suggestion id, decision, reason, comment, user name) in the browser's local "
+                  "storage, sends them when the service answers again, and deletes each once the "
+                  "service has answered for it; none is kept longer than 7 days.")
 REQUIRED_KEYS = ("identity", "tasks", "models", "system", "hosting", "data_flow", "evaluation",
                  "limitations", "monitoring", "governance", "licence")
 
@@ -165,6 +170,7 @@ def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
         "stored": f"{base_url}/data",
         "cache": "Recomputable results only, keyed by hashes, with a time limit; nothing personal.",
         "logged": "Method, path, status, size and duration of requests; no IP addresses, no user agents.",
+        "browser": BROWSER_OUTBOX,
     }
     card = {
         "identity": {

@@ -9,7 +9,15 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from suggest import __version__, backends
 from suggest.services import SuggestionService
 from suggest.store.schema import metadata
-from suggest.toolcard import build_card, cell, load_evaluations, misses_by_wiki, target_text, to_wikitext
+from suggest.toolcard import (
+    BROWSER_OUTBOX,
+    build_card,
+    cell,
+    load_evaluations,
+    misses_by_wiki,
+    target_text,
+    to_wikitext,
+)
 
 bp = Blueprint("transparency", __name__)
 
@@ -76,4 +84,5 @@ def data_page() -> str:
     evaluations = load_evaluations(svc.config.get("EVAL_DIR") or "eval")
     return render_template("data.html", tables=stored_fields(), flows=flows, logged=LOGGED,
                            evaluation_data=EVALUATION_DATA, evaluations=evaluations,
+                           browser=BROWSER_OUTBOX,
                            version=__version__)
