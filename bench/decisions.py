@@ -129,8 +129,26 @@ request = function()
                     (n %% %d) .. '"}')
 end
 """
+WRK_BATCH_SCRIPT = """
+local ids = {}
+for line in io.lines("%s") do ids[#ids + 1] = line end
+local n = 0
+request = function()
+  local items = {}
+  for k = 1, %d do
+    n = n + 1
+    items[k] = '{"suggestion_id": "' .. (ids[n] or "unknown-suggestion-id") .. '", "decision": "accept"}'
+  end
+  -- As the gadget's outbox sends them: one editor's waiting decisions, the user named once.
+  return wrk.format("POST", "/api/v1/decisions/batch", {["Content-Type"] = "application/json"},
+                    '{"user": "Bench editor ' .. (n %% %d) .. '", "decisions": [' ..
+                    table.concat(items, ", ") .. ']}')
+end
+"""
 WRK_SECONDS = 2
 WRK_IDS = 12_000  # more than 8 connections decide in WRK_SECONDS here; a repeated id would be a 409
+BATCH = 5  # decisions per request in the batched diagnostic: a panel's worth
+WRK_BATCH_IDS = 40_000
 
 
 def _wrk_clients(url: str, ids: list[str]) -> tuple[float, int, int]:
@@ -143,6 +161,18 @@ def _wrk_clients(url: str, ids: list[str]) -> tuple[float, int, int]:
     run = wrk(url + "/api/v1/decisions", WRK_SECONDS, CLIENTS, script)
     total, failed, seconds = int(run["requests"]), int(run["failed"]), run["seconds"]
     return (total - failed) / seconds, total - failed, failed
+
+
+def _wrk_batches(url: str, ids: list[str], size: int) -> tuple[float, int, int]:
+    """wrk with CLIENTS connections, each request a batch of ``size`` first decisions; (decisions
+    acknowledged/s, acknowledged, failed requests). A 200 acknowledges its whole batch here: every
+    id is fresh (the run's stored decisions are counted against it afterwards)."""
+    id_file, script = VAR / "decision-batch-ids.txt", VAR / "decisions-batch.lua"
+    id_file.write_text("\n".join(ids) + "\n", encoding="ascii")
+    script.write_text(WRK_BATCH_SCRIPT % (id_file, size, EDITORS), encoding="ascii")
+    run = wrk(url + "/api/v1/decisions/batch", WRK_SECONDS, CLIENTS, script)
+    total, failed, seconds = int(run["requests"]), int(run["failed"]), run["seconds"]
+    return size * (total - failed) / seconds, size * (total - failed), failed
 
 
 def _clients(url: str, ids: list[str], limit_seconds: float) -> tuple[float, int, int]:
@@ -226,15 +256,21 @@ def _bare_stack(queued: bool) -> tuple[Server, EventStore]:
     return server, store
 
 
-def _measure(server: Server, store: Any, rows: list[dict[str, Any]], use_wrk: bool
+def _measure(server: Server, store: Any, rows: list[dict[str, Any]], use_wrk: bool, batch: int = 1
              ) -> tuple[float, int, float, float]:
-    """Store the computed rows, post a first decision on a fresh id for each; (acknowledged/s,
-    failed, server CPU µs per acknowledged decision, share of the machine's CPU left idle)."""
+    """Store the computed rows, post a first decision on a fresh id for each (``batch`` > 1: that
+    many per request, through the batch endpoint); (acknowledged/s, failed, server CPU µs per
+    acknowledged decision, share of the machine's CPU left idle)."""
     for start in range(0, len(rows), 500):
         store.store_computed(rows[start:start + 500])
     ids = _issued(rows)
+    before = _decided(store)
     cpu, ticks = server.cpu_seconds(), machine_cpu_ticks()
-    if use_wrk:
+    if batch > 1:
+        rate, ok, bad = _wrk_batches(server.url, ids, batch)
+        if _decided(store) - before < ok:
+            raise RuntimeError("fewer decisions stored than the batches acknowledged")
+    elif use_wrk:
         rate, ok, bad = _wrk_clients(server.url, ids)
     else:
         rate, ok, bad = _clients(server.url, ids, limit_seconds=60)
@@ -242,10 +278,20 @@ def _measure(server: Server, store: Any, rows: list[dict[str, Any]], use_wrk: bo
     return rate, bad, 1e6 * (server.cpu_seconds() - cpu) / max(ok, 1), idle
 
 
+def _decided(store: Any) -> int:
+    from sqlalchemy import func, select
+
+    from suggest.store.schema import decisions
+
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(decisions)).scalar_one())
+
+
 def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300, server: str = "gunicorn",
-        diagnostics: bool = True) -> dict[str, Any]:
+        diagnostics: bool = True, batched: bool = True) -> dict[str, Any]:
     """``server``: the WSGI server the service runs on (``bench.common.server_argv``);
-    ``diagnostics``: also measure the bare stacks and the RAM disk (SQLite only, on gunicorn)."""
+    ``diagnostics``: also measure the bare stacks and the RAM disk (SQLite only, on gunicorn);
+    ``batched``: also the service with BATCH decisions per request (the batch endpoint)."""
     from sqlalchemy import create_engine, text
 
     from suggest.store.events import EventStore
@@ -275,6 +321,8 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300, server: str
             if on_ram_disk is not None:
                 stacks["service_on_ram_disk"] = on_ram_disk
         use_wrk = shutil.which("wrk") is not None
+        if use_wrk and batched:
+            stacks["service_batched"] = (service, store)  # the same service, BATCH per request
         service_rates, floor_rates, ratios, cpu, idle, failed = [], [], [], [], [], 0
         stack_runs: dict[str, list[tuple[float, float]]] = {name: [] for name in stacks}
         for i in range(rounds):
@@ -285,6 +333,12 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300, server: str
             if i % 2:
                 order.reverse()
             for name, (target, target_store) in order:
+                if name == "service_batched":
+                    more = _computed_rows(WRK_BATCH_IDS, 1000 + i)
+                    rate, bad, per, idle_cpu = _measure(target, target_store, more, use_wrk, BATCH)
+                    failed += bad
+                    stack_runs[name].append((rate, per))
+                    continue
                 rate, bad, per, idle_cpu = _measure(target, target_store, rows[per_round:], use_wrk)
                 if name == "service":
                     failed += bad

@@ -58,7 +58,7 @@ def servers(quick: bool) -> dict[str, Any]:
         log(f"servers: {name}")
         w = warm.run(rounds=3 if quick else 5, seconds=3, server=name, ram_disk=False)
         d = decisions.run("sqlite", 2 if quick else 5, 150 if quick else 300, server=name,
-                          diagnostics=False)
+                          diagnostics=False, batched=False)
         by_server[name] = {
             "warm_ratio": w["warm_ratio"], "warm_rounds": w["warm_rounds"],
             "warm_service_rps": w["warm_service_rps"], "warm_floor_rps": w["warm_floor_rps"],
@@ -197,9 +197,16 @@ def write_table(r: dict[str, Any]) -> None:
         *[f"| 3. (diagnostic) the same service with its SQLite file on a RAM disk (no fsync) | "
           f"{ram.get('per_s', '–')}/s ({ram.get('cpu_us', '–')} µs CPU each) | same raw (on disk) | "
           f"{ram.get('ratio', '–')} | |" for ram in [dec_s.get("service_on_ram_disk")] if ram],
+        *[f"| 3. (diagnostic) the same service, {decisions.BATCH} decisions per request "
+          f"(`/api/v1/decisions/batch`, as the gadget's outbox sends waiting decisions) | "
+          f"{b.get('per_s', '–')}/s ({b.get('cpu_us', '–')} µs CPU each) | same raw | "
+          f"{b.get('ratio', '–')} | |" for b in [dec_s.get("service_batched")] if b],
         f"| 3. decisions/s, MariaDB, 8 clients | {dec_m.get('service_per_s', '–')}/s | "
         f"{dec_m.get('raw_per_s', '–')}/s raw | {dec_m.get('ratio', dec_m.get('error', '–'))} | "
         "reported |",
+        *[f"| 3. MariaDB, {decisions.BATCH} decisions per request | {b.get('per_s', '–')}/s | "
+          f"same raw | {b.get('ratio', '–')} | reported |"
+          for b in [dec_m.get("service_batched")] if b],
     ]
     for name in EVAL_BACKENDS:
         lines.append(f"| 4./5. {name} | {evals.get(name, '–')} articles/s ({g('eval_dumps')}) | "
