@@ -1,8 +1,10 @@
 /**
  * Build the deployable gadget files.
  *
- * A gadget page can't load JSON message files, so the messages of gadget/i18n/*.json are
- * embedded into the script: gadget/src/wiki-suggest.js → gadget/dist/wiki-suggest.js,
+ * A gadget is one script, so its parts are put together here: each line
+ * `// build:include <file>` of gadget/src/wiki-suggest.js is replaced by gadget/src/<file>
+ * (without its leading comment), and, since a gadget page can't load JSON message files, the
+ * messages of gadget/i18n/*.json are embedded: gadget/src/ → gadget/dist/wiki-suggest.js,
  * gadget/src/wiki-suggest.css → gadget/dist/wiki-suggest.css. The dist files are what is
  * deployed to MediaWiki:Gadget-wiki-suggest.js and MediaWiki:Gadget-wiki-suggest.css.
  *
@@ -49,6 +51,20 @@ export function loadMessages() {
 	return messages;
 }
 
+/**
+ * The script with each `// build:include <file>` line replaced by that part of gadget/src/.
+ *
+ * @param {string} source gadget/src/wiki-suggest.js
+ * @return {string}
+ */
+export function includeParts( source ) {
+	return source.replace( /^\t\/\/ build:include ([a-z-]+\.js)$/gm, ( line, file ) => {
+		const part = readFileSync( join( gadgetDir, 'src', file ), 'utf8' );
+		// The part's own leading comment says where it goes; the script's says what it is.
+		return part.replace( /^\/\*\*[\s\S]*?\*\/\n/, '' ).replace( /\n+$/, '' );
+	} );
+}
+
 function replaceMarker( source, pattern, replacement, name ) {
 	if ( !pattern.test( source ) ) {
 		throw new Error( `build marker "${ name }" not found in gadget/src/wiki-suggest.js` );
@@ -62,7 +78,7 @@ function replaceMarker( source, pattern, replacement, name ) {
 export function buildScript() {
 	const version = JSON.parse( readFileSync( paths.packageJson, 'utf8' ) ).version;
 	const messages = JSON.stringify( loadMessages(), null, '\t' ).replace( /\n/g, '\n\t' );
-	let source = readFileSync( paths.script, 'utf8' );
+	let source = includeParts( readFileSync( paths.script, 'utf8' ) );
 	source = replaceMarker( source, /^\tvar VERSION = .*; \/\/ build:version$/m,
 		`\tvar VERSION = ${ JSON.stringify( version ) }; // build:version`, 'version' );
 	source = replaceMarker( source, /^\tvar MESSAGES = .*; \/\/ build:messages$/m,

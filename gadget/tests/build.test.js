@@ -19,6 +19,27 @@ test( 'dist/ is up to date with src/ and i18n/ (run npm run build:gadget)', asyn
 	assert.equal( fs.readFileSync( path.join( GADGET, 'dist', 'wiki-suggest.css' ), 'utf8' ), build.buildStyle() );
 } );
 
+test( 'every part of src/ goes into the script once, in the place of its include line', async () => {
+	const build = await import( pathToFileURL( path.join( GADGET, 'build.mjs' ) ).href );
+	const main = fs.readFileSync( path.join( GADGET, 'src', 'wiki-suggest.js' ), 'utf8' );
+	const parts = fs.readdirSync( path.join( GADGET, 'src' ) )
+		.filter( ( file ) => file.endsWith( '.js' ) && file !== 'wiki-suggest.js' ).sort();
+	const included = Array.from( main.matchAll( /^\t\/\/ build:include (\S+)$/gm ), ( m ) => m[ 1 ] );
+	assert.deepEqual( [ ...included ].sort(), parts, 'each part has one include line' );
+	const script = build.includeParts( main );
+	assert.ok( !script.includes( 'build:include' ) );
+	let at = 0;
+	for ( const file of included ) {
+		// The part's code (after its leading comment) follows the code before it.
+		const code = fs.readFileSync( path.join( GADGET, 'src', file ), 'utf8' ).split( '*/\n' ).slice( 1 ).join( '*/\n' ).trim();
+		const found = script.indexOf( code, at );
+		assert.ok( found > at, `${ file } in its place` );
+		assert.equal( script.indexOf( code, found + 1 ), -1, `${ file } once` );
+		at = found;
+	}
+	assert.throws( () => build.includeParts( '\t// build:include no-such-part.js' ), /ENOENT/ );
+} );
+
 test( 'the built script carries the package version and every language', async () => {
 	const build = await import( pathToFileURL( path.join( GADGET, 'build.mjs' ) ).href );
 	const script = build.buildScript();

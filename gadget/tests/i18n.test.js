@@ -34,7 +34,10 @@ test( 'every language file translates every message English has, and only those'
 } );
 
 test( 'every message the source uses exists, and every message is used', async () => {
-	const source = fs.readFileSync( path.join( __dirname, '..', 'src', 'wiki-suggest.js' ), 'utf8' );
+	const srcDir = path.join( __dirname, '..', 'src' );
+	// The script and the parts gadget/build.mjs puts into it.
+	const source = fs.readdirSync( srcDir ).filter( ( file ) => file.endsWith( '.js' ) )
+		.map( ( file ) => fs.readFileSync( path.join( srcDir, file ), 'utf8' ) ).join( '\n' );
 	const used = new Set( Array.from( source.matchAll( /\bmsg\( '([a-z_-]+)'(?! \+)/g ), ( m ) => `wiki-suggest-${ m[ 1 ] }` ) );
 	// Built keys: documented in the source next to their use.
 	for ( const suffix of [ 'high', 'medium', 'low' ] ) {
