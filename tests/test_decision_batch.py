@@ -184,3 +184,33 @@ def test_a_batch_takes_a_token_per_decision(sqlite_url: str, redis_prefix: str, 
     assert int(limited.headers["Retry-After"]) >= 1
     assert batch("Bob", ids[4:6]).status_code == 200  # his own bucket
     assert len(stored(app)) == 6
+
+
+def test_an_unexpected_failure_of_one_decision_is_its_own_500_and_the_others_are_stored(
+        app: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from suggest.web import api
+
+    client = app.test_client()
+    ids = issued_ids(client, TITLES[:2])
+    broken = ids[1]
+    real_checker = api._checker
+
+    def checker(svc: Any) -> Any:
+        check = real_checker(svc)
+
+        def failing(item: dict[str, Any], issued: dict[str, Any]) -> None:
+            if item["suggestion_id"] == broken:
+                raise RuntimeError("a bug")
+            check(item, issued)
+
+        return failing
+
+    monkeypatch.setattr(api, "_checker", checker)
+    response = client.post(BATCH, json={"decisions": [
+        {"suggestion_id": sid, "decision": "skip"} for sid in ids[:3]]})
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == [201, 500, 201]
+    assert results[1]["error"]["code"] == "internal_error" and "a bug" not in response.get_data(as_text=True)
+    assert set(stored(app)) == {ids[0], ids[2]}
+    assert "a decision of a batch failed" in caplog.text

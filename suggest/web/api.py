@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -15,6 +16,7 @@ from suggest.wiki.registry import UnknownWiki
 from suggest.wiki.source import PageNotFound, UnsupportedNamespace, WikiUnavailable
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
 
 
 def service() -> SuggestionService:
@@ -130,9 +132,20 @@ def decisions_batch() -> Response:
     svc = service()
     outcomes = svc.decide_many([items[i] for i in valid], data.get("user"), _checker(svc))
     for i, outcome in zip(valid, outcomes, strict=True):
-        results[i] = (_failed(items[i], _as_api_error(outcome)) if isinstance(outcome, Exception)
+        results[i] = (_failed(items[i], _item_error(outcome)) if isinstance(outcome, Exception)
                       else {**_decided(outcome), "status": 201})
     return jsonify({"results": results})
+
+
+def _item_error(error: Exception) -> ApiError:
+    """A batch item's failure as its result. One that is not the client's (a bug) is logged and
+    told as that item's 500: the others of the batch may be stored, so the answer is not a 500."""
+    try:
+        return _as_api_error(error)
+    except Exception:  # noqa: BLE001 - the unexpected one, re-raised by _as_api_error
+        log.exception("a decision of a batch failed")
+        return ApiError(500, "internal_error", "Something went wrong on our side; this decision "
+                                               "was not stored. Please try again later.")
 
 
 def _failed(item: dict[str, Any], error: ApiError) -> dict[str, Any]:

@@ -155,7 +155,8 @@ SPEC: dict[str, Any] = {
                 "items": {"type": "object", "required": ["suggestion_id", "status"], "properties": {
                     "suggestion_id": {"type": "string"},
                     "status": {"type": "integer", "description": "201: stored durably; else "
-                               "the status the single endpoint would give, with its error"},
+                               "the status the single endpoint would give, with its error (500: "
+                               "not stored, by a fault of the service; send it again later)"},
                     "decision": {"type": "string"},
                     "reason": {"type": "string", "nullable": True},
                     "error": {"$ref": "#/components/schemas/Error/properties/error"}}}}}},
