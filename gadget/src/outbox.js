@@ -32,6 +32,23 @@
 	}
 
 	/**
+	 * Whether a string is valid Unicode: no lone half of a UTF-16 surrogate pair (the service
+	 * refuses a request that holds one, and with it the other decisions of the request).
+	 *
+	 * @param {string} text
+	 * @return {boolean}
+	 */
+	function isWellFormed( text ) {
+		try {
+			// Throws URIError on a lone surrogate.
+			encodeURIComponent( text );
+			return true;
+		} catch ( e ) {
+			return false;
+		}
+	}
+
+	/**
 	 * A decision as the batch endpoint takes it, or null when the stored one is not valid
 	 * (only the known fields are copied: the service refuses a batch with any other).
 	 *
@@ -44,7 +61,7 @@
 			!contains( DECISIONS, body.decision ) ||
 			( body.decision === 'reject' ) !== ( typeof body.reason === 'string' ) ||
 			( body.comment !== undefined && ( typeof body.comment !== 'string' ||
-				body.comment.length > COMMENT_MAX_LENGTH ) )
+				body.comment.length > COMMENT_MAX_LENGTH || !isWellFormed( body.comment ) ) )
 		) {
 			return null;
 		}
@@ -73,6 +90,16 @@
 	}
 
 	/**
+	 * The group of an entry: a request holds the entries of one user for one service.
+	 *
+	 * @param {Object} entry
+	 * @return {string}
+	 */
+	function outboxGroup( entry ) {
+		return JSON.stringify( [ entry.backend, entry.user ] );
+	}
+
+	/**
 	 * The decisions on their way to the service. Every decision is first written to
 	 * localStorage (key OUTBOX_KEY, shared by the tabs of the wiki) as an entry
 	 * `{id, body: {suggestion_id, decision, reason?, comment?}, user, backend, ts, tries, claim?}`
@@ -85,7 +112,9 @@
 	 *
 	 * One request is in flight at a time. Decisions made meanwhile wait and go together in the
 	 * next request: the oldest entries of one user and service, at most BATCH_MAX and at most
-	 * BATCH_MAX_BYTES of JSON (halved after a 413).
+	 * BATCH_MAX_BYTES of JSON (halved after a 413). The entries of a user and service whose
+	 * last request could not be stored go after the others (a service that does not answer
+	 * holds back no other).
 	 *
 	 * A sent entry may have been stored though its answer was lost (a timeout, a closed page): a
 	 * later 409 for an entry that was sent before is therefore that earlier attempt's success,
@@ -145,6 +174,9 @@
 		this.claimedUntil = 0;
 		// The last backoff delay (0: the last request had an answer).
 		this.delay = 0;
+		// When the last request of a group (outboxGroup()) could not be stored, by group: such
+		// groups are sent after the others, the one that failed longest ago first.
+		this.behind = {};
 		// Entries per request: BATCH_MAX, less after a 413.
 		this.limit = BATCH_MAX;
 		this.handlers = null;
@@ -270,6 +302,18 @@
 	};
 
 	/**
+	 * Whether a decision on one of these suggestions is still waiting in the outbox.
+	 *
+	 * @param {string[]} suggestionIds
+	 * @return {boolean}
+	 */
+	Outbox.prototype.holds = function ( suggestionIds ) {
+		return this.read().some( function ( entry ) {
+			return suggestionIds.indexOf( entry.body.suggestion_id ) !== -1;
+		} );
+	};
+
+	/**
 	 * Listen to the outcome of the entries of a suggestion that are already in the outbox
 	 * (a decision carried over a preview, still waiting to be stored).
 	 *
@@ -372,38 +416,43 @@
 
 	/**
 	 * The next request to make: the oldest entries not claimed by another tab, of the first
-	 * one's user and service, at most this.limit of them and at most BATCH_MAX_BYTES of JSON
-	 * (always at least one). Sets this.claimedUntil when claimed entries were left out.
+	 * one's user and service (see this.behind), at most this.limit of them and at most
+	 * BATCH_MAX_BYTES of JSON (always at least one). Sets this.claimedUntil when claimed entries
+	 * were left out.
 	 *
 	 * @return {{entries: Object[], body: Object, backend: string, tries: Object<string, number>}|null}
 	 */
 	Outbox.prototype.take = function () {
-		var outbox = this, now = this.now(), first = null, entries = [], full = false,
-			list = this.read(), body, size;
+		var outbox = this, now = this.now(), first = null, full = false,
+			list = this.read(), entries, body, size;
+		function behind( entry ) {
+			return outbox.behind[ outboxGroup( entry ) ] || 0;
+		}
 		if ( this.changed ) {
 			// Old entries dropped: gone from the storage too.
 			this.write( list );
 		}
 		this.claimedUntil = 0;
-		list.forEach( function ( entry ) {
+		entries = list.filter( function ( entry ) {
 			var claim = entry.claim;
 			if ( isPlainObject( claim ) && claim.tab !== outbox.tab && typeof claim.ts === 'number' &&
 				now - claim.ts < CLAIM_TIME
 			) {
 				// Another tab is sending it.
 				outbox.claimedUntil = Math.max( outbox.claimedUntil, claim.ts + CLAIM_TIME );
-				return;
+				return false;
 			}
-			first = first || entry;
-			if ( entry.user === first.user && entry.backend === first.backend &&
-				entries.length < outbox.limit
-			) {
-				entries.push( entry );
+			if ( !first || behind( entry ) < behind( first ) ) {
+				first = entry;
 			}
+			return true;
 		} );
 		if ( !first ) {
 			return null;
 		}
+		entries = entries.filter( function ( entry ) {
+			return entry.user === first.user && entry.backend === first.backend;
+		} ).slice( 0, this.limit );
 		body = { decisions: [] };
 		if ( first.user !== null ) {
 			body.user = first.user;
@@ -587,10 +636,11 @@
 			results = isPlainObject( response.data ) ? response.data.results : null,
 			outcomes = {}, kept = [];
 		if ( status === 200 && Array.isArray( results ) && results.length === batch.entries.length ) {
-			this.delay = 0;
 			this.limit = BATCH_MAX;
 			batch.entries.forEach( function ( entry, i ) {
-				var code = isPlainObject( results[ i ] ) ? Number( results[ i ].status ) : 0;
+				// A result for another decision (not in the order sent) is no answer for this one.
+				var code = isPlainObject( results[ i ] ) &&
+					results[ i ].suggestion_id === entry.body.suggestion_id ? Number( results[ i ].status ) : 0;
 				if ( code === 201 ) {
 					outcomes[ entry.id ] = 'stored';
 				} else if ( code === 409 ) {
@@ -604,7 +654,13 @@
 				}
 			} );
 			this.settle( batch.entries, outcomes );
-			return kept.length ? this.retryLater( kept, null ) : true;
+			if ( kept.length ) {
+				// The backoff goes on: the service fails on these every time it is asked.
+				return this.retryLater( kept, null );
+			}
+			this.delay = 0;
+			delete this.behind[ outboxGroup( batch.entries[ 0 ] ) ];
+			return true;
 		}
 		if ( status === 413 && batch.entries.length > 1 ) {
 			// Too large for the service: half as many per request until one goes through.
@@ -612,8 +668,10 @@
 			this.settle( batch.entries, {} );
 			return true;
 		}
-		if ( status >= 400 && status < 500 && status !== 408 && status !== 429 ) {
-			// Refused as a whole (400 invalid_body, 413 for a single decision, 415): final.
+		if ( status === 400 || status === 413 || status === 415 ) {
+			// Refused as a whole (400 invalid_body, 413 for a single decision, 415): final. Any
+			// other answer (404 or 405 from a service older than this gadget, 401, 403 from a
+			// proxy, 408, 429, 5xx) stored nothing, and a later attempt may be stored.
 			this.delay = 0;
 			batch.entries.forEach( function ( entry ) {
 				outcomes[ entry.id ] = 'failed';
@@ -621,8 +679,8 @@
 			this.settle( batch.entries, outcomes );
 			return true;
 		}
-		// 429, 5xx (503: the service's database is down), or an answer that is not the batch
-		// endpoint's: nothing or not everything was stored.
+		// 429, 5xx (503: the service's database is down), another 4xx, or an answer that is
+		// not the batch endpoint's: nothing or not everything was stored.
 		return this.retryLater( batch.entries, response.retryAfter );
 	};
 
@@ -642,6 +700,7 @@
 		if ( this.stopped ) {
 			return false;
 		}
+		this.behind[ outboxGroup( entries[ 0 ] ) ] = this.now();
 		if ( typeof retryAfter === 'number' && isFinite( retryAfter ) ) {
 			delay = Math.min( Math.max( retryAfter * 1000, 1000 ), RETRY_MAX );
 		} else {
@@ -676,16 +735,22 @@
 
 	/**
 	 * The page is going away: if decisions are waiting and no request is in flight, send them
-	 * once with fetch keepalive, which may outlive the page. Its answer is not awaited: the
-	 * entries stay in the outbox (their attempt counted), and a later page sends them again
-	 * unless it is told they are stored (a 409 for them is then silent). A browser may refuse
-	 * a keepalive request that needs a CORS preflight; then the next page view sends them.
+	 * once with fetch keepalive, which may outlive the page. A request in flight ends with the
+	 * page: its entries are no longer claimed, so that the next page sends them at once. The
+	 * keepalive request's answer is not awaited: the entries stay in the outbox (their attempt
+	 * counted), and a later page sends them again unless it is told they are stored (a 409 for
+	 * them is then silent). A browser may refuse a keepalive request that needs a CORS
+	 * preflight; then the next page view sends them.
 	 *
 	 * @return {boolean} Whether a request was made
 	 */
 	Outbox.prototype.sendOnPageHide = function () {
 		var batch;
-		if ( this.stopped || this.inFlight ) {
+		if ( this.stopped ) {
+			return false;
+		}
+		if ( this.inFlight ) {
+			this.settle( this.inFlight.entries, {} );
 			return false;
 		}
 		batch = this.take();

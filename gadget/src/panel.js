@@ -447,7 +447,8 @@
 			body.reason = reason;
 		}
 		if ( comment ) {
-			body.comment = String( comment ).slice( 0, COMMENT_MAX_LENGTH );
+			// Cut between characters: half of a surrogate pair is not valid text (see isWellFormed()).
+			body.comment = String( comment ).slice( 0, COMMENT_MAX_LENGTH ).replace( /[\uD800-\uDBFF]$/, '' );
 		}
 		item.posted[ decision ] = true;
 		return this.outbox.add( body, this.user(), this.config.backend, this.listener( item ) );

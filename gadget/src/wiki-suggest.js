@@ -548,11 +548,13 @@
 
 	/**
 	 * On the page view after a save, report the accepted suggestions with the new revision
-	 * (after the outbox has sent what it can: the service links only stored acceptances).
+	 * (after the outbox has sent what it can: the service links only stored acceptances). The
+	 * record of the save stays for the next view of the page (within STORAGE_MAX_AGE) while the
+	 * service could not take the report.
 	 *
 	 * @param {Object} config From readConfig()
 	 * @param {Outbox} outbox
-	 * @return {Promise<boolean>} Whether a report was sent
+	 * @return {Promise<boolean>} Whether the service has the report (or refused it for good)
 	 */
 	function reportSavedEdit( config, outbox ) {
 		var stored = readStored(),
@@ -583,7 +585,13 @@
 				revid: revid,
 				user: mw.config.get( 'wgUserName' )
 			} );
-		} ).then( function () {
+		} ).then( function ( response ) {
+			if ( response.status === 429 || response.status >= 500 ||
+				( response.status === 409 && outbox.holds( ids ) ) ) {
+				// Not linked yet (the service is down or busy, or the accepted decisions are
+				// still waiting in the outbox): the next view of the page tries again.
+				return false;
+			}
 			clearStored();
 			return true;
 		}, function () {

@@ -61,10 +61,11 @@ function fakeTime() {
 
 /**
  * A service whose batch answers the test sets as it goes: `service.decide( call )` returns an
- * answer (default: all stored); `service.gate` (a promise) holds the answers back.
+ * answer (default: all stored), `service.edits( call )` the answer to an edit report (default:
+ * linked); `service.gate` (a promise) holds the batch answers back.
  *
  * @param {string[]} ids Suggestion ids on the page
- * @return {Function} fetch, with .decide and .gate
+ * @return {Function} fetch, with .decide, .edits and .gate
  */
 function service( ids ) {
 	const fetch = fakeFetch( async ( call ) => {
@@ -75,9 +76,10 @@ function service( ids ) {
 			await fetch.gate;
 			return fetch.decide( call );
 		}
-		return { status: 201, body: { linked: 1 } };
+		return fetch.edits( call );
 	} );
 	fetch.decide = ( call ) => batchAnswer( call.body );
+	fetch.edits = () => ( { status: 201, body: { linked: 1 } } );
 	fetch.gate = null;
 	return fetch;
 }
@@ -399,6 +401,50 @@ test( 'a request refused as a whole (400, 415) drops its decisions as refused', 
 	}
 } );
 
+test( 'a request answered 404, 405, 401 or 403 as a whole (a service older than the gadget, a proxy) keeps its decisions', async () => {
+	for ( const code of [ 404, 405, 401, 403 ] ) {
+		const time = fakeTime();
+		const fetch = service();
+		fetch.decide = () => ( { status: code, body: { error: { code: 'not_found' } } } );
+		await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+		skip( items()[ 0 ] );
+		await settle();
+		assert.deepEqual( status( items()[ 0 ] ), { text: RETRYING, error: true }, String( code ) );
+		assert.equal( JSON.parse( window.localStorage.getItem( KEY ) ).length, 1 );
+		assert.equal( time.jobs.length, 1, 'a retry is due' );
+		mw.libs.wikiSuggest.outbox.stop();
+		window.localStorage.removeItem( KEY );
+	}
+} );
+
+test( 'after a save whose accepted decision is still waiting (the service down), the edit report waits too', async () => {
+	const time = fakeTime();
+	const down = service();
+	down.decide = () => ( { status: 503, body: { error: { code: 'database_unavailable' } } } );
+	await loadGadget( { text: PAGE, fetch: down, outbox: time.methods } );
+	items()[ 0 ].querySelector( '.wiki-suggest-add' ).click();
+	await settle();
+	submitWith( 'wpSave' );
+	const saved = { wgAction: 'view', wgPostEdit: 'saved', wgCurRevisionId: 101, wgRevisionId: 101 };
+
+	// Still down: the decision stays in the outbox, and the service refuses to link it (409).
+	const still = service();
+	still.decide = down.decide;
+	still.edits = () => ( { status: 409, body: { error: { code: 'not_accepted' } } } );
+	assert.equal( await loadGadget( { html: VIEW_PAGE, fetch: still, keepStorage: true, keepOutbox: true,
+		outbox: time.methods, config: saved } ), false );
+	assert.deepEqual( still.calls.map( ( call ) => call.path ), [ '/api/v1/decisions/batch', '/api/v1/edits' ] );
+	mw.libs.wikiSuggest.outbox.stop();
+
+	// Back: the next view of the page sends the decision, then the report.
+	const back = service();
+	assert.equal( await loadGadget( { html: VIEW_PAGE, fetch: back, keepStorage: true, keepOutbox: true,
+		outbox: time.methods, config: { wgAction: 'view', wgCurRevisionId: 101 } } ), true );
+	assert.deepEqual( back.calls.map( ( call ) => call.path ), [ '/api/v1/decisions/batch', '/api/v1/edits' ] );
+	assert.deepEqual( back.calls[ 1 ].body, { suggestion_ids: [ 's1' ], revid: 101, user: 'Example' } );
+	assert.equal( window.localStorage.getItem( KEY ), null );
+} );
+
 test( 'entries older than 7 days are dropped, and so is what is not a decision', async () => {
 	const time = fakeTime();
 	window.localStorage.setItem( KEY, JSON.stringify( [
@@ -630,4 +676,120 @@ test( 'an Outbox of its own: storage, clock and timer as options; what the servi
 	assert.deepEqual( heard, [ 'failed', 'retrying', 'stored' ] );
 	assert.equal( kept.size, 0 );
 	outbox.stop();
+} );
+
+test( 'a decision the service failed on (a 500 in a 200) is sent again with the backoff doubling, not every 2 s', async () => {
+	const time = fakeTime();
+	const fetch = service();
+	fetch.decide = ( call ) => batchAnswer( call.body, ( d ) => ( d.suggestion_id === 's1' ? 500 : 201 ) );
+	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	const [ first, second ] = items();
+	skip( first );
+	await settle();
+	assert.deepEqual( status( first ), { text: RETRYING, error: true } );
+	assert.deepEqual( time.delays(), [ 2000 ] );
+	skip( second );
+	await settle();
+	assert.equal( await time.runNext(), 2000 );
+	assert.deepEqual( batches( fetch )[ 1 ].map( ( d ) => d.suggestion_id ), [ 's1', 's2' ] );
+	assert.deepEqual( status( second ), { text: 'Skipped.', error: false } );
+	assert.deepEqual( time.delays(), [ 4000 ], 'the other one stored does not reset the backoff' );
+	assert.equal( await time.runNext(), 4000 );
+	assert.deepEqual( time.delays(), [ 8000 ] );
+
+	fetch.decide = ( call ) => batchAnswer( call.body );
+	await time.runNext();
+	assert.deepEqual( status( first ), { text: 'Skipped.', error: false } );
+	assert.equal( window.localStorage.getItem( KEY ), null );
+	assert.deepEqual( time.jobs, [] );
+} );
+
+test( 'results that do not match the decisions sent (another order) are no answer: nothing is dropped', async () => {
+	const time = fakeTime();
+	window.localStorage.setItem( KEY, JSON.stringify( [ entry( 's1' ), entry( 's2' ) ] ) );
+	const fetch = service();
+	fetch.decide = ( call ) => {
+		const answer = batchAnswer( call.body, ( d ) => ( d.suggestion_id === 's1' ? 500 : 201 ) );
+		answer.body.results.reverse();
+		return answer;
+	};
+	await view( fetch, time );
+	await settle();
+	assert.deepEqual( stored().map( ( e ) => e.id ), [ 'e-s1', 'e-s2' ], 's1 was not stored: it stays' );
+	assert.deepEqual( time.delays(), [ 2000 ] );
+	fetch.decide = ( call ) => batchAnswer( call.body );
+	await time.runNext();
+	assert.equal( window.localStorage.getItem( KEY ), null );
+} );
+
+test( 'decisions for a service that does not answer do not hold back those for another', async () => {
+	const time = fakeTime();
+	const DEAD = 'http://127.0.0.1:8000';
+	window.localStorage.setItem( KEY, JSON.stringify( [
+		entry( 'dead', { backend: DEAD } ), entry( 'p1' ), entry( 'p2' )
+	] ) );
+	const fetch = service();
+	fetch.decide = ( call ) => ( call.url.startsWith( DEAD ) ? new Error( 'Failed to fetch' ) : batchAnswer( call.body ) );
+	await view( fetch, time );
+	await settle();
+	await time.runNext();
+	const sent = fetch.calls.map( ( call ) => [ call.url.startsWith( DEAD ) ? 'dead' : 'live', call.body.decisions.map( ( d ) => d.suggestion_id ) ] );
+	assert.deepEqual( sent.filter( ( [ where ] ) => where === 'live' ), [ [ 'live', [ 'p1', 'p2' ] ] ], JSON.stringify( sent ) );
+	assert.deepEqual( stored().map( ( e ) => e.id ), [ 'e-dead' ], 'it is still sent again' );
+	assert.equal( time.jobs.length, 1 );
+} );
+
+test( 'a comment that is not valid text does not cost the other decisions of its request', async () => {
+	const time = fakeTime();
+	// As the service: a lone surrogate anywhere refuses the whole request (400 invalid_body).
+	const lone = ( text ) => /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/.test( text );
+	const fetch = service();
+	fetch.decide = ( call ) => ( call.body.decisions.some( ( d ) => d.comment && lone( d.comment ) ) ?
+		{ status: 400, body: { error: { code: 'invalid_body', message: 'text must be valid Unicode' } } } :
+		batchAnswer( call.body ) );
+	window.localStorage.setItem( KEY, JSON.stringify( [
+		entry( 'good1' ),
+		entry( 'bad', { body: { suggestion_id: 'bad', decision: 'reject', reason: 'other', comment: 'ab\uD83D' } } ),
+		entry( 'good2' )
+	] ) );
+	await view( fetch, time );
+	await settle();
+	assert.deepEqual( batches( fetch ).map( ( batch ) => batch.map( ( d ) => d.suggestion_id ) ), [ [ 'good1', 'good2' ] ] );
+	assert.equal( window.localStorage.getItem( KEY ), null );
+
+	// A long comment is cut between characters, not between the two halves of one.
+	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	const item = items()[ 0 ];
+	item.querySelector( '.wiki-suggest-comment' ).value = 'x' + '\uD83D\uDE00'.repeat( 250 );
+	reject( item, 'other' );
+	await settle();
+	assert.equal( batches( fetch )[ 1 ][ 0 ].comment, 'x' + '\uD83D\uDE00'.repeat( 249 ) );
+	assert.deepEqual( status( item ), { text: 'Rejected. Thank you.', error: false } );
+} );
+
+test( 'a request still in flight when the page goes is not left claimed: the next page sends it at once', async () => {
+	const time = fakeTime();
+	const fetch = service();
+	let open;
+	fetch.gate = new Promise( ( resolve ) => {
+		open = resolve;
+	} );
+	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	items()[ 0 ].querySelector( '.wiki-suggest-add' ).click();
+	await settle();
+	submitWith( 'wpSave' );
+	// The browser ends the request with the page.
+	window.dispatchEvent( new window.Event( 'pagehide' ) );
+
+	const next = service();
+	const sent = await loadGadget( {
+		html: VIEW_PAGE, fetch: next, keepStorage: true, outbox: time.methods,
+		config: { wgAction: 'view', wgPostEdit: 'saved', wgCurRevisionId: 101, wgRevisionId: 101 }
+	} );
+	assert.equal( sent, true );
+	assert.deepEqual( next.calls.map( ( call ) => call.path ), [ '/api/v1/decisions/batch', '/api/v1/edits' ],
+		'the decision is stored before the edit is reported' );
+	assert.equal( window.localStorage.getItem( KEY ), null );
+	open();
+	await settle();
 } );

@@ -210,8 +210,16 @@ test( 'no report without a new revision, for another page, or after a network er
 	assert.equal( await view( { wgCurRevisionId: 101, wgPostEdit: 'saved' }, fetch ), false );
 	assert.equal( fetch.calls.length, 1 );
 	assert.notEqual( window.sessionStorage.getItem( STORAGE_KEY ), null );
+	// So does an answer that the service could not take it (503, 429).
+	for ( const code of [ 503, 429 ] ) {
+		fetch = fakeFetch( () => ( { status: code, body: { error: { code: 'database_unavailable' } } } ) );
+		assert.equal( await view( { wgCurRevisionId: 101, wgPostEdit: 'saved' }, fetch ), false );
+		assert.equal( fetch.calls.length, 1 );
+		assert.notEqual( window.sessionStorage.getItem( STORAGE_KEY ), null, `kept after ${ code }` );
+	}
 	fetch = fakeFetch( () => ( { status: 201, body: {} } ) );
 	assert.equal( await view( { wgCurRevisionId: 101, wgPostEdit: 'saved' }, fetch ), true );
+	assert.equal( window.sessionStorage.getItem( STORAGE_KEY ), null );
 
 	// A record older than an hour is ignored.
 	await editAndAccept( '' );
