@@ -59,4 +59,5 @@ def test_cors_only_for_allowlisted_wikis_on_the_api(registry: WikiRegistry, path
     got = added(registry, path, [], origin)
     assert got.get("Access-Control-Allow-Origin") == (origin if allowed else None)
     assert ("Access-Control-Allow-Methods" in got) is allowed
+    assert got.get("Access-Control-Expose-Headers") == ("Retry-After" if allowed else None)
     assert "Access-Control-Allow-Credentials" not in got

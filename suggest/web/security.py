@@ -32,6 +32,9 @@ CORS_HEADERS = (
     ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
     ("Access-Control-Allow-Headers", ALLOWED_HEADERS),
     ("Access-Control-Max-Age", "600"),
+    # A 429 or 503 says when to try again; the gadget's outbox waits that long (a browser hides
+    # every other header of a cross-origin answer from the script).
+    ("Access-Control-Expose-Headers", "Retry-After"),
 )
 
 
