@@ -235,51 +235,51 @@ class SuggestionService:
         """Store an editor's decision on an issued suggestion; returns once it is committed.
         ``check`` sees the suggestion as issued before anything is stored (what it raises is
         raised here). Raises UnknownSuggestion for an id this service did not issue and
-        AlreadyDecided for a second decision. A signed id's suggestion is stored with its first
-        decision, in a transaction shared with concurrent ones (``EventStore.record_first_decision``).
+        AlreadyDecided for a second decision (see :meth:`decide_many`)."""
+        item = {"suggestion_id": suggestion_id, "decision": decision, "reason": reason,
+                "comment": comment}
+        outcome = self.decide_many([item], user, lambda _item, issued: check(issued))[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
+    def decide_many(self, items: list[dict[str, Any]], user: str | None, check: ItemCheck
+                    ) -> list[dict[str, Any] | Exception]:
+        """Store decisions of one editor (each ``suggestion_id``, ``decision`` and optional
+        ``reason`` and ``comment``) on issued suggestions; ``check(item, issued)`` sees each
+        suggestion as issued before anything is stored. The stored row or the exception of each,
+        in order, once all are committed: what fails one (UnknownSuggestion for an id this
+        service did not issue, AlreadyDecided for a second decision, what the check raises) does
+        not fail the others. An unavailable database raises StoreUnavailable.
+
+        A signed id's suggestion is stored with its first decision; the first decisions go into
+        one transaction, shared with concurrent ones (``EventStore.record_first_decisions``).
         An unsigned id is accepted only for a suggestion issued before ids were signed: stored
         already, and not an issue of a computed suggestion (those rows have a ``content_id``).
         Any other unsigned id is unknown, among them a bare content id, which can be read from
         any issued id and under which a reviewed suggestion is stored (``suggest.review``)."""
-        opened = self.ids.open(suggestion_id)
-        if opened is None:
-            stored = self.store.get_suggestion(suggestion_id)
-            if stored is None or stored.get("content_id") is not None:
-                raise UnknownSuggestion(suggestion_id)
-            check(stored)
-            return self.store.record_decision(suggestion_id, decision, reason, comment, user)
-        content, issued_at = opened
-        return self.store.record_first_decision(suggestion_id, content, issued_at, decision, reason,
-                                                comment, user, check)
-
-    def decide_many(self, items: list[dict[str, Any]], user: str | None, check: ItemCheck
-                    ) -> list[dict[str, Any] | Exception]:
-        """Several decisions of one editor (each ``suggestion_id``, ``decision`` and optional
-        ``reason`` and ``comment``), each stored as :meth:`decide` stores one, the first
-        decisions on signed ids committed together; ``check(item, issued)`` checks each one.
-        The stored row or the exception of each, in order, once all are committed: what fails
-        one (unknown, decided already, refused by the check) does not fail the others. An
-        unavailable database raises StoreUnavailable."""
         outcomes: dict[int, dict[str, Any] | BaseException] = {}
         pending: dict[int, PendingDecision] = {}
         for i, item in enumerate(items):
-            opened = self.ids.open(item["suggestion_id"])
-            if opened is None:  # an unsigned id: stored alone, as decide() stores it
-                try:
-                    outcomes[i] = self.decide(item["suggestion_id"], item["decision"],
-                                              item.get("reason"), item.get("comment"), user,
-                                              functools.partial(check, item))
-                except StoreUnavailable:
-                    raise
-                except Exception as error:  # noqa: BLE001 - that item's own outcome
-                    outcomes[i] = error
+            sid = item["suggestion_id"]
+            opened = self.ids.open(sid)
+            if opened is not None:
+                row = decision_row(sid, item["decision"], item.get("reason"), item.get("comment"), user)
+                pending[i] = PendingDecision(row, opened[0], opened[1], functools.partial(check, item))
                 continue
-            row = decision_row(item["suggestion_id"], item["decision"], item.get("reason"),
-                               item.get("comment"), user)
-            pending[i] = PendingDecision(row, opened[0], opened[1], functools.partial(check, item))
-        stored = self.store.record_first_decisions(list(pending.values()))
-        outcomes.update(zip(pending, stored, strict=True))
+            stored = self.store.get_suggestion(sid)
+            try:
+                if stored is None or stored.get("content_id") is not None:
+                    raise UnknownSuggestion(sid)
+                check(item, stored)
+                outcomes[i] = self.store.record_decision(sid, item["decision"], item.get("reason"),
+                                                         item.get("comment"), user)
+            except StoreUnavailable:
+                raise
+            except Exception as error:  # noqa: BLE001 - that item's own outcome
+                outcomes[i] = error
+        outcomes.update(zip(pending, self.store.record_first_decisions(list(pending.values())),
+                            strict=True))
         result: list[dict[str, Any] | Exception] = []
         for i in range(len(items)):
             outcome = outcomes[i]

@@ -309,9 +309,10 @@ class EventStore:
         raised here, and nothing is stored. Concurrent first decisions of this process share a
         transaction and its commit (group commit)."""
         row = decision_row(suggestion_id, decision, reason, comment, user_name)
-        self._decisions.submit(PendingDecision(row, content_id, issued_at, check))
-        self._marks = None
-        return row
+        outcome = self.record_first_decisions([PendingDecision(row, content_id, issued_at, check)])[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def record_first_decisions(self, pending: Sequence[PendingDecision]
                                ) -> list[dict[str, Any] | BaseException]:
