@@ -183,8 +183,9 @@ class RateLimiter:
         kinds = LIMITED.get(req.path)
         if not self.enabled or kinds is None or req.method not in ("GET", "POST"):
             return None
-        subjects = [(kind, value) for kind in kinds if (value := _subject(req, kind))]
-        cost = _cost(req)
+        body = _body(req)
+        subjects = [(kind, value) for kind in kinds if (value := _subject(req, body, kind))]
+        cost = _cost(body)
         wait = 0.0
         for kind, value in subjects:
             wait = max(wait, self.take(kind, value, cost))
@@ -208,22 +209,18 @@ def _body(req: Request) -> Any:
         return None
 
 
-def _cost(req: Request) -> int:
-    """Tokens a request takes: one, or one per decision of a batch."""
-    body = _body(req)
+def _cost(body: Any) -> int:
+    """Tokens a request with this JSON body takes: one, or one per decision of a batch."""
     if isinstance(body, dict) and isinstance(body.get("decisions"), list):
         return max(1, len(body["decisions"]))
     return 1
 
 
-def _subject(req: Request, kind: str) -> str | None:
+def _subject(req: Request, body: Any, kind: str) -> str | None:
     if kind == "wiki":
         wiki = req.args.get("wiki", "")
         return wiki if valid_wiki_id(wiki) else None  # malformed ids are refused anyway
-    user: Any = None
-    body = _body(req)
-    if isinstance(body, dict):
-        user = body.get("user")
+    user = body.get("user") if isinstance(body, dict) else None
     if (not isinstance(user, str) or not user) and current_app.secret_key \
             and current_app.config["SESSION_COOKIE_NAME"] in req.cookies:
         user = session.get("user")  # signed in (web/auth.py); no cookie, no session to read
