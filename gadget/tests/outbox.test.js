@@ -84,6 +84,22 @@ function service( ids ) {
 	return fetch;
 }
 
+/**
+ * The edit page with the outbox on a fake clock.
+ *
+ * @param {Function} [decide] The service's answer to a batch (default: all stored)
+ * @return {Promise<{time: Object, fetch: Function}>}
+ */
+async function editPage( decide ) {
+	const time = fakeTime();
+	const fetch = service();
+	if ( decide ) {
+		fetch.decide = decide;
+	}
+	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	return { time, fetch };
+}
+
 const DOWN = { status: 503, body: { error: { code: 'database_unavailable', message: 'The database is not available right now; nothing was stored.' } } };
 
 function stored() {
@@ -130,9 +146,7 @@ afterEach( () => {
 } );
 
 test( 'a lone decision is sent at once and alone, and leaves the outbox when stored', async () => {
-	const time = fakeTime();
-	const fetch = service();
-	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	const { time, fetch } = await editPage();
 	skip( items()[ 0 ] );
 	// No waiting: the request is made in the click.
 	assert.deepEqual( batches( fetch ), [ [ { suggestion_id: 's1', decision: 'skip' } ] ] );
@@ -185,10 +199,7 @@ test( 'decisions made while a request is in flight go together in the next reque
 } );
 
 test( 'per decision: stored (201), already decided on a first attempt (409), refused for good (404)', async () => {
-	const time = fakeTime();
-	const fetch = service();
-	fetch.decide = ( call ) => batchAnswer( call.body, ( d ) => ( { s1: 201, s2: 409, s3: 404 }[ d.suggestion_id ] ) );
-	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	const { time, fetch } = await editPage( ( call ) => batchAnswer( call.body, ( d ) => ( { s1: 201, s2: 409, s3: 404 }[ d.suggestion_id ] ) ) );
 	items().forEach( skip );
 	await settle();
 	assert.deepEqual( batches( fetch ).map( ( batch ) => batch.map( ( d ) => d.suggestion_id ) ), [ [ 's1' ], [ 's2', 's3' ] ] );
@@ -201,10 +212,7 @@ test( 'per decision: stored (201), already decided on a first attempt (409), ref
 } );
 
 test( 'the service down (503): the decisions stay, the items say they will be sent again, and get their status back once stored', async () => {
-	const time = fakeTime();
-	const fetch = service();
-	fetch.decide = () => DOWN;
-	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	const { time, fetch } = await editPage( () => DOWN );
 	const [ first, second, third ] = items();
 	skip( first );
 	await settle();
@@ -238,10 +246,7 @@ test( 'the service down (503): the decisions stay, the items say they will be se
 } );
 
 test( '429 waits as long as Retry-After says; network errors and timeouts back off from 2 s up to 5 minutes', async () => {
-	const time = fakeTime();
-	const fetch = service();
-	fetch.decide = () => ( { status: 429, headers: { 'Retry-After': '7' }, body: { error: { code: 'rate_limited' } } } );
-	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	const { time, fetch } = await editPage( () => ( { status: 429, headers: { 'Retry-After': '7' }, body: { error: { code: 'rate_limited' } } } ) );
 	const [ first ] = items();
 	skip( first );
 	await settle();
@@ -473,10 +478,7 @@ test( 'entries older than 7 days are dropped, and so is what is not a decision',
 } );
 
 test( 'pagehide sends what waits once with keepalive; the entries stay until a later answer', async () => {
-	const time = fakeTime();
-	const fetch = service();
-	fetch.decide = () => DOWN;
-	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	const { time, fetch } = await editPage( () => DOWN );
 	skip( items()[ 0 ] );
 	await settle();
 	reject( items()[ 1 ], 'too_specific' );
@@ -546,10 +548,7 @@ test( 'entries another tab is sending are left alone for 30 s', async () => {
 } );
 
 test( 'an entry another tab removed meanwhile is written back by the page that made it', async () => {
-	const time = fakeTime();
-	const fetch = service();
-	fetch.decide = () => DOWN;
-	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	const { time, fetch } = await editPage( () => DOWN );
 	skip( items()[ 0 ] );
 	await settle();
 	// Another tab wrote the key from what it had read before this decision.
@@ -584,10 +583,7 @@ test( 'after a save the accepted decision is sent before the edit is reported', 
 } );
 
 test( 'a decision carried over a preview that is still waiting says so, and its status comes back once stored', async () => {
-	const time = fakeTime();
-	const fetch = service();
-	fetch.decide = () => DOWN;
-	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	const { time, fetch } = await editPage( () => DOWN );
 	reject( items()[ 1 ], 'wrong_topic' );
 	await settle();
 	submitWith( 'wpPreview' );
@@ -605,10 +601,7 @@ test( 'a decision carried over a preview that is still waiting says so, and its 
 } );
 
 test( 'the browser coming back online sends at once', async () => {
-	const time = fakeTime();
-	const fetch = service();
-	fetch.decide = () => new Error( 'Failed to fetch' );
-	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	const { time, fetch } = await editPage( () => new Error( 'Failed to fetch' ) );
 	skip( items()[ 0 ] );
 	await settle();
 	assert.deepEqual( time.delays(), [ 2000 ] );
@@ -679,10 +672,7 @@ test( 'an Outbox of its own: storage, clock and timer as options; what the servi
 } );
 
 test( 'a decision the service failed on (a 500 in a 200) is sent again with the backoff doubling, not every 2 s', async () => {
-	const time = fakeTime();
-	const fetch = service();
-	fetch.decide = ( call ) => batchAnswer( call.body, ( d ) => ( d.suggestion_id === 's1' ? 500 : 201 ) );
-	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
+	const { time, fetch } = await editPage( ( call ) => batchAnswer( call.body, ( d ) => ( d.suggestion_id === 's1' ? 500 : 201 ) ) );
 	const [ first, second ] = items();
 	skip( first );
 	await settle();
