@@ -268,6 +268,54 @@ def test_prepared_statements_write_and_read_what_core_does(store: EventStore) ->
     assert {k: decided[k] for k in row} == row
 
 
+def test_prepared_statements_raise_what_sqlalchemy_raises(store: EventStore) -> None:
+    """They run on the driver's cursor, yet a driver error reaches the store as SQLAlchemy's own
+    (a second decision on an id is an IntegrityError, which the store turns into AlreadyDecided),
+    and the transaction is rolled back with nothing of it stored."""
+    from sqlalchemy.exc import IntegrityError
+
+    from suggest.store.prepared import PreparedInsert
+
+    first, second = ({**computed(label), "created_at": dt.datetime(2026, 11, 27)}
+                     for label in ("দ্বিতীয়", "তৃতীয়"))
+    insert = PreparedInsert(computed_table(), store.engine.dialect)
+    with store.engine.begin() as conn:
+        insert.execute(conn, [first])
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        insert.execute(conn, [second])
+        insert.execute(conn, [first])
+    assert count(store, computed_table()) == 1  # the first row of the failed transaction is gone
+
+
+def test_prepared_statement_on_a_lost_connection_invalidates_it(mariadb_url: str) -> None:
+    """A MariaDB connection killed under a prepared read: SQLAlchemy's OperationalError, the
+    connection invalidated (not handed back to the pool), and the next transaction works."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from suggest.store.prepared import PreparedGet
+
+    store = EventStore(mariadb_url)
+    store.upgrade()
+    table = computed_table()
+    get = PreparedGet(table, "id", [c.name for c in table.columns], store.engine.dialect)
+    with store.engine.connect() as conn:
+        own = conn.execute(text("SELECT CONNECTION_ID()")).scalar_one()
+        with store.engine.connect() as other:
+            other.execute(text(f"KILL {int(own)}"))
+        with pytest.raises(OperationalError) as raised:
+            get.get(conn, "0" * 20)
+        assert raised.value.connection_invalidated and conn.invalidated
+    with store.engine.connect() as conn:
+        assert get.get(conn, "0" * 20) is None
+
+
+def computed_table() -> Any:
+    from suggest.store.schema import computed as table
+
+    return table
+
+
 # -- the writer lock ---------------------------------------------------------------------------
 
 
