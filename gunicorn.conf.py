@@ -20,7 +20,8 @@ def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signatur
     import logging
 
     log = logging.getLogger("suggest.preload")
-    service = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("wiki_suggest")
+    # Another WSGI application served with these settings (a benchmark's floor) has nothing to load.
+    service = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("wiki_suggest")
     if service is None:
         return
     service.backend  # noqa: B018 - the property loads the model

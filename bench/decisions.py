@@ -10,9 +10,10 @@ Diagnostics (SQLite only), measured in the same rounds: the server's CPU time pe
 share of the machine's CPU left idle meanwhile, a bare Flask endpoint doing the same
 statements through the same gunicorn settings (``bench/decisions_floor_app.py``), once with a
 commit per request and once with the service's group commit and writer lock: what this web stack
-reaches before the service's own work; and the service with its SQLite file on a RAM disk, where
-fsync costs nothing (against the same floor on disk): what the service reaches without waiting
-for the disk."""
+reaches before the service's own work; the same queued statements in a WSGI function without
+Flask: what the WSGI server reaches before any framework; and the service with its SQLite file
+on a RAM disk, where fsync costs nothing (against the same floor on disk): what the service
+reaches without waiting for the disk."""
 
 from __future__ import annotations
 
@@ -241,17 +242,19 @@ def _service_on_ram_disk() -> tuple[Server, EventStore] | None:
     return server, store
 
 
-def _bare_stack(queued: bool) -> tuple[Server, EventStore]:
+def _bare_stack(queued: bool, flask: bool = True) -> tuple[Server, EventStore]:
     """The bare-stack diagnostic (``bench/decisions_floor_app.py``) on its own SQLite file with
-    the service's schema; ``queued``: with the service's group commit and writer lock."""
+    the service's schema; ``queued``: with the service's group commit and writer lock;
+    ``flask``: as a Flask endpoint, else as a WSGI function without a framework."""
     from suggest.store.events import EventStore
 
-    path = VAR / f"decisions-stack-{int(queued)}.sqlite3"
+    name = f"decisions-stack-{int(queued)}{'' if flask else '-wsgi'}"
+    path = VAR / f"{name}.sqlite3"
     store = EventStore(fresh_sqlite(path))
     store.upgrade()
-    server = Server("bench.decisions_floor_app:app",
+    server = Server(f"bench.decisions_floor_app:{'app' if flask else 'plain'}",
                     {"BENCH_DATABASE": str(path), "BENCH_SECRET": SECRET,
-                     "BENCH_QUEUED": str(int(queued))}, f"decisions-stack-{int(queued)}")
+                     "BENCH_QUEUED": str(int(queued))}, name)
     server.wait("/healthz")
     return server, store
 
@@ -317,6 +320,7 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300, server: str
         if kind == "sqlite" and diagnostics:  # (each stopped below once started)
             stacks["bare_stack_plain"] = _bare_stack(False)
             stacks["bare_stack_queued"] = _bare_stack(True)
+            stacks["bare_wsgi_queued"] = _bare_stack(True, flask=False)
             on_ram_disk = _service_on_ram_disk()
             if on_ram_disk is not None:
                 stacks["service_on_ram_disk"] = on_ram_disk

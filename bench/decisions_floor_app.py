@@ -6,7 +6,10 @@ synchronous=FULL, raw ``sqlite3``), with nothing else: no validation, rate limit
 ``BENCH_QUEUED=0``: a connection per thread and a commit per request, as a plain endpoint would
 do it. ``BENCH_QUEUED=1``: the service's queueing (its group commit and writer lock) around the
 same statements, so the gap to the service is the service's own CPU (validation, checks,
-SQLAlchemy, the rest of the request)."""
+SQLAlchemy, the rest of the request).
+
+``plain`` is the same endpoint as a WSGI function without Flask (``bench.decisions_floor_app:plain``):
+what the WSGI server and the database work cost with no web framework at all."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from orjson import dumps, loads
 
 from suggest.store.group_commit import GroupCommit
 from suggest.store.issued_ids import IssuedIds
@@ -85,3 +89,18 @@ def decisions() -> tuple[Response, int]:
 @app.get("/healthz")
 def healthz() -> Response:
     return jsonify({"status": "ok"})
+
+
+def plain(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """``POST /api/v1/decisions`` and ``GET /healthz`` as a bare WSGI function."""
+    if environ["PATH_INFO"] == "/healthz":
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b'{"status": "ok"}']
+    data = loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+    item = (data["suggestion_id"], data["decision"], data.get("user"))
+    status = GROUP.submit(item) if QUEUED else store([item])[0]
+    body = dumps({"suggestion_id": item[0], "decision": item[1], "reason": None} if status == 201
+                 else {"error": status})
+    start_response("201 CREATED" if status == 201 else f"{status} ERROR",
+                   [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]

@@ -194,6 +194,9 @@ def write_table(r: dict[str, Any]) -> None:
           for label, stack in (("a commit per request", dec_s.get("bare_stack_plain")),
                                ("with the service's group commit and writer lock",
                                 dec_s.get("bare_stack_queued"))) if stack],
+        *[f"| 3. (diagnostic) the same statements, group commit and writer lock in a WSGI function "
+          f"without Flask | {stack.get('per_s', '–')}/s ({stack.get('cpu_us', '–')} µs CPU each) | "
+          f"same raw | {stack.get('ratio', '–')} | |" for stack in [dec_s.get("bare_wsgi_queued")] if stack],
         *[f"| 3. (diagnostic) the same service with its SQLite file on a RAM disk (no fsync) | "
           f"{ram.get('per_s', '–')}/s ({ram.get('cpu_us', '–')} µs CPU each) | same raw (on disk) | "
           f"{ram.get('ratio', '–')} | |" for ram in [dec_s.get("service_on_ram_disk")] if ram],

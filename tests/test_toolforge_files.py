@@ -203,3 +203,17 @@ def test_worker_start_loads_the_model_and_hides_it_from_the_garbage_collector(ap
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+def test_worker_start_hook_leaves_another_wsgi_application_alone() -> None:
+    """The same settings serve the benchmark's plain WSGI floors: the hook has nothing to load
+    for an application without the service (it used to fail the worker's start)."""
+    import runpy
+    from types import SimpleNamespace
+
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+    def plain(environ: Any, start_response: Any) -> list[bytes]:
+        return []
+
+    assert conf["post_worker_init"](SimpleNamespace(wsgi=plain)) is None
