@@ -85,36 +85,49 @@ INSERT_DECISION = ("INSERT INTO decisions (suggestion_id, decision, reason, comm
                    "created_at) VALUES (?, ?, ?, ?, ?, ?)")
 
 
+FLOOR_SECONDS = 2.0  # as long as the service's own measurement (WRK_SECONDS): a short run of
+# fsyncs on a shared disk swings by 2x, and a longer one meets the same WAL checkpoints
+FLOOR_ROWS = 40_000  # more than one process commits in FLOOR_SECONDS here
+
+
 def _sqlite_floor(path: str, rows: list[tuple[tuple[Any, ...], tuple[Any, ...]]]) -> float:
+    """Rows/s, one transaction per decision, for FLOOR_SECONDS (or until the rows run out)."""
     connection = sqlite3.connect(path, isolation_level=None, timeout=15)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
-    started = time.perf_counter()
+    done, started = 0, time.perf_counter()
     for suggestion, decision in rows:
         connection.execute("BEGIN")
         connection.execute(INSERT_SUGGESTION, suggestion)
         connection.execute(INSERT_DECISION, decision)
         connection.execute("COMMIT")
+        done += 1
+        if time.perf_counter() - started >= FLOOR_SECONDS:
+            break
     elapsed = time.perf_counter() - started
     connection.close()
-    return len(rows) / elapsed
+    return done / elapsed
 
 
 def _mysql_floor(url: str, rows: list[tuple[tuple[Any, ...], tuple[Any, ...]]]) -> float:
+    """As :func:`_sqlite_floor`, on MariaDB."""
     import pymysql
 
     database = url.rsplit("/", 1)[1]
     connection = pymysql.connect(host="127.0.0.1", port=3306, user="root", database=database,
                                  autocommit=False, charset="utf8mb4")
-    started = time.perf_counter()
+    done, started = 0, time.perf_counter()
     with connection.cursor() as cursor:
         for suggestion, decision in rows:
             cursor.execute(INSERT_SUGGESTION.replace("?", "%s"), suggestion)
             cursor.execute(INSERT_DECISION.replace("?", "%s"), decision)
             connection.commit()
+            done += 1
+            if time.perf_counter() - started >= FLOOR_SECONDS:
+                break
     elapsed = time.perf_counter() - started
     connection.close()
-    return len(rows) / elapsed
+    return done / elapsed
 
 
 WRK_SCRIPT = """
@@ -292,7 +305,9 @@ def _decided(store: Any) -> int:
 
 def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300, server: str = "gunicorn",
         diagnostics: bool = True, batched: bool = True) -> dict[str, Any]:
-    """``server``: the WSGI server the service runs on (``bench.common.server_argv``);
+    """``per_round``: decisions per round for the floor and the service when there is no wrk
+    (with wrk both run for WRK_SECONDS); ``server``: the WSGI server the service runs on
+    (``bench.common.server_argv``);
     ``diagnostics``: also measure the bare stacks and the RAM disk (SQLite only, on gunicorn);
     ``batched``: also the service with BATCH decisions per request (the batch endpoint)."""
     from sqlalchemy import create_engine, text
@@ -330,8 +345,9 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300, server: str
         service_rates, floor_rates, ratios, cpu, idle, failed = [], [], [], [], [], 0
         stack_runs: dict[str, list[tuple[float, float]]] = {name: [] for name in stacks}
         for i in range(rounds):
-            rows = _computed_rows(per_round + (WRK_IDS if use_wrk else per_round), i)
-            raw = _floor_rows(rows[:per_round], _issued(rows[:per_round]))
+            rows = _computed_rows(WRK_IDS if use_wrk else per_round, i)
+            floor_rows = _computed_rows(FLOOR_ROWS if use_wrk else per_round, 2000 + i)
+            raw = _floor_rows(floor_rows, _issued(floor_rows))
             floor = _sqlite_floor(str(path), raw) if kind == "sqlite" else _mysql_floor(url, raw)
             order = [("service", (service, store)), *stacks.items()]
             if i % 2:
@@ -343,7 +359,7 @@ def run(kind: str = "sqlite", rounds: int = 3, per_round: int = 300, server: str
                     failed += bad
                     stack_runs[name].append((rate, per))
                     continue
-                rate, bad, per, idle_cpu = _measure(target, target_store, rows[per_round:], use_wrk)
+                rate, bad, per, idle_cpu = _measure(target, target_store, rows, use_wrk)
                 if name == "service":
                     failed += bad
                     service_rates.append(rate)
