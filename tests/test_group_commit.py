@@ -26,6 +26,7 @@ from suggest.store.events import (
 )
 from suggest.store.group_commit import GroupCommit
 from suggest.store.issued_ids import IssuedIds, content_id
+from suggest.store.schema import computed as computed_table
 from suggest.store.schema import decisions, suggestions
 from suggest.store.writer_lock import WriterLock
 from tests.support.concurrency import race
@@ -241,7 +242,6 @@ def test_prepared_statements_write_and_read_what_core_does(store: EventStore) ->
     """The decision path's precompiled statements: a row written by them reads back through Core
     exactly (datetimes, Unicode, NULLs), and a row written by Core reads back through them."""
     from suggest.store.prepared import PreparedGet, PreparedInsert
-    from suggest.store.schema import computed as computed_table
 
     dialect = store.engine.dialect
     by_core, by_prepared = computed("কোর"), computed("প্রস্তুত 🙂")
@@ -278,13 +278,13 @@ def test_prepared_statements_raise_what_sqlalchemy_raises(store: EventStore) -> 
 
     first, second = ({**computed(label), "created_at": dt.datetime(2026, 11, 27)}
                      for label in ("দ্বিতীয়", "তৃতীয়"))
-    insert = PreparedInsert(computed_table(), store.engine.dialect)
+    insert = PreparedInsert(computed_table, store.engine.dialect)
     with store.engine.begin() as conn:
         insert.execute(conn, [first])
     with pytest.raises(IntegrityError), store.engine.begin() as conn:
         insert.execute(conn, [second])
         insert.execute(conn, [first])
-    assert count(store, computed_table()) == 1  # the first row of the failed transaction is gone
+    assert count(store, computed_table) == 1  # the first row of the failed transaction is gone
 
 
 def test_prepared_statement_on_a_lost_connection_invalidates_it(mariadb_url: str) -> None:
@@ -297,8 +297,8 @@ def test_prepared_statement_on_a_lost_connection_invalidates_it(mariadb_url: str
 
     store = EventStore(mariadb_url)
     store.upgrade()
-    table = computed_table()
-    get = PreparedGet(table, "id", [c.name for c in table.columns], store.engine.dialect)
+    get = PreparedGet(computed_table, "id", [c.name for c in computed_table.columns],
+                      store.engine.dialect)
     with store.engine.connect() as conn:
         own = conn.execute(text("SELECT CONNECTION_ID()")).scalar_one()
         with store.engine.connect() as other:
@@ -308,12 +308,6 @@ def test_prepared_statement_on_a_lost_connection_invalidates_it(mariadb_url: str
         assert raised.value.connection_invalidated and conn.invalidated
     with store.engine.connect() as conn:
         assert get.get(conn, "0" * 20) is None
-
-
-def computed_table() -> Any:
-    from suggest.store.schema import computed as table
-
-    return table
 
 
 # -- the writer lock ---------------------------------------------------------------------------
