@@ -62,10 +62,11 @@ function fakeTime() {
 /**
  * A service whose batch answers the test sets as it goes: `service.decide( call )` returns an
  * answer (default: all stored), `service.edits( call )` the answer to an edit report (default:
- * linked); `service.gate` (a promise) holds the batch answers back.
+ * linked); `service.gate` (a promise) holds the batch answers back, and `service.hold()` sets
+ * one and returns the function that opens it.
  *
  * @param {string[]} ids Suggestion ids on the page
- * @return {Function} fetch, with .decide, .edits and .gate
+ * @return {Function} fetch, with .decide, .edits, .gate and .hold
  */
 function service( ids ) {
 	const fetch = fakeFetch( async ( call ) => {
@@ -81,6 +82,13 @@ function service( ids ) {
 	fetch.decide = ( call ) => batchAnswer( call.body );
 	fetch.edits = () => ( { status: 201, body: { linked: 1 } } );
 	fetch.gate = null;
+	fetch.hold = () => {
+		let open;
+		fetch.gate = new Promise( ( resolve ) => {
+			open = resolve;
+		} );
+		return open;
+	};
 	return fetch;
 }
 
@@ -172,10 +180,7 @@ test( 'a lone decision is sent at once and alone, and leaves the outbox when sto
 test( 'decisions made while a request is in flight go together in the next request', async () => {
 	const time = fakeTime();
 	const fetch = service();
-	let open;
-	fetch.gate = new Promise( ( resolve ) => {
-		open = resolve;
-	} );
+	const open = fetch.hold();
 	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
 	const [ first, second, third ] = items();
 	skip( first );
@@ -511,10 +516,7 @@ test( 'pagehide sends what waits once with keepalive; the entries stay until a l
 test( 'pagehide sends nothing while a request is in flight, or when nothing waits', async () => {
 	const time = fakeTime();
 	const fetch = service();
-	let open;
-	fetch.gate = new Promise( ( resolve ) => {
-		open = resolve;
-	} );
+	const open = fetch.hold();
 	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
 	skip( items()[ 0 ] );
 	skip( items()[ 1 ] );
@@ -760,10 +762,7 @@ test( 'a comment that is not valid text does not cost the other decisions of its
 test( 'a request still in flight when the page goes is not left claimed: the next page sends it at once', async () => {
 	const time = fakeTime();
 	const fetch = service();
-	let open;
-	fetch.gate = new Promise( ( resolve ) => {
-		open = resolve;
-	} );
+	const open = fetch.hold();
 	await loadGadget( { text: PAGE, fetch, outbox: time.methods } );
 	items()[ 0 ].querySelector( '.wiki-suggest-add' ).click();
 	await settle();
