@@ -301,10 +301,7 @@ test( 'a request that times out is aborted and sent again', async () => {
 } );
 
 test( 'decisions left by an earlier page are sent when the next page starts, also on a view', async () => {
-	const time = fakeTime();
-	const down = service();
-	down.decide = () => new Error( 'Failed to fetch' );
-	await loadGadget( { text: PAGE, fetch: down, outbox: time.methods } );
+	const { time } = await editPage( () => new Error( 'Failed to fetch' ) );
 	skip( items()[ 0 ] );
 	await settle();
 	reject( items()[ 1 ], 'wrong_topic' );
@@ -428,10 +425,7 @@ test( 'a request answered 404, 405, 401 or 403 as a whole (a service older than 
 } );
 
 test( 'after a save whose accepted decision is still waiting (the service down), the edit report waits too', async () => {
-	const time = fakeTime();
-	const down = service();
-	down.decide = () => ( { status: 503, body: { error: { code: 'database_unavailable' } } } );
-	await loadGadget( { text: PAGE, fetch: down, outbox: time.methods } );
+	const { time, fetch: down } = await editPage( () => ( { status: 503, body: { error: { code: 'database_unavailable' } } } ) );
 	items()[ 0 ].querySelector( '.wiki-suggest-add' ).click();
 	await settle();
 	submitWith( 'wpSave' );
@@ -563,10 +557,7 @@ test( 'an entry another tab removed meanwhile is written back by the page that m
 } );
 
 test( 'after a save the accepted decision is sent before the edit is reported', async () => {
-	const time = fakeTime();
-	const down = service();
-	down.decide = () => new Error( 'Failed to fetch' );
-	await loadGadget( { text: PAGE, fetch: down, outbox: time.methods } );
+	const { time } = await editPage( () => new Error( 'Failed to fetch' ) );
 	items()[ 0 ].querySelector( '.wiki-suggest-add' ).click();
 	await settle();
 	assert.deepEqual( status( items()[ 0 ] ), { text: RETRYING, error: true } );
