@@ -45,7 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "DAILY_USER_CAP": 0,
     "THRESHOLD": 0.45,
     # Per-wiki overrides of MAX_SUGGESTIONS / THRESHOLD / NEVER_SUGGEST, keyed by wiki id.
-    # The offline sample is 111 unrelated articles, so its suggestions are weak: it shows the best
+    # The offline sample is 106 unrelated articles, so its suggestions are weak: it shows the best
     # three whatever their score (labelled low confidence) to demonstrate the flow, not precision.
     "WIKIS": {"sample-enwiki": {"THRESHOLD": 0.0}},
     # Wikis outside Wikimedia (a local MediaWiki): {"id": {"api_url": ..., "lang": ...}}.
