@@ -155,7 +155,9 @@ class SuggestionService:
                                          "its daily limit. Thank you! More tomorrow."},
                     "meta": meta}
         source = self.source(wiki)
-        page_key = self.cache.key("revision", wiki.id, normalize_input_title(title or ""), revid)
+        # The wiki is asked for the title the lookup is cached under, not for the text as sent.
+        title = normalize_input_title(title) if title is not None else None
+        page_key = self.cache.key("revision", wiki.id, title or "", revid)
         known, _ = self.cache.get(page_key)
         page = None
         if known is None:

@@ -23,12 +23,14 @@ def valid_title(value: object) -> bool:
     """True if ``value`` could be a MediaWiki page title (whether or not the page exists)."""
     if not isinstance(value, str):
         return False
+    # Before normalizing: str.split() takes tabs, newlines and U+001C-U+001F for spaces, and a
+    # title starting with U+001F would be a list of titles to the wiki's API.
+    if any(ch in ILLEGAL_TITLE_CHARS for ch in value):
+        return False
     title = normalize_input_title(value)
     if not title or title.startswith(":") or "~~~" in title:
         return False
     if len(title.encode("utf-8", errors="replace")) > MAX_TITLE_BYTES:
-        return False
-    if any(ch in ILLEGAL_TITLE_CHARS for ch in title):
         return False
     if any("\ud800" <= ch <= "\udfff" for ch in title):  # lone surrogates are not text
         return False

@@ -147,6 +147,10 @@ BAD_QUERIES = [
     ({"wiki": "fixture-ukwiki", "title": "я" * 128, "task": "categories"}, 400, "invalid_title"),
     ({"wiki": "fixture-ukwiki", "title": "a%20b", "task": "categories"}, 400, "invalid_title"),
     ({"wiki": "fixture-ukwiki", "title": "../x", "task": "categories"}, 400, "invalid_title"),
+    # str.split() would take these for spaces; to the wiki's API, U+001F first is a list of titles
+    ({"wiki": "fixture-ukwiki", "title": "\x1fКоло\x1fX", "task": "categories"}, 400, "invalid_title"),
+    ({"wiki": "fixture-ukwiki", "title": "Ко\tло", "task": "categories"}, 400, "invalid_title"),
+    ({"wiki": "fixture-ukwiki", "title": "Коло\n", "task": "categories"}, 400, "invalid_title"),
     ({"wiki": "fixture-ukwiki", "title": "Коло"}, 400, "missing_parameter"),
     ({"wiki": "fixture-ukwiki", "task": "categories"}, 400, "missing_parameter"),
     ({"title": "Коло", "task": "categories"}, 400, "missing_parameter"),
@@ -310,3 +314,31 @@ def test_stats_count_what_was_shown_and_decided(client: Any) -> None:
     [total] = data["totals"]
     assert (total["shown"], total["decided"], total["rejected"]) == (2 * n, 1, 1)
     assert "shown" in data["definitions"]
+
+
+def test_the_wiki_is_asked_for_the_title_its_answer_is_cached_under(client: Any, app: Any) -> None:
+    """Spaces and underscores as sent are normalised before the wiki is asked, as for the key
+    under which its answer is kept: two spellings of one title cannot get different pages."""
+    svc = app.extensions["wiki_suggest"]
+    asked: list[str | None] = []
+    source_of = svc.source
+
+    def recording(wiki: Any) -> Any:
+        source = source_of(wiki)
+        get_page = source.get_page
+
+        def get(title: str | None = None, revid: int | None = None) -> Any:
+            asked.append(title)
+            return get_page(title=title, revid=revid)
+
+        source.get_page = get
+        return source
+
+    svc.source = recording
+    first = client.get(URL, query_string={"wiki": "fixture-ukwiki", "task": "categories",
+                                          "title": "  Коло__ "})
+    again = client.get(URL, query_string={"wiki": "fixture-ukwiki", "task": "categories",
+                                          "title": "Коло"})
+    assert first.status_code == again.status_code == 200
+    assert first.get_json()["page"] == again.get_json()["page"]
+    assert asked and set(asked) == {"Коло"}
