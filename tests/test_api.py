@@ -342,3 +342,16 @@ def test_the_wiki_is_asked_for_the_title_its_answer_is_cached_under(client: Any,
     assert first.status_code == again.status_code == 200
     assert first.get_json()["page"] == again.get_json()["page"]
     assert asked and set(asked) == {"Коло"}
+
+
+def test_head_on_suggestions_does_no_work(client: Any, app: Any) -> None:
+    """HEAD would run the GET view (Flask's default): the page read, the model, suggestions counted
+    as shown that nobody sees. It is refused before any of that, with the methods allowed."""
+    query = {"wiki": "fixture-ukwiki", "title": "Коло", "task": "categories"}
+    response = client.head(URL, query_string=query)
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert app.extensions["wiki_suggest"].shown.pending() == 0
+    assert computed_and_shown(app) == (0, 0) and counts(app) == (0, 0, 0)
+    assert client.get(URL, query_string=query).status_code == 200
+    assert app.extensions["wiki_suggest"].shown.pending() > 0

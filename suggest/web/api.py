@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from suggest.services import ItemCheck, SuggestionService, TaskDisabled
 from suggest.store.events import AlreadyDecided, NotAccepted, UnknownSuggestion
@@ -35,6 +36,10 @@ def openapi() -> Response:
 
 @bp.get("/suggestions")
 def suggestions() -> Response:
+    if request.method == "HEAD":
+        # Flask answers HEAD with the GET view: it would read the page, run the model and count
+        # suggestions as shown that nobody sees, outside the rate limit (which limits GET).
+        raise MethodNotAllowed(valid_methods=["GET", "OPTIONS"])
     args = validation.query("/api/v1/suggestions", request.args)
     if ("title" in args) == ("revid" in args):
         raise ApiError(400, "missing_parameter", "give exactly one of 'title' or 'revid'")
