@@ -196,6 +196,12 @@ BAD_DECISIONS = [
     ({"suggestion_id": "{issued}", "decision": "skip", "comment": "x" * 501}, 400, "invalid_body"),
     ({"suggestion_id": "'; DROP TABLE decisions; --", "decision": "skip"}, 400, "invalid_body"),
     (["not", "an", "object"], 400, "invalid_body"),
+    # A user name is a user page's title: no control character, none of a title's illegal ones
+    # (a NUL would name the rate limiter's shared bucket of nameless decisions).
+    ({"suggestion_id": "{issued}", "decision": "skip", "user": "\x00anonymous"}, 400, "invalid_body"),
+    ({"suggestion_id": "{issued}", "decision": "skip", "user": "Example\n"}, 400, "invalid_body"),
+    ({"suggestion_id": "{issued}", "decision": "skip", "user": "a[[b]]"}, 400, "invalid_body"),
+    ({"suggestion_id": "{issued}", "decision": "skip", "comment": "a\x00b"}, 400, "invalid_body"),
 ]
 
 
@@ -355,3 +361,15 @@ def test_head_on_suggestions_does_no_work(client: Any, app: Any) -> None:
     assert computed_and_shown(app) == (0, 0) and counts(app) == (0, 0, 0)
     assert client.get(URL, query_string=query).status_code == 200
     assert app.extensions["wiki_suggest"].shown.pending() > 0
+
+
+def test_user_names_and_comments_as_editors_write_them(client: Any, app: Any, issued: str) -> None:
+    """What the pattern lets through: names with spaces, underscores and any script; comments
+    over several lines."""
+    body = {"suggestion_id": issued, "decision": "skip", "user": "Зоя_Editor (WMF)",
+            "comment": "first line\n\tsecond"}
+    assert client.post("/api/v1/decisions", json=body).status_code == 201
+    query = {"wiki": "fixture-ukwiki", "title": "Коло", "task": "categories"}
+    assert client.get(URL, query_string={**query, "user": "Зоя Editor"}).status_code == 200
+    refused = client.get(URL, query_string={**query, "user": "Зоя\x01"})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "invalid_parameter"

@@ -49,6 +49,24 @@
 	}
 
 	/**
+	 * Text without the control characters the service refuses in a comment (all but tab and
+	 * line breaks), each replaced by a space: pasted into the comment field, one would otherwise
+	 * cost the whole request.
+	 *
+	 * @param {string} text
+	 * @return {string}
+	 */
+	function withoutControls( text ) {
+		var out = '', i, code;
+		for ( i = 0; i < text.length; i++ ) {
+			code = text.charCodeAt( i );
+			out += ( code < 32 && code !== 9 && code !== 10 && code !== 13 ) || code === 127 ?
+				' ' : text.charAt( i );
+		}
+		return out;
+	}
+
+	/**
 	 * A decision as the batch endpoint takes it, or null when the stored one is not valid
 	 * (only the known fields are copied: the service refuses a batch with any other).
 	 *
@@ -71,7 +89,7 @@
 			clean.reason = body.reason;
 		}
 		if ( body.comment ) {
-			clean.comment = body.comment;
+			clean.comment = withoutControls( body.comment );
 		}
 		return clean;
 	}

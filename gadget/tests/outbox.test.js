@@ -750,6 +750,26 @@ test( 'a comment that is not valid text does not cost the other decisions of its
 	assert.deepEqual( status( item ), { text: 'Rejected. Thank you.', error: false } );
 } );
 
+test( 'control characters in a comment are sent as spaces, not refused with the rest of the request', async () => {
+	const time = fakeTime();
+	// As the service: a comment with a control character other than tab and line breaks refuses
+	// the whole request (400 invalid_body).
+	const control = ( text ) => [ ...text ].some( ( ch ) => ( ch < ' ' && !'\t\n\r'.includes( ch ) ) || ch === '\u007f' );
+	const fetch = service();
+	fetch.decide = ( call ) => ( call.body.decisions.some( ( d ) => d.comment && control( d.comment ) ) ?
+		{ status: 400, body: { error: { code: 'invalid_body', message: 'not a valid comment' } } } :
+		batchAnswer( call.body ) );
+	window.localStorage.setItem( KEY, JSON.stringify( [
+		entry( 'good1' ),
+		entry( 'pasted', { body: { suggestion_id: 'pasted', decision: 'reject', reason: 'other', comment: 'a\u0000b\u0007c\u007fd\te' } } )
+	] ) );
+	await view( fetch, time );
+	await settle();
+	assert.deepEqual( batches( fetch ).map( ( batch ) => batch.map( ( d ) => [ d.suggestion_id, d.comment ] ) ),
+		[ [ [ 'good1', undefined ], [ 'pasted', 'a b c d\te' ] ] ] );
+	assert.equal( window.localStorage.getItem( KEY ), null, 'both were stored' );
+} );
+
 test( 'a request still in flight when the page goes is not left claimed: the next page sends it at once', async () => {
 	const time = fakeTime();
 	const fetch = service();

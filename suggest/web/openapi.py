@@ -8,12 +8,17 @@ from suggest import __version__
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 MAX_BATCH = 20  # decisions in one batch: a panel's worth, far under the body limit without comments
-USER = {"type": "string", "minLength": 1, "maxLength": 255}
+# A wiki user name is the title of a user page: no control character and none of a title's
+# illegal characters (and no NUL, which the rate limiter's shared bucket for nameless requests uses).
+USER = {"type": "string", "minLength": 1, "maxLength": 255,
+        "pattern": "^[^\\x00-\\x1f\\x7f#<>\\[\\]|{}]+$"}
+# Free text may hold tabs and line breaks, not the other control characters.
+TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
 DECISION_FIELDS: dict[str, Any] = {
     "suggestion_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,32}$"},
     "decision": {"type": "string", "enum": ["accept", "reject", "skip"]},
     "reason": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
-    "comment": {"type": "string", "maxLength": 500},
+    "comment": {"type": "string", "maxLength": 500, "pattern": TEXT_PATTERN},
 }
 
 
@@ -48,7 +53,7 @@ SPEC: dict[str, Any] = {
                  "schema": {"type": "integer", "minimum": 1, "maximum": 2**53}},
                 {"name": "user", "in": "query",
                  "description": "The editor's wiki user name, for the community's daily cap",
-                 "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
+                 "schema": USER},
             ],
             "responses": {"200": {"description": "Suggestions, best first", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}}}},
@@ -170,7 +175,7 @@ SPEC: dict[str, Any] = {
                 "suggestion_ids": {"type": "array", "minItems": 1, "maxItems": 50,
                                    "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,32}$"}},
                 "revid": {"type": "integer", "minimum": 1, "maximum": 2**53},
-                "user": {"type": "string", "minLength": 1, "maxLength": 255},
+                "user": USER,
             }},
     }},
 }
