@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -50,6 +51,10 @@ def test_cli_end_to_end_on_two_fixtures(tmp_path: Path) -> None:
     # The run says how to reproduce it.
     assert result["command"].startswith("python -m suggest.evaluate --task categories --dump ")
     assert "--train" in result["command"] and f"Reproduce: `{result['command']}`" in report.read_text()
+    # ... and when it ran, which the tool card uses to pick the latest evaluation of the task.
+    created = dt.datetime.fromisoformat(result["created"])
+    assert abs(dt.datetime.now(dt.UTC) - created) < dt.timedelta(minutes=10)
+    assert result["created"] in report.read_text()
 
 
 def test_report_says_nothing_was_shown_instead_of_a_zero_precision(tmp_path: Path) -> None:

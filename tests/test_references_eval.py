@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,8 @@ def test_cli_through_the_harness_writes_every_figure(tmp_path: Path) -> None:
                  "--out", str(out), "--report", str(tmp_path / "report.md")]) == 0
     doc: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     assert doc["task"] == "references" and doc["command"].startswith("python -m suggest.evaluate --task")
+    created = dt.datetime.fromisoformat(doc["created"])
+    assert abs(dt.datetime.now(dt.UTC) - created) < dt.timedelta(minutes=10)
     ranker = load_ranker("tfidf", tmp_path, "references")
     assert ranker is not None and ranker.features == FEATURES
     assert doc["models"]["tfidf"]["ranker"]["checksum"] == ranker.checksum
@@ -117,6 +120,7 @@ def test_cli_through_the_harness_writes_every_figure(tmp_path: Path) -> None:
     assert written["by_backend"]["categories"] == {"tfidf": {"enwiki": 0.7}}
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "| tfidf | jawiki | reuse |" in report and "Leakage check" in report
+    assert f"run at {doc['created']}" in report
 
 
 def test_japanese_sentences_cited_before_the_full_stop_are_cases() -> None:

@@ -9,6 +9,7 @@ dev precision >= target) and writes it to the thresholds file; reports test-spli
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import platform
@@ -229,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     default, why = choose_default(results)
     document = {
         "app_version": __version__, "task": args.task, "task_version": task.version,
+        "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "target_precision": args.target, "max_suggestions": MAX_SUGGESTIONS,
         "default_backend": default, "default_backend_reason": why,
         "datasets": {w.dbname: dataset_entry(w) for w in wikis},

@@ -67,7 +67,8 @@ def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None
              "target on dev, so nothing is shown). Figures are on the test split (page-id hash, 20 %); "
              "intervals are 95 % bootstrap intervals over articles.", "",
              f"Reproduce: `{doc.get('command', '')}`", "",
-             f"wiki-suggest {doc.get('app_version', '?')}; whole run "
+             f"wiki-suggest {doc.get('app_version', '?')}"
+             f"{', run at ' + doc['created'] if doc.get('created') else ''}; whole run "
              f"{doc.get('run', {}).get('seconds', '?')} s "
              "(cases are cached per dump and backend in `var/cache/references-cases/`; the time is that "
              "of this invocation).", "",

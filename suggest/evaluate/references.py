@@ -21,6 +21,7 @@ threshold is chosen on dev (top-1 precision >= target, else nothing is shown) an
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
@@ -255,6 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        args.cases_dir or None, args.train, args.ranker_dir)
     default = PREFERRED if PREFERRED in chosen else chosen[0]
     results["default_backend"] = default
+    results["created"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     results["command"] = "python -m suggest.evaluate " + " ".join(args_list)
     results["run"] = {"seconds": round(time.time() - started, 1), "trained_in_run": args.train}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
