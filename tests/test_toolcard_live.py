@@ -295,3 +295,104 @@ def test_committed_results_list_each_dump_once() -> None:
         model_checksums = {str(m.get(k) or (m.get("ranker") or {}).get("checksum"))
                            for m in document["models"].values() for k in ("checksum", "ranker_checksum")}
         assert not set(entry["dataset_checksums"].values()) & model_checksums
+
+
+# -- which evaluation the card shows, and what it says of it ----------------------------------------
+def test_nothing_shown_is_no_precision_not_a_zero(sqlite_url: str, tmp_path: Path) -> None:
+    """The harness writes precision 0.0 and an interval [0, 0] where nothing reached the threshold:
+    the card says nothing was shown, in every form, and still lists it as a target miss."""
+    document = json.loads(json.dumps(CATEGORIES))
+    document["results"]["tfidf"]["enwiki"].update(
+        {"shown": 0, "intervals_95": {"precision_at_threshold": [0.0, 0.0]}})
+    document["results"]["tfidf"]["ukwiki"]["shown"] = 20
+    config = app_config(sqlite_url, BACKEND="tfidf",
+                        EVAL_DIR=eval_dir(tmp_path, ("results.json", document)))
+    client = create_app(config).test_client()
+    [evaluation] = [e for e in card(client)["evaluation"]["results"] if e["task"] == "categories"]
+    rows = {r["wiki"]: r for r in evaluation["results"] if r["backend"] == "tfidf"}
+    assert rows["enwiki"]["precision_at_threshold"] is None
+    assert "precision_at_threshold" not in rows["enwiki"]["intervals"]
+    assert rows["ukwiki"]["precision_at_threshold"] == 0.9  # shown: a figure like any other
+    in_force = {r["wiki"]: r for r in task(card(client), "categories")["pipeline"]["thresholds"]["in_force"]}
+    assert in_force["enwiki"]["test_precision"] == "– (nothing shown)"
+    assert in_force["enwiki"]["meets_target"] is False
+    for text in (page(client), wikitext(client)):
+        assert "0.000 (0.000–0.000)" not in text
+        assert "Precision at threshold – (nothing shown)" in text  # a target miss (HTML-escaped "<")
+        assert "– (nothing shown)" in text
+
+
+def test_the_latest_evaluation_of_each_task_is_shown(sqlite_url: str, tmp_path: Path) -> None:
+    """Several results files of one task: the card's figures, thresholds rows and targets come
+    from the newest run (by the date it records; a file without one is older), and it names the
+    ones it leaves out."""
+    newer = {**json.loads(json.dumps(CATEGORIES)), "created": "2026-11-20T10:00:00+00:00"}
+    older = {**json.loads(json.dumps(CATEGORIES)), "created": "2026-01-02T10:00:00+00:00",
+             "target_precision": 0.5}
+    undated = json.loads(json.dumps(CATEGORIES))
+    older["results"]["tfidf"]["ukwiki"]["precision_at_threshold"] = 0.61
+    undated["results"]["tfidf"]["ukwiki"]["precision_at_threshold"] = 0.62
+    # File names sort the other way round: the older runs come last.
+    config = app_config(sqlite_url, BACKEND="tfidf", EVAL_DIR=eval_dir(
+        tmp_path, ("a-results.json", newer), ("b-results.json", older), ("c-results.json", undated)))
+    client = create_app(config).test_client()
+    body = card(client)
+    [evaluation] = [e for e in body["evaluation"]["results"] if e.get("task") == "categories"]
+    assert evaluation["file"] == "eval/a-results.json"
+    assert evaluation["created"] == "2026-11-20T10:00:00+00:00"
+    for text in (page(client), wikitext(client)):
+        assert "Run on 2026-11-20T10:00:00+00:00." in text
+        assert "Not shown: eval/b-results.json (2026-01-02T10:00:00+00:00)" in text
+        assert "Not shown: eval/c-results.json (no date recorded)" in text
+    assert {(s["file"], s["superseded_by"]) for s in body["evaluation"]["superseded"]} == {
+        ("eval/b-results.json", "eval/a-results.json"), ("eval/c-results.json", "eval/a-results.json")}
+    thresholds = task(body, "categories")["pipeline"]["thresholds"]
+    assert thresholds["targets"] == {"precision_at_threshold": 0.85}
+    assert {r["wiki"]: r["test_precision"] for r in thresholds["in_force"]}["ukwiki"] == "0.900 (0.800–0.950)"
+    assert "0.610" not in page(client) and "0.620" not in page(client)
+
+
+def test_the_card_says_whether_the_evaluation_ran_the_running_task(sqlite_url: str, tmp_path: Path) -> None:
+    running = create_app(app_config(sqlite_url, BACKEND="tfidf")).extensions["wiki_suggest"]
+    version = running.tasks["categories"].version
+    for recorded, same in ((version, True), ("1.0+00000000", False), (None, None)):
+        document = {**CATEGORIES, **({"task_version": recorded} if recorded else {})}
+        (tmp_path / str(same)).mkdir()
+        config = app_config(sqlite_url, BACKEND="tfidf",
+                            EVAL_DIR=eval_dir(tmp_path / str(same), ("results.json", document)))
+        client = create_app(config).test_client()
+        evaluated = task(card(client), "categories")["evaluated_version"]
+        assert {k: evaluated[k] for k in ("evaluated", "running", "same")} == {
+            "evaluated": recorded, "running": version, "same": same}
+        assert "No committed evaluation of this task" in task(card(client), "references")[
+            "evaluated_version"]["note"]
+        for text in (page(client), wikitext(client)):
+            if same:
+                assert evaluated["note"] is None and "latest evaluation" not in text
+            elif same is False:
+                assert f"The latest evaluation ran version {recorded}" in text
+            else:
+                assert "does not record the task version it ran" in text
+
+
+def test_purpose_limitations_and_who_can_pause_follow_the_configuration(sqlite_url: str) -> None:
+    def body(**config: Any) -> dict[str, Any]:
+        return card(create_app(app_config(sqlite_url, **config)).test_client())
+
+    categories = body(TASKS=["categories"], MAINTAINERS=[])
+    assert "categories" in categories["identity"]["purpose"]
+    assert "references" not in categories["identity"]["purpose"]
+    assert any(x.startswith("Categories: ") for x in categories["limitations"]["tool"])
+    assert not any(x.startswith("References: ") for x in categories["limitations"]["tool"])
+    assert "no one on /admin" in categories["governance"]["who_can_pause"]
+    both = body(TASKS=["categories", "references"], MAINTAINERS=["Example", "Other one"])
+    assert "categories and references for unsourced statements" in both["identity"]["purpose"]
+    assert any(x.startswith("References: ") for x in both["limitations"]["tool"])
+    assert "maintainers Example, Other one" in both["governance"]["who_can_pause"]
+    references = task(both, "references")["pipeline"]
+    assert "removing a citation" in references["thresholds"]["measured_on"]
+    assert "categories have few members" not in references["thresholds"]["measured_on"]
+    for item in both["tasks"]:  # the module docstrings' markup is not shown
+        assert "``" not in item["pipeline"]["candidate_sources"]
+        assert ":mod:" not in item["pipeline"]["candidate_sources"]
+    assert "attribution" in both["licence"]["attribution"]

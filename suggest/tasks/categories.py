@@ -67,8 +67,9 @@ def _rankers_digest(directory: Path) -> str:
 class CategoriesTask:
     id = "categories"
     definition = (
-        "Proposes up to N categories an article lacks, chosen from the categories of the pages it "
-        "links to and of similar articles; it never edits: an editor adds or rejects each one."
+        "Proposes categories an article lacks (at most the configured number per page), chosen "
+        "from the categories of the pages it links to and of similar articles; it never edits: an "
+        "editor adds or rejects each one."
     )
     reasons = (
         Reason("wrong_topic", "Wrong topic"),

@@ -10,9 +10,18 @@ labels, and the live metrics when ``suggest.metrics`` provides them.
 """
 
 from suggest.toolcard.card import BROWSER_OUTBOX, REQUIRED_KEYS, build_card
-from suggest.toolcard.evaluation import cell, load_evaluations, misses_by_wiki, rate_cell, target_text
+from suggest.toolcard.evaluation import (
+    cell,
+    load_evaluations,
+    misses_by_wiki,
+    plain_value,
+    rate_cell,
+    reviewer_precision,
+    target_text,
+)
 from suggest.toolcard.pipeline import describe_kind
 from suggest.toolcard.wikitext import to_wikitext
 
 __all__ = ["BROWSER_OUTBOX", "REQUIRED_KEYS", "build_card", "cell", "describe_kind", "load_evaluations",
-           "misses_by_wiki", "rate_cell", "target_text", "to_wikitext"]
+           "misses_by_wiki", "plain_value", "rate_cell", "reviewer_precision", "target_text",
+           "to_wikitext"]

@@ -19,16 +19,29 @@ from suggest.ranking.thresholds import load as load_evaluated_thresholds
 from suggest.review import ReviewStore
 from suggest.services import SuggestionService
 from suggest.store.events import StoreUnavailable
-from suggest.toolcard.evaluation import load_evaluations
-from suggest.toolcard.governance import alarm_rules, caps, live_rates, task_guardrails, task_thresholds
+from suggest.toolcard.evaluation import latest_per_task, load_evaluations
+from suggest.toolcard.governance import (
+    alarm_rules,
+    caps,
+    community_in_force,
+    live_rates,
+    task_guardrails,
+    task_status,
+    task_thresholds,
+)
 from suggest.toolcard.pipeline import describe_kind, task_pipeline
 
 log = logging.getLogger(__name__)
 
 
 LICENCE = {"code": "GPL-3.0-or-later",
-           "data": "Suggestions and evaluation data derive from Wikipedia text: CC BY-SA 4.0",
-           "models": "see each model's licence under models"}
+           "data": "Suggestions, the evaluation's data and the test fixtures derive from Wikipedia "
+                   "text: CC BY-SA 4.0 (the 2016 sample wiki: CC BY-SA 3.0 and GFDL)",
+           "attribution": "Reusing them requires attribution to Wikipedia's contributors (a link "
+                          "to the article or its history is enough) and sharing alike, under CC "
+                          "BY-SA; the data page and the fixtures' ATTRIBUTION.md say where each "
+                          "comes from.",
+           "models": "Each model under its own licence (see Models)"}
 
 
 # What the gadget keeps in the editor's browser (the data page says the same).
@@ -41,12 +54,45 @@ REQUIRED_KEYS = ("identity", "tasks", "models", "system", "hosting", "data_flow"
 
 
 TOOL_LIMITATIONS = [
-    "Suggestions come from the categories of linked and similar articles: a category no neighbour "
-    "carries can never be suggested, and a small or new wiki has few neighbours.",
     "Scores are comparable within a task and backend only; thresholds are chosen per wiki.",
     "The tool sees one revision of the page; it does not know the editor's intent or talk pages.",
     "Acceptance measures what editors took, not what is right; reviewer labels complement it.",
 ]
+# Each task's own, shown when it is enabled.
+TASK_LIMITATIONS = {
+    "categories": [
+        "Suggestions come from the categories of linked and similar articles: a category no "
+        "neighbour carries can never be suggested, and a small or new wiki has few neighbours.",
+    ],
+    "references": [
+        "A reference is suggested only if the article already cites it elsewhere or an article it "
+        "links to cites it: a source no nearby article uses can never be suggested.",
+        "The tool matches a statement to a reference by the text around it; it does not read the "
+        "source, so whether the source supports the statement is for the editor to check.",
+    ],
+}
+TASK_PURPOSES = {"categories": "categories", "references": "references for unsourced statements"}
+
+
+def _limitations(tasks: list[str]) -> list[str]:
+    return [f"{task.capitalize()}: {item}" for task in tasks
+            for item in TASK_LIMITATIONS.get(task, [])] + TOOL_LIMITATIONS
+
+
+def _purpose(tasks: list[str]) -> str:
+    what = " and ".join(TASK_PURPOSES.get(t, t) for t in tasks) or "nothing (no task is enabled)"
+    return (f"Suggest {what} to the editors of Wikipedia articles, who accept, reject or skip "
+            "each suggestion and save every edit themselves.")
+
+
+def _who_can_pause(config: dict[str, Any]) -> str:
+    maintainers = [str(m) for m in config.get("MAINTAINERS") or []]
+    web = (f"the tool's maintainers {', '.join(maintainers)}, logged in with Wikimedia OAuth on "
+           "/admin" if maintainers else
+           "no one on /admin, where no maintainer is configured (MAINTAINERS)")
+    return ("The automatic monitor (on a triggered alarm); "
+            f"{web}; and the tool account's maintainers on Toolforge (flask pause / flask resume). "
+            "Every action is in the public audit log.")
 
 
 def _metrics_summary(svc: SuggestionService) -> Any:
@@ -148,7 +194,22 @@ def _tasks(svc: SuggestionService, thresholds_file: dict[str, Any], evaluations:
         },
         "evaluation": [{"file": e["file"], "results": e["results"]}
                        for e in evaluations if e.get("task") == task.id],
+        "evaluated_version": _evaluated_version(task, evaluations),
     } for task in svc.tasks.values()]
+
+
+def _evaluated_version(task: Any, evaluations: list[dict[str, Any]]) -> dict[str, Any]:
+    """Whether the latest evaluation of the task ran the version now running (the version names
+    the task's code and its ranker files): its figures describe this task only if so."""
+    evaluation = next((e for e in evaluations if e.get("task") == task.id), None)
+    recorded = evaluation.get("task_version") if evaluation else None
+    same = None if recorded is None else recorded == task.version
+    note = (None if same else
+            "No committed evaluation of this task was found." if evaluation is None else
+            "The latest evaluation does not record the task version it ran." if same is None else
+            f"The latest evaluation ran version {recorded}: its figures describe that version, "
+            f"not the running {task.version}.")
+    return {"evaluated": recorded, "running": task.version, "same": same, "note": note}
 
 
 def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
@@ -156,11 +217,14 @@ def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
     public = public_config(config)
     info = svc.backend.info
     thresholds_file = load_evaluated_thresholds(config.get("THRESHOLDS_PATH"))
-    evaluations = load_evaluations(config.get("EVAL_DIR") or "eval")
+    evaluations, superseded = latest_per_task(load_evaluations(config.get("EVAL_DIR") or "eval"))
     community = {wiki: state.as_dict() for wiki, state in sorted(svc.community.latest().items())}
     warnings = [{"wiki": wiki, "warning": s["warning"]} for wiki, s in community.items() if s["warning"]]
     tasks = _tasks(svc, thresholds_file, evaluations, community)
     pauses, audit, reviews = _store_parts(svc)
+    in_force = community_in_force(community, list(config["TASKS"]))
+    for task in tasks:
+        task["status"] = task_status(task["id"], pauses, in_force)
     evaluated_backends = sorted({b for e in evaluations for b in e.get("backends", [])})
 
     data_flow = {
@@ -176,9 +240,7 @@ def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
         "identity": {
             "name": TOOL_NAME, "version": __version__,
             "kind": describe_kind(info),
-            "purpose": "Suggest categories (and, as tasks are added, references) for Wikipedia "
-                       "articles; editors accept, reject or skip each one and save every edit "
-                       "themselves.",
+            "purpose": _purpose(list(config["TASKS"])),
             "url": config.get("CONTACT_URL"), "contact": config.get("CONTACT_EMAIL"),
             "source": config.get("SOURCE_URL"),
             "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
@@ -199,18 +261,18 @@ def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
         "data_flow": data_flow,
         "evaluation": {
             "results": evaluations,
+            "superseded": superseded,
             "backends_side_by_side": evaluated_backends,
             "reviewer_labels": reviews,
             "note": None if evaluations else "No committed evaluation results were found under eval/.",
         },
         "limitations": {
-            "tool": TOOL_LIMITATIONS,
+            "tool": _limitations(list(config["TASKS"])),
             "model": {info.id: list(info.limitations)},
         },
         "monitoring": _monitoring(svc, pauses, audit, base_url, warnings),
         "governance": {
-            "who_can_pause": "The automatic monitor (on a triggered alarm) and the tool's maintainers "
-                             "(logged in with Wikimedia OAuth); every action is in the public audit log.",
+            "who_can_pause": _who_can_pause(config),
             "community_configuration": {
                 "page": PAGE_TITLE,
                 "schema": f"{base_url}/toolcard.json#community-schema",
@@ -219,6 +281,7 @@ def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
                          "minimum), suggestions capped and blocked; an invalid page is ignored with a "
                          "warning and the last valid one stays in force.",
                 "wikis": community,
+                "in_force": in_force,
             },
             "editing": "The tool never edits by itself: every edit is saved by a person under their own "
                        "account, so no bot approval applies.",

@@ -173,7 +173,7 @@ def _evaluation_entry(path: Path, document: dict[str, Any]) -> dict[str, Any] | 
     results = []
     for row in _metric_rows(measured):
         backend, wiki = _split_trail(row["trail"], row["figures"], default_backend)
-        results.append({"backend": backend, "wiki": wiki, **row["figures"]})
+        results.append(_nothing_shown({"backend": backend, "wiki": wiki, **row["figures"]}))
     if not results:
         return None
     task = str(document.get("task") or ("references" if "reference" in path.name else "categories"))
@@ -189,7 +189,9 @@ def _evaluation_entry(path: Path, document: dict[str, Any]) -> dict[str, Any] | 
         "file_checksum": _file_sha256(path),
         "task": task,
         "app_version": document.get("app_version"),
+        "task_version": document.get("task_version"),
         "created": document.get("created") or document.get("generated_at") or document.get("date"),
+        "run": _run_text(document),
         "default_backend": default_backend,
         "columns": [{"key": k, "label": METRIC_LABELS.get(k, k)} for k in preferred
                     if any(k in r for r in results)],
@@ -203,6 +205,43 @@ def _evaluation_entry(path: Path, document: dict[str, Any]) -> dict[str, Any] | 
         "reproduce": command if isinstance(command, str) else " ".join(map(str, command)),
         "report": f"eval/{path.stem}.md" if path.with_suffix(".md").exists() else None,
     }
+
+
+def _run_text(document: dict[str, Any]) -> str:
+    """When the evaluation ran and which version of the task, as the file records them."""
+    created = document.get("created") or document.get("generated_at") or document.get("date")
+    version = document.get("task_version")
+    return (f"Run {'on ' + str(created) if created else 'at a date the file does not record'}"
+            f"{f', task version {version}' if version else ''}.")
+
+
+def _nothing_shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A row where nothing was shown at its threshold has no precision (the harness writes 0.0
+    for it, with an interval of [0, 0]): it is a missing figure, not a precision of 0."""
+    if row.get("shown") == 0 and row.get("precision_at_threshold") is not None:
+        row["precision_at_threshold"] = None
+        row["intervals"] = {k: v for k, v in row["intervals"].items() if k != "precision_at_threshold"}
+    return row
+
+
+def latest_per_task(evaluations: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the latest evaluation of each task, the older ones it supersedes). Latest: the newest
+    ``created`` date the file records; a file without one counts as older than any with one,
+    and among equals the last file name wins. Unreadable files stay in the first list."""
+    latest: dict[str, dict[str, Any]] = {}
+    for entry in evaluations:
+        if "task" not in entry:
+            continue
+        known = latest.get(entry["task"])
+        if known is None or (str(entry.get("created") or ""), entry["file"]) >= \
+                (str(known.get("created") or ""), known["file"]):
+            latest[entry["task"]] = entry
+    chosen = {id(e) for e in latest.values()}
+    kept = [e for e in evaluations if "task" not in e or id(e) in chosen]
+    superseded = [{"file": e["file"], "task": e["task"], "created": e.get("created"),
+                   "superseded_by": latest[e["task"]]["file"]}
+                  for e in evaluations if "task" in e and id(e) not in chosen]
+    return kept, superseded
 
 
 def load_evaluations(eval_dir: str | Path) -> list[dict[str, Any]]:
@@ -228,7 +267,8 @@ def cell(row: dict[str, Any], key: str) -> str:
     """A figure as the card prints it: three decimals, its 95% interval, "–" when missing."""
     value = row.get(key)
     if value is None:
-        return NO_VALUE
+        return NO_VALUE + (" (nothing shown)" if key == "precision_at_threshold" and row.get("shown") == 0
+                           else "")
     text = f"{value:.3f}" if isinstance(value, float) else str(value)
     interval = (row.get("intervals") or {}).get(key)
     return f"{text} ({interval[0]:.3f}–{interval[1]:.3f})" if interval else text
@@ -255,3 +295,27 @@ def misses_by_wiki(misses: list[dict[str, Any]]) -> list[str]:
         grouped.setdefault((miss["backend"], miss["wiki"]), []).append(
             f"{METRIC_LABELS.get(miss['metric'], miss['metric'])} {value} < {miss['target']:g}")
     return [f"{backend} on {wiki}: {', '.join(parts)}" for (backend, wiki), parts in grouped.items()]
+
+
+def plain_value(value: Any, top: bool = True) -> str:
+    """A configuration value as the card prints it: "k: v, ..." or "a, b" at the top, nested
+    mappings in {} and lists in []."""
+    if isinstance(value, dict):
+        text = ", ".join(f"{k}: {plain_value(value[k], False)}" for k in sorted(value, key=str))
+        return text if top else "{" + text + "}"
+    if isinstance(value, list | tuple):
+        text = ", ".join(plain_value(v, False) for v in value)
+        return text if top else f"[{text}]"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return str(value)
+
+
+def reviewer_precision(review: dict[str, Any]) -> str:
+    """Reviewer precision as the card's live rates show a rate: "67% (95% 21%–94%, n=3)"."""
+    interval = review.get("precision_interval")
+    total = review.get("precision_suggestions", review.get("suggestions", 0))
+    if review.get("precision") is not None and not interval:
+        return f"{review['precision']:.0%} (n={total})"
+    return rate_cell({"value": review.get("precision"), "total": total,
+                      **({"low": interval[0], "high": interval[1]} if interval else {})})

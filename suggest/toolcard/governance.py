@@ -108,12 +108,23 @@ def task_thresholds(config: dict[str, Any], task_id: str, backend: str, data: di
         "misses_target_on": [r["wiki"] for r in rows if r["meets_target"] is False],
         "other_wikis": f"Any other wiki uses the default threshold {default:g} (THRESHOLD), with no "
                        "measured precision.",
-        "measured_on": "The test precision was measured on the development dumps (the first few "
-                       "hundred articles of each wiki), where categories have few members and "
-                       "neighbours come from the dump; on the live wiki category sizes and "
-                       "neighbours differ, so its precision there is what the edit-acceptance "
-                       "figures (monitoring) show, not these.",
+        "measured_on": MEASURED_ON.get(task_id, MEASURED_ON["categories"]),
     }
+
+
+# Where each task's test figures come from, and why they do not carry over to a live wiki.
+MEASURED_ON = {
+    "categories": "The test precision was measured on the development dumps (the first few "
+                  "hundred articles of each wiki), where categories have few members and "
+                  "neighbours come from the dump; on the live wiki category sizes and neighbours "
+                  "differ, so its precision there is what the edit-acceptance figures "
+                  "(monitoring) show, not these.",
+    "references": "The test figures were measured on the development dumps (the first few "
+                  "hundred articles of each wiki), by removing a citation and asking for it back; "
+                  "on the live wiki an unsourced statement may have no source in the article or "
+                  "its links at all, so its precision there is what the edit-acceptance figures "
+                  "(monitoring) show, not these.",
+}
 
 
 def task_guardrails(config: dict[str, Any], task: Any, community: dict[str, Any]) -> dict[str, Any]:
@@ -174,3 +185,42 @@ def live_rates(metrics: Any) -> list[dict[str, Any]]:
              "decided": r.get("decided"),
              **{name: rate_cell((r.get("rates") or {}).get(name))
                 for name in ("acceptance", "rejection", "revert")}} for r in metrics]
+
+
+def community_in_force(community: dict[str, Any], tasks_enabled: list[str]) -> list[dict[str, Any]]:
+    """Each wiki whose community page is in force (read, or kept after a later invalid read), its
+    revision, the enabled tasks it turns off and what it changes, in words."""
+    rows = []
+    for wiki, state in sorted(community.items()):
+        if state.get("status") != "page" and state.get("revid") is None:
+            continue
+        settings = state.get("settings") or {}
+        enabled = settings.get("enabled_tasks")
+        off = [t for t in tasks_enabled if t not in enabled] if enabled is not None else []
+        rows.append({"wiki": wiki, "revid": state.get("revid"), "tasks_off": off,
+                     "changes": _community_changes(settings, off)})
+    return rows
+
+
+def _community_changes(settings: dict[str, Any], off: list[str]) -> list[str]:
+    parts = ["tasks off: " + ", ".join(off)] if off else []
+    for key, items in sorted((settings.get("never_suggest") or {}).items()):
+        if items:
+            parts.append(f"never suggest ({key.replace('_', ' ')}): " + ", ".join(map(str, items)))
+    for task_id, value in sorted((settings.get("thresholds") or {}).items()):
+        parts.append(f"{task_id} threshold raised to {float(value):.3f}")
+    if settings.get("max_suggestions") is not None:
+        parts.append(f"at most {settings['max_suggestions']} suggestions per page and task")
+    if settings.get("daily_user_cap") is not None:
+        parts.append(f"decisions per user and day: {settings['daily_user_cap'] or 'no cap'}")
+    if settings.get("citation_needed_templates"):
+        parts.append("citation-needed templates: " + ", ".join(settings["citation_needed_templates"]))
+    return parts or ["the page changes nothing"]
+
+
+def task_status(task_id: str, pauses: list[dict[str, Any]],
+                in_force: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where a task is paused (since when, why) and where a community page turned it off."""
+    return {"paused_on": [{"wiki": p["wiki"], "since": p["paused_at"], "reason": p["reason"]}
+                          for p in pauses if p["task"] == task_id],
+            "turned_off_on": [row["wiki"] for row in in_force if task_id in row["tasks_off"]]}

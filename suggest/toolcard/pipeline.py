@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,12 +32,19 @@ def _declared_pipeline(task: Any) -> dict[str, Any]:
     limits = {name.lower(): getattr(module, name) for name in ("MAX_LINKS", "SIMILAR_ARTICLES",
                                                                "LEAD_CHARS") if hasattr(module, name)}
     return {
-        "candidate_sources": doc.split("\n\n")[1].replace("\n", " ") if "\n\n" in doc else doc,
+        "candidate_sources": _plain(doc.split("\n\n")[1] if "\n\n" in doc else doc),
         "features": sorted(k for k in weights if k != "bias") if isinstance(weights, dict) else [],
         "ranker": ("logistic score with fixed weights " + json.dumps(weights)) if weights else
                   "see the task module",
         "limits": limits,
     }
+
+
+def _plain(docstring: str) -> str:
+    """A docstring paragraph as plain text: one line, without reStructuredText's roles
+    (``:mod:`x` `` -> ``x``) and literal quotes (````x```` -> ``x``)."""
+    text = re.sub(r":[a-z]+:`([^`]*)`", r"\1", docstring.replace("\n", " "))
+    return " ".join(text.replace("``", "").split())
 
 
 def _shown_path(path: Path) -> str:

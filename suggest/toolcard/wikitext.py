@@ -10,6 +10,8 @@ from suggest.toolcard.evaluation import (
     cell,
     is_interval,
     misses_by_wiki,
+    plain_value,
+    reviewer_precision,
     target_text,
 )
 
@@ -35,8 +37,15 @@ def _json(value: Any) -> str:
     return _escape(json.dumps(value, sort_keys=True, ensure_ascii=False))
 
 
-def _table(header: list[str], rows: list[list[str]], sortable: bool = False) -> list[str]:
-    lines = ['{| class="wikitable' + (' sortable"' if sortable else '"'), "! " + " !! ".join(header)]
+def _cell(value: Any) -> str:
+    """A table cell, "–" when there is no value ("-" is how a backend says it has none)."""
+    return NO_VALUE if value is None or value in ("", "-") else _escape(value)
+
+
+def _table(header: list[str], rows: list[list[str]], sortable: bool = False,
+           classes: str = "") -> list[str]:
+    lines = ['{| class="wikitable' + (" sortable" if sortable else "") + (f" {classes}" if classes else "")
+             + '"', "! " + " !! ".join(header)]
     for row in rows:
         lines += ["|-", "| " + " || ".join(row)]
     return lines + ["|}"]
@@ -59,13 +68,29 @@ def _wikitext_thresholds(thresholds: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _task_status(task: dict[str, Any]) -> list[str]:
+    """A task's pauses and the wikis whose community turned it off."""
+    status = task.get("status") or {}
+    return ([f"* '''Paused on {_escape(p['wiki'])}''' since {_escape(p['since'])}: {_escape(p['reason'])}"
+             for p in status.get("paused_on", [])]
+            + [f"* '''Turned off on {_escape(wiki)}''' by its community page"
+               for wiki in status.get("turned_off_on", [])])
+
+
+def _version_note(task: dict[str, Any]) -> list[str]:
+    note = (task.get("evaluated_version") or {}).get("note")
+    return [f"* '''{_escape(note)}'''"] if note else []
+
+
 def _wikitext_task(task: dict[str, Any]) -> list[str]:
     pipe = task["pipeline"]
     guard = pipe["guardrails"]
     return [
         f"==== {_escape(task['id'])} (version {_escape(task['version'])}"
         f"{'' if task['enabled'] else ', not enabled'}) ====",
+        *_task_status(task),
         _escape(task["definition"]),
+        *_version_note(task),
         f"* '''Candidates:''' {_escape(pipe.get('candidate_sources'))}",
         f"* '''Features:''' {_escape(', '.join(map(str, pipe.get('features', []))))}",
         f"* '''Ranker:''' {_escape(pipe.get('ranker'))}",
@@ -87,6 +112,7 @@ def _wikitext_evaluation(card: dict[str, Any]) -> list[str]:
             continue
         keys = [c["key"] for c in ev["columns"]]
         lines += [f"==== {_escape(ev['task'])}: {_escape(ev['file'])} ====",
+                  _escape(ev.get("run", "")),
                   f"Reproduce: <code><nowiki>{ev['reproduce'].replace('</', '&lt;/')}</nowiki></code>",
                   "Figures on the test split; 95% intervals in brackets."]
         lines += _table(["Backend", "Wiki"] + [_escape(c["label"]) for c in ev["columns"]],
@@ -96,12 +122,15 @@ def _wikitext_evaluation(card: dict[str, Any]) -> list[str]:
         lines += [f"* Misses the targets: {_escape(text)}" for text in misses_by_wiki(ev["target_misses"])]
         lines += [f"* Dataset <code>{_escape(k)}</code>: <code>{_escape(v)}</code>"
                   for k, v in ev["dataset_checksums"].items()]
+    lines += [f"* Not shown: {_escape(old['file'])} ({_escape(old['created'] or 'no date recorded')}), "
+              f"an older evaluation of {_escape(old['task'])} than {_escape(old['superseded_by'])}."
+              for old in card["evaluation"].get("superseded", [])]
     reviews = card["evaluation"]["reviewer_labels"]
     if isinstance(reviews, list) and reviews:
         lines.append("==== Reviewer labels ====")
-        lines += _table(["Wiki", "Task", "Suggestions", "Precision", "Interval", "Fleiss' kappa"],
-                        [[_fmt(r.get(k)) for k in ("wiki", "task", "suggestions", "precision",
-                                                   "precision_interval", "fleiss_kappa")] for r in reviews])
+        lines += _table(["Wiki", "Task", "Suggestions", "Precision (95% interval)", "Fleiss' kappa"],
+                        [[_fmt(r.get(k)) for k in ("wiki", "task", "suggestions")]
+                         + [_escape(reviewer_precision(r)), _fmt(r.get("fleiss_kappa"))] for r in reviews])
     return lines
 
 
@@ -120,6 +149,24 @@ def _wikitext_monitoring(mon: dict[str, Any]) -> list[str]:
     lines += [f"* '''Warning ({_escape(w['wiki'])}):''' {_escape(w['warning'])}"
               for w in mon["community_config_warnings"]]
     return lines
+
+
+def _wikitext_system(system: dict[str, Any]) -> list[str]:
+    lines = ["", "=== System ===",
+             f"* '''Tasks enabled:''' {_escape(plain_value(system.get('tasks_enabled')) or 'none')}",
+             f"* '''Backend in use:''' {_escape(system.get('backend'))}",
+             f"* '''Wikis:''' {_escape(plain_value(system.get('wikis')))}",
+             f"* '''Human in the loop:''' {_escape(system.get('human_in_the_loop'))}",
+             "* '''Public configuration''' (every setting but the secret ones):"]
+    return lines + _table(["Setting", "Value"],
+                          [[f"<code>{_escape(k)}</code>", _cell(plain_value(v))]
+                           for k, v in sorted((system.get("configuration") or {}).items())],
+                          classes="mw-collapsible mw-collapsed")
+
+
+def _community_line(row: dict[str, Any]) -> str:
+    revision = f" (revision {row['revid']})" if row["revid"] else ""
+    return f"** {_escape(row['wiki'])}{revision}: {_escape('; '.join(row['changes']))}"
 
 
 def _wikitext_caps(caps_: dict[str, Any]) -> list[str]:
@@ -149,11 +196,13 @@ def to_wikitext(card: dict[str, Any]) -> str:
     lines += ["", "=== Models ==="]
     lines += _table(["Backend", "Model", "Version", "Checksum", "Rankers", "Licence", "Model card",
                      "Hosting", "Data flow"],
-                    [[_escape(m.get(k)) for k in ("id", "model", "version", "checksum")]
-                     + [_escape("; ".join(f"{t}: {r['file'] or ''} {r['checksum']}".replace("  ", " ")
-                                          for t, r in m.get("rankers", {}).items()))]
-                     + [_escape(m.get(k)) for k in ("licence", "model_card", "hosting_tier")]
-                     + [_escape(m.get("data_flow") or m.get("note"))] for m in card["models"]])
+                    [[_escape(m.get("id"))]
+                     + [_cell(m.get(k)) for k in ("model", "version", "checksum")]
+                     + [_cell("; ".join(f"{t}: {r.get('file') or ''} {r.get('checksum') or NO_VALUE}"
+                                        .replace("  ", " ") for t, r in (m.get("rankers") or {}).items()))]
+                     + [_cell(m.get(k)) for k in ("licence", "model_card", "hosting_tier")]
+                     + [_cell(m.get("data_flow") or m.get("note"))] for m in card["models"]])
+    lines += _wikitext_system(card["system"])
     lines += ["", "=== Hosting and data flow ===",
               f"* '''Hosting:''' {_escape(card['hosting']['tier'])} tier, "
               f"{_escape(card['hosting']['provider'])}"]
@@ -171,9 +220,13 @@ def to_wikitext(card: dict[str, Any]) -> str:
               f"* '''Who can pause:''' {_escape(gov['who_can_pause'])}",
               f"* '''Community configuration:''' <code>{_escape(gov['community_configuration']['page'])}"
               f"</code> on each wiki. {_escape(gov['community_configuration']['rules'])}",
+              *[_community_line(row) for row in gov["community_configuration"].get("in_force", [])],
               f"* '''Editing:''' {_escape(gov['editing'])}",
               *_wikitext_caps(gov["caps"]),
               "", "=== Licence ===",
               f"* Code: {_escape(card['licence']['code'])}; data: {_escape(card['licence']['data'])}; "
-              f"source: {_escape(card['licence']['source'])}"]
+              f"source: {_escape(card['licence']['source'])}",
+              f"* Models: {_escape(card['licence'].get('models') or NO_VALUE)}"]
+    if card["licence"].get("attribution"):
+        lines.append(f"* Attribution: {_escape(card['licence']['attribution'])}")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,8 @@ from suggest.toolcard import (
     cell,
     load_evaluations,
     misses_by_wiki,
+    plain_value,
+    reviewer_precision,
     target_text,
     to_wikitext,
 )
@@ -49,7 +51,8 @@ def card() -> dict[str, Any]:
 @bp.get("/toolcard")
 def toolcard_html() -> str:
     return render_template("toolcard.html", card=card(), version=__version__, cell=cell,
-                           target_text=target_text, misses_by_wiki=misses_by_wiki)
+                           target_text=target_text, misses_by_wiki=misses_by_wiki, plain=plain_value,
+                           reviewer_precision=reviewer_precision)
 
 
 @bp.get("/toolcard.json")
