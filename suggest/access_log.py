@@ -9,8 +9,9 @@ a format edited by mistake still cannot record an address. It is also cheaper: a
 line instead of 28 µs in process.
 
 gunicorn's error log does not go through the root logger's handler, and some of its own messages
-carry the client's address ("Invalid request from ip=..."): its logger gets the same
-:class:`~suggest.logging_setup.RedactingFilter` as the application's log.
+carry the client's address ("Invalid request from ip=...") and the whole request line of a request
+it cannot parse, query string included: its logger gets
+:class:`~suggest.logging_setup.ServerLogFilter`, which removes both.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from suggest.logging_setup import RedactingFilter
+from suggest.logging_setup import ServerLogFilter
 
 
 class AccessLogger(Logger):
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
-        if not any(isinstance(f, RedactingFilter) for f in self.error_log.filters):
-            self.error_log.addFilter(RedactingFilter())
+        if not any(isinstance(f, ServerLogFilter) for f in self.error_log.filters):
+            self.error_log.addFilter(ServerLogFilter())
 
     def atoms(self, resp: Any, req: Any, environ: Mapping[str, Any],
               request_time: dt.timedelta) -> dict[str, Any]:

@@ -47,6 +47,15 @@ def redact(text: str) -> str:
     return ADDRESS.sub(_replace, text)
 
 
+# A query string in a request line or URL that a server's own message quotes (gunicorn writes the
+# whole line of a request it cannot parse): it may carry a user name or a page title.
+QUERY = re.compile(r"\?[^\s'\"]+")
+
+
+def redact_queries(text: str) -> str:
+    return QUERY.sub("?[query]", text)
+
+
 class RedactingFilter(logging.Filter):
     """Replaces IP addresses in the formatted message (and drops the arguments it came from) and
     in the traceback of an exception logged with it (a driver's error names the address it could
@@ -65,6 +74,22 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(_TRACEBACKS.formatException(record.exc_info))
         elif record.exc_text:
             record.exc_text = redact(record.exc_text)
+        return True
+
+
+class ServerLogFilter(RedactingFilter):
+    """For the WSGI server's own error log: addresses as :class:`RedactingFilter`, and the query
+    strings of the request lines it quotes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        super().filter(record)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - as above
+            return True
+        cleaned = redact_queries(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
         return True
 
 

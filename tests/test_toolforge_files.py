@@ -118,13 +118,15 @@ def test_procfile_workers_each_listen_on_their_own_socket(tmp_path: Path) -> Non
 
 def test_procfile_gunicorn_logs_no_client_address(tmp_path: Path) -> None:
     """gunicorn's own error log names the client of a malformed request ("Invalid request from
-    ip=..."); the Procfile's server, started for real, writes the line without the address."""
+    ip=...") and quotes a request line it cannot parse, query string and all; the Procfile's
+    server, started for real, writes those lines without the address or the query."""
     import socket
 
     master, port, log_path = start_procfile_web(tmp_path)
     try:
         wait_for_port(port, timeout=60)
-        for request in (b"GARBAGE LINE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n"):
+        unparsable = "GET /api/v1/suggestions?wiki=enwiki&user=Zoë_Editor HTTP/1.1\r\n\r\n".encode()
+        for request in (b"GARBAGE LINE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", unparsable):
             with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:  # a worker may still load
                 conn.sendall(request)
                 assert conn.recv(1024).startswith(b"HTTP/1.1 400")
@@ -137,6 +139,7 @@ def test_procfile_gunicorn_logs_no_client_address(tmp_path: Path) -> None:
     text = log_path.read_text()
     assert "Invalid request from ip=" in text  # the line is written,
     assert "127.0.0.1" not in text  # without the address
+    assert "/api/v1/suggestions?[query]" in text and "Editor" not in text  # nor the query string
 
 
 def test_service_template_parses_and_its_health_check_exists(client: Any) -> None:
