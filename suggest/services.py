@@ -259,7 +259,10 @@ class SuggestionService:
         An unsigned id is accepted only for a suggestion issued before ids were signed: stored
         already, and not an issue of a computed suggestion (those rows have a ``content_id``).
         Any other unsigned id is unknown, among them a bare content id, which can be read from
-        any issued id and under which a reviewed suggestion is stored (``suggest.review``)."""
+        any issued id and under which a reviewed suggestion is stored (``suggest.review``).
+
+        StoreUnavailable is raised when none was stored; when some were (the first commits of a
+        long batch, say), it is the outcome of each of the others."""
         outcomes: dict[int, dict[str, Any] | BaseException] = {}
         pending: dict[int, PendingDecision] = {}
         for i, item in enumerate(items):
@@ -276,12 +279,18 @@ class SuggestionService:
                 check(item, stored)
                 outcomes[i] = self.store.record_decision(sid, item["decision"], item.get("reason"),
                                                          item.get("comment"), user)
-            except StoreUnavailable:
-                raise
             except Exception as error:  # noqa: BLE001 - that item's own outcome
                 outcomes[i] = error
-        outcomes.update(zip(pending, self.store.record_first_decisions(list(pending.values())),
-                            strict=True))
+        if pending:
+            try:
+                outcomes.update(zip(pending, self.store.record_first_decisions(list(pending.values())),
+                                    strict=True))
+            except StoreUnavailable as error:
+                outcomes.update(dict.fromkeys(pending, error))
+        if not any(isinstance(o, dict) for o in outcomes.values()):
+            unavailable = next((o for o in outcomes.values() if isinstance(o, StoreUnavailable)), None)
+            if unavailable is not None:
+                raise unavailable  # nothing was stored: the whole request failed
         result: list[dict[str, Any] | Exception] = []
         for i in range(len(items)):
             outcome = outcomes[i]

@@ -214,3 +214,58 @@ def test_an_unexpected_failure_of_one_decision_is_its_own_500_and_the_others_are
     assert results[1]["error"]["code"] == "internal_error" and "a bug" not in response.get_data(as_text=True)
     assert set(stored(app)) == {ids[0], ids[2]}
     assert "a decision of a batch failed" in caplog.text
+
+
+def test_a_batch_split_over_commits_says_which_were_stored_when_the_database_goes(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With many decisions waiting, one request's decisions can go out in several commits. If the
+    database goes after the first, the answer says per decision what was stored (201) and what
+    was not (503, to send again): not a 503 claiming that nothing was stored."""
+    from suggest.store.events import StoreUnavailable
+
+    client = app.test_client()
+    ids = issued_ids(client, TITLES[:2])[:3]
+    store = app.extensions["wiki_suggest"].store
+    monkeypatch.setattr(store._decisions, "_max_batch", 1)  # as behind 64 waiting decisions
+    real, commits = store._decide_batch, []
+
+    def database_goes_after_the_first_commit(batch: Any) -> Any:
+        commits.append(len(batch))
+        if len(commits) > 1:
+            raise StoreUnavailable("the database is not available")
+        return real(batch)
+
+    monkeypatch.setattr(store._decisions, "_commit_batch", database_goes_after_the_first_commit)
+    response = client.post(BATCH, json={"decisions": [
+        {"suggestion_id": sid, "decision": "skip"} for sid in ids]})
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == [201, 503, 503]
+    assert results[1]["error"]["code"] == "database_unavailable"
+    assert set(stored(app)) == {ids[0]}
+    # Sent again once the database is back, the others are stored and the first is a 409.
+    monkeypatch.setattr(store._decisions, "_commit_batch", real)
+    again = client.post(BATCH, json={"decisions": [
+        {"suggestion_id": sid, "decision": "skip"} for sid in ids]}).get_json()["results"]
+    assert [r["status"] for r in again] == [409, 201, 201]
+    assert set(stored(app)) == set(ids)
+
+
+def test_a_single_decision_is_a_503_when_nothing_was_stored(app: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from suggest.store.events import StoreUnavailable
+
+    client = app.test_client()
+    sid = issued_ids(client, TITLES[:1])[0]
+    store = app.extensions["wiki_suggest"].store
+
+    def unavailable(batch: Any) -> Any:
+        raise StoreUnavailable("the database is not available")
+
+    monkeypatch.setattr(store._decisions, "_commit_batch", unavailable)
+    for path, body in (("/api/v1/decisions", {"suggestion_id": sid, "decision": "skip"}),
+                       (BATCH, {"decisions": [{"suggestion_id": sid, "decision": "skip"}]})):
+        response = client.post(path, json=body)
+        assert response.status_code == 503, path
+        assert response.get_json()["error"]["code"] == "database_unavailable"
+    assert stored(app) == {}

@@ -318,12 +318,16 @@ class EventStore:
                                ) -> list[dict[str, Any] | BaseException]:
         """Several first decisions (as :meth:`record_first_decision`, each with its own checks),
         committed together with whatever else is waiting; the stored row or the exception of
-        each, once all are committed. An unavailable database raises StoreUnavailable."""
+        each, once all are committed. An unavailable database is StoreUnavailable, raised when
+        none of them was stored. Many waiting decisions can split ``pending`` over several
+        commits: the database may fail after the first, and then the stored ones are rows and
+        the others StoreUnavailable."""
         outcomes = self._decisions.submit_many(pending)
         self._marks = None
-        for outcome in outcomes:
-            if isinstance(outcome, StoreUnavailable):
-                raise outcome
+        if not any(isinstance(o, dict) for o in outcomes):
+            for outcome in outcomes:
+                if isinstance(outcome, StoreUnavailable):
+                    raise outcome
         return outcomes
 
     def _decide_one(self, row: dict[str, Any], issued: dict[str, Any] | None) -> dict[str, Any]:

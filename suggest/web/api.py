@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from suggest.services import ItemCheck, SuggestionService, TaskDisabled
-from suggest.store.events import AlreadyDecided, NotAccepted, UnknownSuggestion
+from suggest.store.events import AlreadyDecided, NotAccepted, StoreUnavailable, UnknownSuggestion
 from suggest.web import validation
 from suggest.web.errors import ApiError
 from suggest.web.openapi import SPEC
@@ -97,6 +97,10 @@ def _as_api_error(error: Exception) -> ApiError:
         return ApiError(404, "unknown_suggestion", "the service did not issue this suggestion id")
     if isinstance(error, AlreadyDecided):
         return ApiError(409, "already_decided", "this suggestion already has a decision")
+    if isinstance(error, StoreUnavailable):  # in a batch of which others were stored
+        return ApiError(503, "database_unavailable",
+                        "The database became unavailable before this decision was stored; "
+                        "please send it again in a minute.")
     raise error
 
 

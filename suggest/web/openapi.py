@@ -161,7 +161,9 @@ SPEC: dict[str, Any] = {
                     "suggestion_id": {"type": "string"},
                     "status": {"type": "integer", "description": "201: stored durably; else "
                                "the status the single endpoint would give, with its error (500: "
-                               "not stored, by a fault of the service; send it again later)"},
+                               "not stored, by a fault of the service; 503: not stored, the "
+                               "database went away after others of the batch were; send either "
+                               "again later)"},
                     "decision": {"type": "string"},
                     "reason": {"type": "string", "nullable": True},
                     "error": {"$ref": "#/components/schemas/Error/properties/error"}}}}}},
