@@ -217,7 +217,13 @@ def test_monitoring_rates_and_alarms_in_every_form(client: Any, app: Any) -> Non
     [row] = [r for r in monitoring["metrics"] if r["wiki"] == "fixture-ukwiki"]
     acceptance = rate_cell(row["rates"]["acceptance"])
     rejection = rate_cell(row["rates"]["rejection"])
+    verified = rate_cell(row["rates"]["verified_acceptance"])  # no edit saved yet
     assert acceptance.startswith("60% (95% ") and rejection.startswith("40% (95% ")
+    assert verified.startswith("0% (95% 0%–") and verified.endswith("n=10)")
+    rates = {r["wiki"]: r for r in monitoring["rates"]}["fixture-ukwiki"]
+    assert (rates["acceptance"], rates["verified_acceptance"]) == (acceptance, verified)
+    assert "<th>Revert</th>" in page(client) and "Verified edits</th>" in page(client)
+    assert f"{rejection} || {verified} ||" in wikitext(client)
     assert [a["id"] for a in monitoring["alarm_rules"]] == [a["id"] for a in app.config["ALARMS"]]
     for text in (page(client), wikitext(client)):
         assert acceptance in text and rejection in text

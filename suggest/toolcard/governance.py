@@ -178,13 +178,15 @@ def alarm_rules(config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def live_rates(metrics: Any) -> list[dict[str, Any]]:
-    """Acceptance, rejection and revert rates per task and wiki from the live metrics."""
+    """Acceptance, rejection, verified edit-acceptance and revert rates per task and wiki from the
+    live metrics."""
     if not isinstance(metrics, list):
         return []
     return [{"task": r.get("task"), "wiki": r.get("wiki"), "shown": r.get("shown"),
              "decided": r.get("decided"),
              **{name: rate_cell((r.get("rates") or {}).get(name))
-                for name in ("acceptance", "rejection", "revert")}} for r in metrics]
+                for name in ("acceptance", "rejection", "verified_acceptance", "revert")}}
+            for r in metrics]
 
 
 def community_in_force(community: dict[str, Any], tasks_enabled: list[str]) -> list[dict[str, Any]]:

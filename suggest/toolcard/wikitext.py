@@ -140,9 +140,11 @@ def _wikitext_monitoring(mon: dict[str, Any]) -> list[str]:
     lines += [f"* '''Alarm {_escape(a['id'])}:''' {_escape(a['rule'])}" for a in mon["alarm_rules"]]
     if mon["rates"]:
         lines.append("* '''Live rates''' (every decision so far, 95% intervals):")
-        lines += _table(["Task", "Wiki", "Shown", "Decided", "Acceptance", "Rejection", "Revert"],
+        lines += _table(["Task", "Wiki", "Shown", "Decided", "Acceptance", "Rejection",
+                         "Verified edits", "Revert"],
                         [[_escape(r[k]) for k in ("task", "wiki", "shown", "decided", "acceptance",
-                                                  "rejection", "revert")] for r in mon["rates"]])
+                                                  "rejection", "verified_acceptance", "revert")]
+                         for r in mon["rates"]])
     else:
         lines.append(f"* '''Live rates:''' {_escape(mon['metrics_note'])}")
     lines.append(f"* '''Statistics:''' {_escape(mon['stats_page'])}")
