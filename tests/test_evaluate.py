@@ -31,6 +31,8 @@ def test_cli_end_to_end_on_two_fixtures(tmp_path: Path) -> None:
     assert code == 0
     result = json.loads(out.read_text())
     assert result["default_backend"] == "tfidf"
+    # The targets the report judges, for the tool card to judge alike.
+    assert result["targets"] == {"precision_at_threshold": 0.85, "precision_at_1": 0.7, "coverage": 0.5}
     assert set(result["results"]) == {"tfidf", "neighbour-vote"}
     for backend in result["results"].values():
         assert set(backend) == {"viwiki", "ukwiki"}

@@ -134,7 +134,9 @@ def test_thresholds_in_force_per_evaluated_wiki(evaluated_client: Any) -> None:
     assert task(card(evaluated_client), "references")["pipeline"]["thresholds"]["evaluated"] == {
         "tfidf": {"ukwiki": 0.3}}
     # targets and who misses them
-    assert thresholds["targets"] == {"precision_at_threshold": 0.85}
+    # a file that names only the precision target gets the categories report's other targets too
+    assert thresholds["targets"] == {"precision_at_threshold": 0.85, "precision_at_1": 0.7,
+                                     "coverage": 0.5}
     assert rows["ukwiki"]["meets_target"] is True and rows["enwiki"]["meets_target"] is False
     assert thresholds["misses_target_on"] == ["enwiki"]
     text = page(evaluated_client)
@@ -353,7 +355,7 @@ def test_the_latest_evaluation_of_each_task_is_shown(sqlite_url: str, tmp_path: 
     assert {(s["file"], s["superseded_by"]) for s in body["evaluation"]["superseded"]} == {
         ("eval/b-results.json", "eval/a-results.json"), ("eval/c-results.json", "eval/a-results.json")}
     thresholds = task(body, "categories")["pipeline"]["thresholds"]
-    assert thresholds["targets"] == {"precision_at_threshold": 0.85}
+    assert thresholds["targets"]["precision_at_threshold"] == 0.85  # the older file's was 0.5
     assert {r["wiki"]: r["test_precision"] for r in thresholds["in_force"]}["ukwiki"] == "0.900 (0.800–0.950)"
     assert "0.610" not in page(client) and "0.620" not in page(client)
 
@@ -402,3 +404,27 @@ def test_purpose_limitations_and_who_can_pause_follow_the_configuration(sqlite_u
         assert "``" not in item["pipeline"]["candidate_sources"]
         assert ":mod:" not in item["pipeline"]["candidate_sources"]
     assert "attribution" in both["licence"]["attribution"]
+
+
+def test_categories_targets_beyond_precision_and_coverage_where_the_oracle_allows(
+        sqlite_url: str, tmp_path: Path) -> None:
+    """P@1 and coverage are targets of the categories evaluation too; coverage is held to its
+    target only where enough articles have a gold category some candidate carries."""
+    document = json.loads(json.dumps(CATEGORIES))
+    document["results"]["tfidf"]["ukwiki"].update(
+        {"precision_at_1": 0.55, "coverage": 0.2, "oracle": {"oracle_articles": 0.9}})
+    document["results"]["tfidf"]["enwiki"].update(
+        {"precision_at_1": 0.8, "coverage": 0.1, "oracle": {"oracle_articles": 0.3}})
+    config = app_config(sqlite_url, BACKEND="tfidf",
+                        EVAL_DIR=eval_dir(tmp_path, ("results.json", document)))
+    client = create_app(config).test_client()
+    [evaluation] = [e for e in card(client)["evaluation"]["results"] if e["task"] == "categories"]
+    misses = {(m["backend"], m["wiki"], m["metric"]) for m in evaluation["target_misses"]}
+    assert ("tfidf", "ukwiki", "precision_at_1") in misses and ("tfidf", "ukwiki", "coverage") in misses
+    assert ("tfidf", "enwiki", "precision_at_1") not in misses  # 0.8 meets 0.7
+    assert ("tfidf", "enwiki", "coverage") not in misses  # the oracle does not allow it
+    assert ("tfidf", "enwiki", "precision_at_threshold") in misses
+    text = page(client)
+    assert "Misses the targets: tfidf on ukwiki: P@1 0.550 &lt; 0.7, Coverage 0.200 &lt; 0.5" in \
+        client.get("/toolcard").get_data(as_text=True)
+    assert "Coverage >= 0.5 (where at least 75% of the articles have a gold category" in text

@@ -232,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "app_version": __version__, "task": args.task, "task_version": task.version,
         "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "target_precision": args.target, "max_suggestions": MAX_SUGGESTIONS,
+        "targets": {"precision_at_threshold": args.target, "precision_at_1": metrics.TARGET_P1,
+                    "coverage": metrics.TARGET_COVERAGE},
         "default_backend": default, "default_backend_reason": why,
         "datasets": {w.dbname: dataset_entry(w) for w in wikis},
         "models": models, "results": results,

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-TARGET_COVERAGE = 0.5
-TARGET_P1 = 0.7
-ORACLE_ARTICLES = 0.75
+from suggest.evaluate.metrics import ORACLE_ARTICLES, TARGET_COVERAGE, TARGET_P1
 
 
 def _pct(value: float) -> str:
