@@ -19,6 +19,13 @@ def normalize_input_title(value: str) -> str:
     return " ".join(value.replace("_", " ").split())
 
 
+def normalize_user_name(name: str) -> str:
+    """MediaWiki's form of a user name: spaces not underscores, no repeated or outer spaces,
+    first letter upper case (as for every user page title), so one editor is one name."""
+    name = normalize_input_title(name)
+    return name[:1].upper() + name[1:]
+
+
 def valid_title(value: object) -> bool:
     """True if ``value`` could be a MediaWiki page title (whether or not the page exists)."""
     if not isinstance(value, str):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from suggest.metrics import monitor
 from suggest.store.events import utcnow
-from suggest.store.schema import suggestions
+from suggest.store.schema import decisions, suggestions
 from tests.conftest import app_config
 
 WIKI, TASK = "fixture-viwiki", "categories"  # the smallest fixture dump: quickest to load
@@ -180,8 +180,12 @@ def test_malformed_alarms_stop_the_monitor_loudly(sqlite_url: str, alarms: Any) 
     monitor.check_alarms(ALARMS)  # the defaults' shape is fine
 
 
-@pytest.mark.parametrize("users", [[None], ["Mallory"], [None, "A", "B", "C"]])
-def test_fewer_editors_than_the_minimum_cannot_pause_a_task(sqlite_url: str, users: list[str | None]) -> None:
+@pytest.mark.parametrize(("users", "editors"), [
+    ([None], 1), (["Mallory"], 1), ([None, "A", "B", "C"], 4),
+    (["Mallory", "mallory", "Mallory_", " Mallory", "Mallory "], 1),  # one name, spelled five ways
+])
+def test_fewer_editors_than_the_minimum_cannot_pause_a_task(sqlite_url: str, users: list[str | None],
+                                                            editors: int) -> None:
     """Sixty rejections from one client, named or not (or from four editors, the unnamed ones
     counting as one): the rate is not judged, nothing is paused."""
     from suggest.web import create_app
@@ -198,6 +202,63 @@ def test_fewer_editors_than_the_minimum_cannot_pause_a_task(sqlite_url: str, use
     assert ask(client, TITLES[0])["pause"] is None
     [rejection] = [r for r in monitor.evaluate(app.extensions["wiki_suggest"].store, app.config)
                    if r.alarm == "rejection-high"]
-    assert (rejection.judged, rejection.total, rejection.editors) == (False, 60, len(set(users)))
+    assert (rejection.judged, rejection.total, rejection.editors) == (False, 60, editors)
     assert rejection.low is not None and rejection.low > 0.3  # the rate alone would have paused it
-    assert rejection.describe() == f"rejection-high: not judged (60 in window, {len(set(users))} editors)"
+    assert rejection.describe() == f"rejection-high: not judged (60 in window, {editors} editors)"
+
+
+def test_the_revert_alarm_counts_the_editors_of_the_checked_edits(sqlite_url: str) -> None:
+    """One editor's fifty accepted, saved and reverted edits cannot pause a task because four
+    others skipped a suggestion each: the revert rate's editors are those of its checked edits."""
+    from sqlalchemy import update
+
+    from suggest.store.schema import edits
+    from suggest.web import create_app
+
+    app = create_app(app_config(sqlite_url, ALARMS=ALARMS, ALARM_MIN_DECISIONS=50, ALARM_MIN_EDITORS=5))
+    client = app.test_client()
+    store = app.extensions["wiki_suggest"].store
+    ids = suggestion_ids(client, 54)
+    for n, sid in enumerate(ids):
+        user = "Solo" if n < 50 else f"Other {n}"
+        body = {"suggestion_id": sid, "decision": "accept" if n < 50 else "skip", "user": user}
+        assert client.post("/api/v1/decisions", json=body).status_code == 201
+    for n, sid in enumerate(ids[:50]):  # (one computed suggestion may be issued under several ids)
+        assert client.post("/api/v1/edits", json={"suggestion_ids": [sid], "revid": 1000 + n,
+                                                  "user": "Solo"}).status_code == 201
+    with store.engine.begin() as conn:  # as the verify job leaves them: verified, then reverted
+        conn.execute(update(edits).values(status="verified", survival="reverted",
+                                          survival_reason="removed"))
+
+    def revert() -> Any:
+        [found] = [r for r in monitor.evaluate(store, app.config) if r.alarm == "revert-high"]
+        return found
+
+    result = revert()
+    assert (result.total, result.editors, result.judged, result.triggered) == (50, 1, False, False)
+    assert run_monitor(app)["triggered"] == [] and ask(client, TITLES[0])["pause"] is None
+    # The same reverts from five editors are judged, and pause the task.
+    with store.engine.begin() as conn:
+        for n, sid in enumerate(ids[:50]):
+            conn.execute(update(edits).where(edits.c.suggestion_id == sid).values(user_name=f"E{n % 5}"))
+            conn.execute(update(decisions).where(decisions.c.suggestion_id == sid)
+                         .values(user_name=f"E{n % 5}"))
+    result = revert()
+    assert (result.editors, result.judged, result.triggered) == (5, True, True)
+
+
+def test_the_window_ends_at_now(sqlite_url: str) -> None:
+    """Judged as of an earlier moment, the window holds only the decisions made by then."""
+    from suggest.web import create_app
+
+    app = create_app(app_config(sqlite_url, ALARMS=ALARMS, ALARM_MIN_DECISIONS=1, ALARM_MIN_EDITORS=1))
+    client = app.test_client()
+    for sid in suggestion_ids(client, 3):
+        body = {"suggestion_id": sid, "decision": "reject", "reason": "wrong_topic", "user": "A"}
+        assert client.post("/api/v1/decisions", json=body).status_code == 201
+    store = app.extensions["wiki_suggest"].store
+    now = [r for r in monitor.evaluate(store, app.config) if r.alarm == "rejection-high"]
+    earlier = [r for r in monitor.evaluate(store, app.config, now=utcnow() - dt.timedelta(minutes=5))
+               if r.alarm == "rejection-high"]
+    assert [r.total for r in now] == [3]
+    assert [r.total for r in earlier] in ([], [0])

@@ -375,6 +375,6 @@ def window_counts(conn: Connection, wiki: str, task: str, since: dt.datetime,
     query = (select(*_count_columns(now, dt.timedelta(hours=24)))
              .select_from(_joined())
              .where(suggestions.c.wiki == wiki, suggestions.c.task == task,
-                    decisions.c.created_at >= since))
+                    decisions.c.created_at >= since, decisions.c.created_at <= now))
     row = conn.execute(query).one()
     return {name: int(value) for name, value in row._mapping.items()}

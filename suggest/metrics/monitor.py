@@ -8,7 +8,8 @@ Alarms come from configuration (``ALARMS``), fixed before anyone looks at the nu
 
 A rate is judged only with at least ``ALARM_MIN_DECISIONS`` in its denominator (decisions, or for
 the revert rate verified edits whose survival was checked), decided by at least
-``ALARM_MIN_EDITORS`` editors: user names as the clients report them, and every decision without
+``ALARM_MIN_EDITORS`` editors among that denominator: user names as the clients report them
+(in MediaWiki's form, see :func:`suggest.validation.normalize_user_name`), and every decision without
 one counted as a single editor, so that one client (or anonymous ones) cannot pause a task by
 itself. The window is the last
 ``ALARM_WINDOW_DAYS`` of decisions, and never reaches back before the latest resume of that task on
@@ -26,7 +27,7 @@ from sqlalchemy import Connection, case, func, select
 
 from suggest.metrics.aggregates import RATES, rates, window_counts
 from suggest.store.events import EventStore, utcnow
-from suggest.store.schema import audit_log, decisions, suggestions
+from suggest.store.schema import audit_log, decisions, edits, suggestions
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,18 @@ def window_start(store: EventStore, wiki: str, task: str, now: dt.datetime, days
     return max(start, resumed + dt.timedelta(seconds=1))
 
 
-def window_editors(conn: Connection, wiki: str, task: str, since: dt.datetime, now: dt.datetime) -> int:
-    """Editors who decided on the task's suggestions on the wiki in the window: distinct user
-    names, plus one for all the decisions without a name."""
-    where = (suggestions.c.wiki == wiki, suggestions.c.task == task,
-             decisions.c.created_at >= since, decisions.c.created_at <= now)
+def window_editors(conn: Connection, wiki: str, task: str, since: dt.datetime, now: dt.datetime,
+                   denominator: str = "decided") -> int:
+    """Editors behind a rate's denominator in the window: distinct user names, plus one for all
+    the decisions without a name. ``decided``: every decision; ``survival_checked`` (the revert
+    rate): the decisions whose verified edit was checked for survival, so that one editor's
+    reverted edits cannot pause a task on the strength of others' skips."""
+    where = [suggestions.c.wiki == wiki, suggestions.c.task == task,
+             decisions.c.created_at >= since, decisions.c.created_at <= now]
     joined = suggestions.join(decisions, decisions.c.suggestion_id == suggestions.c.id)
+    if denominator == "survival_checked":
+        joined = joined.join(edits, edits.c.suggestion_id == suggestions.c.id)
+        where += [edits.c.status == "verified", edits.c.survival.in_(("kept", "reverted"))]
     unnamed = func.max(case((decisions.c.user_name.is_(None), 1), else_=0))
     named, any_unnamed = conn.execute(select(func.count(func.distinct(decisions.c.user_name)), unnamed)
                                       .select_from(joined).where(*where)).one()
@@ -126,12 +133,13 @@ def evaluate(store: EventStore, config: dict[str, Any],
     results = []
     for wiki, task in pairs:
         since = window_start(store, wiki, task, now, days)
+        denominators = {RATES[alarm["rate"]][1] for alarm in config["ALARMS"]}
         with store.engine.connect() as conn:
             counts = window_counts(conn, wiki, task, since, now)
-            editors = window_editors(conn, wiki, task, since, now)
+            editors = {d: window_editors(conn, wiki, task, since, now, d) for d in sorted(denominators)}
         for alarm in config["ALARMS"]:
             results.append(judge(alarm, counts, int(config["ALARM_MIN_DECISIONS"]), wiki, task, since,
-                                 editors, int(config["ALARM_MIN_EDITORS"])))
+                                 editors[RATES[alarm["rate"]][1]], int(config["ALARM_MIN_EDITORS"])))
     return results
 
 

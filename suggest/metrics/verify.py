@@ -55,6 +55,7 @@ from sqlalchemy.engine import Engine
 
 from suggest.store.events import utcnow
 from suggest.store.schema import decisions, edits, suggestions
+from suggest.validation import normalize_user_name
 from suggest.wiki import wikitext as wt
 from suggest.wiki.api_source import make_session, namespace_names, query
 from suggest.wiki.registry import UnknownWiki, Wiki, WikiRegistry
@@ -72,11 +73,8 @@ CLOCK_SKEW = dt.timedelta(seconds=5)
 
 
 def normalize_user(name: str | None) -> str | None:
-    """MediaWiki's form of a user name: spaces not underscores, first letter upper case."""
-    if not name:
-        return None
-    name = " ".join(name.replace("_", " ").split())
-    return name[:1].upper() + name[1:]
+    """MediaWiki's form of a user name (:func:`suggest.validation.normalize_user_name`), or None."""
+    return normalize_user_name(name) if name else None
 
 
 def adds_text(new_text: str, parent_text: str, wikitext: str) -> bool:

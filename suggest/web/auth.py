@@ -56,6 +56,7 @@ from requests_oauthlib import OAuth1
 from werkzeug.wrappers import Response
 
 from suggest import __version__
+from suggest.validation import normalize_user_name
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -92,8 +93,7 @@ class User:
 
 
 def normalize_name(name: str) -> str:
-    name = " ".join(str(name).replace("_", " ").split())
-    return name[:1].upper() + name[1:]
+    return normalize_user_name(str(name))
 
 
 def current_user() -> User | None:

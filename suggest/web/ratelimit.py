@@ -39,6 +39,7 @@ import redis as redis_lib
 from flask import Flask, Request, Response, current_app, request, session
 
 from suggest.memo import Memo
+from suggest.validation import normalize_user_name
 from suggest.web.errors import error_response
 from suggest.wiki.registry import valid_wiki_id
 
@@ -224,8 +225,8 @@ def _subject(req: Request, body: Any, kind: str) -> str | None:
     if (not isinstance(user, str) or not user) and current_app.secret_key \
             and current_app.config["SESSION_COOKIE_NAME"] in req.cookies:
         user = session.get("user")  # signed in (web/auth.py); no cookie, no session to read
-    if isinstance(user, str) and user:
-        return user
+    if isinstance(user, str) and (name := normalize_user_name(user)):
+        return name  # one bucket per editor, however the client spells the name
     return ANONYMOUS if req.method == "POST" else None
 
 

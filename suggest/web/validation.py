@@ -14,7 +14,7 @@ from flask import Request
 from werkzeug.datastructures import MultiDict
 
 from suggest.memo import Memo
-from suggest.validation import valid_title, valid_wiki_id
+from suggest.validation import normalize_user_name, valid_title, valid_wiki_id
 from suggest.web.errors import ApiError
 from suggest.web.openapi import SPEC
 
@@ -66,6 +66,8 @@ def query(path: str, args: MultiDict[str, str]) -> dict[str, Any]:
     if known is not None:
         return dict(known)
     values = _check_query(path, args)
+    if "user" in values:
+        values["user"] = _user_name(values["user"], "invalid_parameter")
     _valid_queries.keep(key, dict(values))
     return values
 
@@ -146,4 +148,15 @@ def body(path: str, document: Any) -> dict[str, Any]:
     if _has_surrogate(document):
         raise ApiError(400, "invalid_body", "text must be valid Unicode (a lone surrogate is not)")
     assert isinstance(document, dict)
+    if "user" in document:
+        document["user"] = _user_name(document["user"], "invalid_body")
     return document
+
+
+def _user_name(value: str, code: str) -> str:
+    """A user name in MediaWiki's form (one editor, one name: for the rate limit, the daily cap
+    and the monitor's count of editors)."""
+    name = normalize_user_name(value)
+    if not name:
+        raise ApiError(400, code, "user: not a user name")
+    return name
