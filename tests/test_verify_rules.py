@@ -336,6 +336,25 @@ def test_survival_of_a_reference_still_counts_its_copies(store: EventStore, wiki
     assert wiki.queries == []  # no namespace names needed
 
 
+@pytest.mark.parametrize(("task", "text"), [("categories", CATEGORY), ("references", '<ref name="smith" />')])
+@pytest.mark.parametrize("still_there", [True, False])
+def test_a_revision_whose_text_was_hidden_later_is_judged_by_the_page(
+        store: EventStore, wiki: FakeWiki, task: str, text: str, still_there: bool) -> None:
+    """A verified revision whose text is revision-deleted afterwards (copyright clean-ups hide
+    whole ranges) is not a revert: the addition survives if the latest text has it."""
+    wiki.save(1, BODY, "Alice", utcnow() - dt.timedelta(days=1))
+    wiki.save(2, f"{BODY}\n{text}", "Alice", soon(), parentid=1)
+    sid = accept(store, computed_row(text, task=task), "Alice")
+    store.record_edit([sid], 2, "Alice")
+    job = verifier(store, wiki)
+    assert job.run().verified == 1
+    wiki.save(3, f"{BODY} Більше.\n{text}" if still_there else f"{BODY} Більше.", "Bob", soon(),
+              parentid=2)
+    wiki.revisions[2]["content"] = None  # as the API answers for hidden text
+    later = job.run(now=utcnow() + dt.timedelta(hours=49))
+    assert (later.kept, later.reverted) == ((1, 0) if still_there else (0, 1))
+
+
 def test_still_categorized() -> None:
     prefixes = ["Категорія", "Category"]
     assert still_categorized(CATEGORY, "[[Category:Кола|x]]", prefixes) is True

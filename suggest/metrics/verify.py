@@ -340,8 +340,8 @@ class Verifier:
     @staticmethod
     def survival(reader: WikiReader, item: dict[str, Any]) -> tuple[str, str | None]:
         revision = reader.revision(int(item["revid"]))
-        if revision is None or revision["content"] is None:
-            return "reverted", "removed"  # the revision itself was deleted
+        if revision is None:
+            return "reverted", "removed"  # the revision itself was deleted (with its page)
         if REVERTED_TAG in (revision.get("tags") or []):
             return "reverted", REVERTED_TAG
         latest = reader.latest(int(revision["pageid"]))
@@ -351,7 +351,11 @@ class Verifier:
         present: bool | None = None
         if item.get("task") == CATEGORIES_TASK:
             present = still_categorized(wikitext, latest["content"], reader.category_prefixes())
-        if present is None:
+        if present is None and revision["content"] is None:
+            # Its text hidden since (a revision deletion, as in copyright clean-ups, which hide
+            # whole ranges): the addition survives if the page still has it.
+            present = wikitext in latest["content"]
+        elif present is None:
             present = latest["content"].count(wikitext) >= revision["content"].count(wikitext)
         return ("kept", None) if present else ("reverted", "removed")
 
