@@ -124,6 +124,19 @@ def test_filters_and_models(store: EventStore) -> None:
         ("dewiki", WEEK_B, 2), ("enwiki", WEEK_A, 10), ("enwiki", WEEK_B, 4)]
 
 
+def test_shown_counts_the_days_that_start_in_the_period(store: EventStore) -> None:
+    """Shown is counted per day: a period from a moment in the evening of the 22nd leaves that
+    day out (as its suggestions are left out), and one up to noon on the 23rd takes that day in."""
+    with store.engine.connect() as conn:
+        evening = dt.datetime(2026, 11, 22, 23, 59, 59)
+        late = aggregates.totals(conn, Filters(wiki="enwiki", since=evening), NOW)
+        early = aggregates.totals(conn, Filters(wiki="enwiki", until=dt.datetime(2026, 11, 23, 12)), NOW)
+        midnight = aggregates.totals(conn, Filters(wiki="enwiki", since=dt.datetime(2026, 11, 23)), NOW)
+    assert [(r["shown"], r["decided"]) for r in late] == [(4, 4)]  # not s9, shown at 23:30 on the 22nd
+    assert [(r["shown"], r["decided"]) for r in early] == [(11, 10)]  # week A and t0, shown at 00:00
+    assert [(r["shown"], r["decided"]) for r in midnight] == [(4, 4)]
+
+
 def test_window_counts_use_decision_time(store: EventStore) -> None:
     with store.engine.connect() as conn:
         recent = aggregates.window_counts(conn, "enwiki", "categories", NOW - dt.timedelta(days=1), NOW)

@@ -139,10 +139,15 @@ class Filters:
 
     def apply_shown(self, query: Any) -> Any:
         """The same filters on the per-day ``shown`` counts: a day counts when it starts in the
-        period (periods on the stats page are whole days)."""
-        def day(at: dt.datetime | None) -> dt.datetime | None:
-            return at.replace(hour=0, minute=0, second=0, microsecond=0) if at else None
-        return self._apply(query, shown, shown.c.day, day(self.since), day(self.until))
+        period (periods on the stats page are whole days; a period of N weeks back from now
+        leaves out the day it starts in, whose decisions are partly outside)."""
+        def first_day_from(at: dt.datetime | None) -> dt.datetime | None:
+            if at is None:
+                return None
+            midnight = at.replace(hour=0, minute=0, second=0, microsecond=0)
+            return midnight if midnight == at else midnight + dt.timedelta(days=1)
+        return self._apply(query, shown, shown.c.day, first_day_from(self.since),
+                           first_day_from(self.until))
 
     def _apply(self, query: Any, table: Table, time: Any, since: dt.datetime | None,
                until: dt.datetime | None) -> Any:
