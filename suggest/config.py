@@ -125,6 +125,9 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH": {},
 }
 
+# The stats page's over-acceptance indicator looks this far back, by user name.
+OVER_ACCEPTANCE_DAYS = 28
+
 # Never part of the configuration hash, the tool card or any log line.
 SECRET_KEYS = frozenset({"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "OAUTH"})
 
@@ -149,6 +152,13 @@ def load_config(config: Config, overrides: dict[str, Any] | None = None) -> None
         if config["ENV"] != "development":
             raise ConfigError("SECRET_KEY must be set outside development (TOOL_SECRET_KEY).")
         config["SECRET_KEY"] = development_secret(Path(config["DEV_SECRET_FILE"]))
+    # User names are what the monitor counts editors by (ALARM_WINDOW_DAYS) and what the
+    # over-acceptance indicator reads: removed sooner, both would stop without a word.
+    needed = max(float(config["ALARM_WINDOW_DAYS"]), OVER_ACCEPTANCE_DAYS)
+    if float(config["RETENTION_DAYS"]) < needed:
+        raise ConfigError(f"RETENTION_DAYS ({config['RETENTION_DAYS']}) is shorter than the {needed:g} "
+                          "days of user names the monitor's editor count and the over-acceptance "
+                          "indicator need (ALARM_WINDOW_DAYS, and 28 days).")
 
 
 def development_secret(path: Path) -> str:

@@ -148,3 +148,20 @@ def test_nested_environment_values_do_not_leak_into_the_defaults(monkeypatch: An
     load_config(second)
     assert wiki_setting(second, "sample-enwiki", "MAX_SUGGESTIONS") == DEFAULTS["MAX_SUGGESTIONS"]
     assert json.dumps(DEFAULTS, sort_keys=True, default=str) == before
+
+
+@pytest.mark.parametrize(("retention", "window", "refused"), [
+    ("7", "14", True), ("14", "14", True),  # the over-acceptance indicator reads 28 days of names
+    ("28", "14", False), ("30", "45", True), ("90", "14", False),
+])
+def test_retention_keeps_the_names_the_monitor_needs(monkeypatch: pytest.MonkeyPatch, retention: str,
+                                                      window: str, refused: bool) -> None:
+    """Names purged before the monitor's window ends would make every window look like one
+    editor, and no alarm would ever be judged: such a configuration does not start."""
+    monkeypatch.setenv("TOOL_RETENTION_DAYS", retention)
+    monkeypatch.setenv("TOOL_ALARM_WINDOW_DAYS", window)
+    if refused:
+        with pytest.raises(ConfigError, match="RETENTION_DAYS"):
+            loaded()
+    else:
+        assert loaded()["RETENTION_DAYS"] == int(retention)

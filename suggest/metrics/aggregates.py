@@ -48,6 +48,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from suggest.config import OVER_ACCEPTANCE_DAYS
 from suggest.store.schema import decisions, edits, review_labels, shown, suggestions
 
 Z95 = 1.959963984540054
@@ -224,7 +225,8 @@ def weekly(conn: Connection, filters: Filters, now: dt.datetime,
 
 def totals(conn: Connection, filters: Filters, now: dt.datetime,
            not_saved_after: dt.timedelta = dt.timedelta(hours=24),
-           over_acceptance_window: dt.timedelta = dt.timedelta(days=28)) -> list[dict[str, Any]]:
+           over_acceptance_window: dt.timedelta = dt.timedelta(days=OVER_ACCEPTANCE_DAYS)
+           ) -> list[dict[str, Any]]:
     """Counts and rates per task × wiki over the filtered period (all models together)."""
     keys = [suggestions.c.task, suggestions.c.wiki]
     query = filters.apply(select(*keys, *_count_columns(now, not_saved_after)).select_from(_joined()))
