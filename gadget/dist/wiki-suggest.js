@@ -1390,14 +1390,49 @@
 	 * @return {Array<Array<number>>} [start, end) pairs
 	 */
 	function inertRanges( text ) {
-		var ranges = [], re = /<!--[\s\S]*?(?:-->|$)|<(nowiki|pre)\b[^>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi, m;
+		var ranges = [], re = /<!--[\s\S]*?(?:-->|$)|<(nowiki|pre)\b([^>]*)>/gi, m, end, close, closing;
 		while ( ( m = re.exec( text ) ) !== null ) {
-			ranges.push( [ m.index, m.index + m[ 0 ].length ] );
+			end = m.index + m[ 0 ].length;
+			// An opening tag runs to its closing tag (or the end of the text); a self-closing
+			// <nowiki/>, common in article text, is only itself.
+			if ( m[ 1 ] && !/\/\s*$/.test( m[ 2 ] ) ) {
+				close = new RegExp( '<\\/' + m[ 1 ] + '\\s*>', 'gi' );
+				close.lastIndex = end;
+				closing = close.exec( text );
+				end = closing ? closing.index + closing[ 0 ].length : text.length;
+				re.lastIndex = end;
+			}
+			ranges.push( [ m.index, end ] );
 			if ( m[ 0 ].length === 0 ) {
 				re.lastIndex++;
 			}
 		}
 		return ranges;
+	}
+
+	/**
+	 * Where a reference's anchor sentence is in the text: a copy outside comments and nowiki,
+	 * the one followed by the text the reference replaces when there is one, else the first.
+	 *
+	 * @param {string} text
+	 * @param {string} anchor
+	 * @param {string} replace
+	 * @return {number} -1 when there is none
+	 */
+	function anchorPosition( text, anchor, replace ) {
+		var ranges = inertRanges( text ), first = -1, at = text.indexOf( anchor );
+		while ( at !== -1 ) {
+			if ( !inRanges( ranges, at ) ) {
+				if ( !replace || text.slice( at + anchor.length, at + anchor.length + replace.length ) === replace ) {
+					return at;
+				}
+				if ( first === -1 ) {
+					first = at;
+				}
+			}
+			at = text.indexOf( anchor, at + 1 );
+		}
+		return first;
 	}
 
 	function inRanges( ranges, index ) {
@@ -1527,12 +1562,12 @@
 			if ( typeof insert.anchor !== 'string' || insert.anchor === '' ) {
 				return null;
 			}
-			anchorAt = text.indexOf( insert.anchor );
+			replace = typeof insert.replace === 'string' ? insert.replace : '';
+			anchorAt = anchorPosition( text, insert.anchor, replace );
 			if ( anchorAt === -1 ) {
 				return null;
 			}
 			start = anchorAt + insert.anchor.length;
-			replace = typeof insert.replace === 'string' ? insert.replace : '';
 			plan = {
 				start: start,
 				inserted: wikitext,
@@ -2234,8 +2269,9 @@
 	 * @return {boolean} Whether the statement was found
 	 */
 	Panel.prototype.locate = function ( item ) {
-		var anchor = ( item.suggestion.insert || {} ).anchor,
-			at = typeof anchor === 'string' && anchor ? this.surface.getText().indexOf( anchor ) : -1;
+		var insert = item.suggestion.insert || {}, anchor = insert.anchor,
+			at = typeof anchor === 'string' && anchor ? anchorPosition( this.surface.getText(), anchor,
+				typeof insert.replace === 'string' ? insert.replace : '' ) : -1;
 		if ( at === -1 ) {
 			this.say( item, msg( 'anchor-missing' ), true );
 			return false;

@@ -480,8 +480,9 @@
 	 * @return {boolean} Whether the statement was found
 	 */
 	Panel.prototype.locate = function ( item ) {
-		var anchor = ( item.suggestion.insert || {} ).anchor,
-			at = typeof anchor === 'string' && anchor ? this.surface.getText().indexOf( anchor ) : -1;
+		var insert = item.suggestion.insert || {}, anchor = insert.anchor,
+			at = typeof anchor === 'string' && anchor ? anchorPosition( this.surface.getText(), anchor,
+				typeof insert.replace === 'string' ? insert.replace : '' ) : -1;
 		if ( at === -1 ) {
 			this.say( item, msg( 'anchor-missing' ), true );
 			return false;

@@ -61,6 +61,21 @@ test( 'category links in comments, nowiki and colon links do not count; sort key
 	assert.equal( text.slice( 0, englishOnly.start ), 'Text [[:Category:Linked]].\n[[category: Optics|Albedo]]' );
 } );
 
+test( 'a self-closing <nowiki/> hides nothing after it', () => {
+	// Common in article text ("[[measure]]<nowiki/>s"): it is not the start of a nowiki block.
+	for ( const tag of [ '<nowiki/>', '<nowiki />', '<NOWIKI/>' ] ) {
+		const text = `Albedo is a [[measure]]${ tag }s of reflection.\n\n[[Category:Optics]]\n[[Category:Climate forcing]]\n`;
+		assert.ok( ws.hasCategory( text, 'Climate forcing', [ 'category' ] ), tag );
+		assert.equal( ws.lastCategoryEnd( text, [ 'category' ] ), text.length - 1, tag );
+		assert.equal( insert( text, category( 'a', 'Radiometry' ), [ 'category' ] ),
+			text.replace( /\n$/, '\n[[Category:Radiometry]]\n' ), tag );
+	}
+	// A real block still hides what is in it, and what follows it counts again.
+	const block = 'A <nowiki>[[Category:Shown]]</nowiki> b.\n[[Category:Real]]';
+	assert.ok( !ws.hasCategory( block, 'Shown', [ 'category' ] ) && ws.hasCategory( block, 'Real', [ 'category' ] ) );
+	assert.ok( !ws.hasCategory( 'A <pre>\n[[Category:Code]]', 'Code', [ 'category' ] ), 'an unclosed block runs to the end' );
+} );
+
 test( 'the wiki\'s category namespace names come from wgNamespaceIds', () => {
 	mw.config.set( 'wgNamespaceIds', { category: 14, катеґорія: 14, категорія: 14, file: 6 } );
 	const text = '[[Категорія:Фізика]]\n[[File:X.png]]';
@@ -97,6 +112,24 @@ test( 'a reference keeps text that is not the announced template', () => {
 		insert( 'Snow is white. More.', reference( 'Snow is white.', null ) ),
 		'Snow is white.<ref>{{cite journal |last=Coakley |year=2003}}</ref> More.'
 	);
+} );
+
+test( 'a reference goes after a copy of its sentence outside comments, the one marked as needing it', () => {
+	const sentence = 'Snow has a high albedo.';
+	const mark = '{{Citation needed|date=May 2020}}';
+	const text = `<!-- ${ sentence } -->\nLead: ${ sentence } More.\n\nBody: ${ sentence }${ mark } End.`;
+	assert.equal(
+		insert( text, reference( sentence, mark ) ),
+		`<!-- ${ sentence } -->\nLead: ${ sentence } More.\n\nBody: ${ sentence }<ref>{{cite journal |last=Coakley |year=2003}}</ref> End.`
+	);
+	// Without a mark to replace: the first copy outside the comment.
+	assert.equal(
+		insert( `<!-- ${ sentence } -->\nLead: ${ sentence } More.`, reference( sentence, null ) ),
+		`<!-- ${ sentence } -->\nLead: ${ sentence }<ref>{{cite journal |last=Coakley |year=2003}}</ref> More.`
+	);
+	// Only in a comment or nowiki: no place.
+	assert.equal( ws.planInsertion( `<!-- ${ sentence } -->`, reference( sentence, null ) ), null );
+	assert.equal( ws.planInsertion( `<nowiki>${ sentence }</nowiki>`, reference( sentence, null ) ), null );
 } );
 
 test( 'a reference whose anchor is not in the text has no place', () => {
