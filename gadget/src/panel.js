@@ -288,8 +288,10 @@
 		item.$reasons = $reasons.prop( 'hidden', true );
 		item.$itemStatus = $( '<div>' ).addClass( 'wiki-suggest-item-status' ).attr( 'aria-live', 'polite' );
 
-		item.$add.on( 'click', function () {
-			panel.accept( item );
+		item.$add.on( 'click', function ( e ) {
+			if ( !repeatedClick( e ) ) {
+				panel.accept( item );
+			}
 		} );
 		item.$reject.on( 'click', function () {
 			panel.openReasons( item );
@@ -297,8 +299,10 @@
 		item.$skip.on( 'click', function () {
 			panel.skip( item );
 		} );
-		item.$undo.on( 'click', function () {
-			panel.undo( item );
+		item.$undo.on( 'click', function ( e ) {
+			if ( !repeatedClick( e ) ) {
+				panel.undo( item );
+			}
 		} );
 
 		if ( !isCategory && typeof suggestion.insert.statement === 'string' && suggestion.insert.statement ) {
@@ -359,6 +363,19 @@
 			};
 		} );
 	};
+
+	/**
+	 * Whether a click is the second (or later) click of a double click. Undo takes Add's place
+	 * (and the focus) when Add is clicked, and Add takes Undo's: the second click of a double
+	 * click would take back what the first did. Keyboard activation counts no clicks (0).
+	 *
+	 * @param {jQuery.Event} e
+	 * @return {boolean}
+	 */
+	function repeatedClick( e ) {
+		var event = e.originalEvent || e;
+		return typeof event.detail === 'number' && event.detail > 1;
+	}
 
 	Panel.prototype.setState = function ( item, state ) {
 		var pending = state === 'pending';

@@ -121,6 +121,28 @@ test( 'Add inserts after the last category and posts the acceptance; Undo remove
 	assert.match( textbox().value, /\[\[Category:Climate forcing\]\]/ );
 } );
 
+test( 'the second click of a double click on Add does not undo it (Undo takes Add\'s place)', async () => {
+	const fetch = twoCategories();
+	await loadGadget( { text: PAGE, fetch } );
+	const item = items()[ 0 ];
+	const added = 'Albedo is the fraction of light reflected.\n\n[[Category:Optics]]\n[[Category:Climate forcing]]\n';
+	const clicks = ( selector, detail ) => item.querySelector( selector ).dispatchEvent(
+		new window.MouseEvent( 'click', { bubbles: true, cancelable: true, detail } ) );
+	clicks( '.wiki-suggest-add', 1 );
+	clicks( '.wiki-suggest-undo', 2 ); // where the pointer is when the second click comes
+	await settle();
+	assert.equal( textbox().value, added );
+	assert.equal( item.dataset.state, 'accepted' );
+	assert.equal( decisionCalls( fetch ).length, 1 );
+	// A click of its own, or the keyboard (no click count), still undoes.
+	clicks( '.wiki-suggest-undo', 0 );
+	assert.equal( textbox().value, PAGE );
+	clicks( '.wiki-suggest-add', 2 ); // and the double click's second click does not add again
+	assert.equal( textbox().value, PAGE );
+	clicks( '.wiki-suggest-add', 1 );
+	assert.equal( textbox().value, added );
+} );
+
 test( 'Add of a category the editor already typed in changes nothing and says so', async () => {
 	const fetch = twoCategories();
 	const text = 'Albedo is the fraction of light reflected.\n\n[[Category:Optics]]\n[[Category:Climate_forcing|Albedo]]\n';
