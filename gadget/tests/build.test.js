@@ -65,3 +65,24 @@ test( 'the gadget definition is opt-in and loads on view, edit and submit', () =
 		assert.ok( options.dependencies.includes( module ), module );
 	}
 } );
+
+test( 'the definition loads the mediawiki.ui module of every mw-ui class the script uses', () => {
+	const definition = fs.readFileSync( path.join( GADGET, 'Gadgets-definition.txt' ), 'utf8' );
+	const dependencies = definition.match( /dependencies=([^|\]]+)/ )[ 1 ].split( ',' );
+	const script = fs.readFileSync( path.join( GADGET, 'dist', 'wiki-suggest.js' ), 'utf8' );
+	const modules = {
+		input: 'mediawiki.ui.input',
+		button: 'mediawiki.ui.button',
+		quiet: 'mediawiki.ui.button',
+		progressive: 'mediawiki.ui.button',
+		destructive: 'mediawiki.ui.button'
+	};
+	const used = new Set( Array.from( script.matchAll( /\bmw-ui-([a-z]+)/g ), ( m ) => m[ 1 ] ) );
+	assert.ok( used.has( 'input' ) && used.has( 'button' ) );
+	for ( const name of used ) {
+		assert.ok( modules[ name ], `mw-ui-${ name }: which module styles it?` );
+		assert.ok( dependencies.includes( modules[ name ] ), `mw-ui-${ name } needs ${ modules[ name ] }` );
+	}
+	const readme = fs.readFileSync( path.join( GADGET, 'README.md' ), 'utf8' );
+	assert.ok( readme.includes( definition.trim() ), 'the README shows the definition line as it is' );
+} );
