@@ -2396,7 +2396,13 @@
 	 * @param {boolean} isSave
 	 */
 	Panel.prototype.onSubmit = function ( isSave ) {
-		var accepted = this.accepted(), $summary, suggestions,
+		var text = this.surface.getText(),
+			// An addition the editor deleted by hand is not in this edit: not in its summary,
+			// nor reported with the saved revision (its acceptance stands, as not saved).
+			accepted = this.accepted().filter( function ( item ) {
+				return item.plan && locateInsertion( text, item.plan ) !== -1;
+			} ),
+			$summary, suggestions,
 			decided = this.items.filter( function ( item ) {
 				return item.state === 'rejected' || item.state === 'skipped';
 			} );

@@ -52,6 +52,14 @@ test( 'saving appends the marker to the summary and carries the accepted ids', a
 	assert.equal( record.baseRevid, 100 );
 } );
 
+test( 'an addition deleted by hand before saving is neither in the summary nor reported with the edit', async () => {
+	await editAndAccept( 'copyedit' );
+	textbox().value = textbox().value.replace( '[[Category:Snow]]', '' );
+	submitWith( 'wpSave' );
+	assert.equal( document.getElementById( 'wpSummary' ).value, `copyedit +[[Category:Climate forcing]] ${ MARKER }` );
+	assert.deepEqual( stored().items.map( ( item ) => item.suggestion.id ), [ 's1' ] );
+} );
+
 test( 'an empty summary gets just the marker; nothing accepted means no marker and no record', async () => {
 	await editAndAccept( '' );
 	submitWith( 'wpSave' );
