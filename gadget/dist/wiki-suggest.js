@@ -119,8 +119,8 @@
 			"wiki-suggest-statement": "For the statement:",
 			"wiki-suggest-locate": "Show in text",
 			"wiki-suggest-locate-label": "Show in the text the statement that $1 is suggested for",
-			"wiki-suggest-evidence-linked": "in $1 of the $2 linked articles",
-			"wiki-suggest-evidence-similar": "in $1 of the $2 most similar articles",
+			"wiki-suggest-evidence-linked": "in $1 of the $2 linked {{PLURAL:$2|article|articles}}",
+			"wiki-suggest-evidence-similar": "in $1 of the $2 most similar {{PLURAL:$2|article|articles}}",
 			"wiki-suggest-limit": "You have reached this wiki's daily limit of $1 {{PLURAL:$1|suggestion|suggestions}}. Thank you! More tomorrow."
 		},
 		"ja": {
@@ -358,16 +358,18 @@
 		var params = Array.prototype.slice.call( arguments, 1 ),
 			fullKey = 'wiki-suggest-' + key,
 			lang = pickLanguage( mw.config.get( 'wgUserLanguage' ) ),
-			text;
+			text, english = false;
 		if ( MESSAGES[ lang ] && hasOwn( MESSAGES[ lang ], fullKey ) ) {
 			text = MESSAGES[ lang ][ fullKey ];
+			english = lang === 'en';
 		} else if ( MESSAGES.en && hasOwn( MESSAGES.en, fullKey ) ) {
 			text = MESSAGES.en[ fullKey ];
+			english = true;
 		} else {
 			return '\u29FC' + fullKey + '\u29FD';
 		}
 		return text.replace( /\{\{PLURAL:\$(\d+)\|([^{}]*)\}\}/g, function ( match, n, forms ) {
-			return pluralForm( Number( params[ Number( n ) - 1 ] ), forms.split( '|' ) );
+			return pluralForm( Number( params[ Number( n ) - 1 ] ), forms.split( '|' ), english );
 		} ).replace( /\$(\d+)/g, function ( match, n ) {
 			var value = params[ Number( n ) - 1 ];
 			return value === undefined ? match : String( value );
@@ -376,14 +378,16 @@
 
 	/**
 	 * The form of {{PLURAL:$n|...}} for a number: by the user language's rules where
-	 * mediawiki.language has them, else the English rule (one, other).
+	 * mediawiki.language has them, else, and for an English text shown in its place (a message
+	 * the user language lacks), the English rule (one, other).
 	 *
 	 * @param {number} count
 	 * @param {string[]} forms
+	 * @param {boolean} [english] The forms are English ones
 	 * @return {string}
 	 */
-	function pluralForm( count, forms ) {
-		if ( mw.language && typeof mw.language.convertPlural === 'function' ) {
+	function pluralForm( count, forms, english ) {
+		if ( !english && mw.language && typeof mw.language.convertPlural === 'function' ) {
 			return mw.language.convertPlural( count, forms );
 		}
 		return count === 1 ? forms[ 0 ] : forms[ Math.min( 1, forms.length - 1 ) ];

@@ -95,5 +95,11 @@ test( 'PLURAL takes the form the user language\'s rules choose', async () => {
 	assert.equal( ws.msg( 'limit', 25 ), 'Ви досягли денного ліміту цієї вікі: 25 пропозицій. Дякуємо! Більше — завтра.' );
 	mw.config.set( 'wgUserLanguage', 'en' );
 	assert.equal( ws.msg( 'limit', 1 ), 'You have reached this wiki\'s daily limit of 1 suggestion. Thank you! More tomorrow.' );
+	// A language without a translation gets the English text with English forms: Russian's
+	// rules would pick "one" for 21 from English's two forms.
+	mw.config.set( 'wgUserLanguage', 'ru' );
+	assert.equal( ws.msg( 'limit', 21 ), 'You have reached this wiki\'s daily limit of 21 suggestions. Thank you! More tomorrow.' );
+	assert.equal( ws.msg( 'evidence-linked', 1, 1 ), 'in 1 of the 1 linked article' );
+	assert.equal( ws.msg( 'evidence-similar', 2, 20 ), 'in 2 of the 20 most similar articles' );
 	delete mw.language;
 } );
