@@ -281,12 +281,8 @@ class SuggestionService:
                                                          item.get("comment"), user)
             except Exception as error:  # noqa: BLE001 - that item's own outcome
                 outcomes[i] = error
-        if pending:
-            try:
-                outcomes.update(zip(pending, self.store.record_first_decisions(list(pending.values())),
-                                    strict=True))
-            except StoreUnavailable as error:
-                outcomes.update(dict.fromkeys(pending, error))
+        outcomes.update(zip(pending, self.store.record_first_decisions(list(pending.values())),
+                            strict=True))
         if not any(isinstance(o, dict) for o in outcomes.values()):
             unavailable = next((o for o in outcomes.values() if isinstance(o, StoreUnavailable)), None)
             if unavailable is not None:

@@ -318,16 +318,12 @@ class EventStore:
                                ) -> list[dict[str, Any] | BaseException]:
         """Several first decisions (as :meth:`record_first_decision`, each with its own checks),
         committed together with whatever else is waiting; the stored row or the exception of
-        each, once all are committed. An unavailable database is StoreUnavailable, raised when
-        none of them was stored. Many waiting decisions can split ``pending`` over several
-        commits: the database may fail after the first, and then the stored ones are rows and
-        the others StoreUnavailable."""
+        each, once all are committed: StoreUnavailable for those an unavailable database did not
+        store. Many waiting decisions can split ``pending`` over several commits, and the
+        database may fail after the first: then the stored ones are rows and the others
+        StoreUnavailable (the caller tells a request that stored nothing)."""
         outcomes = self._decisions.submit_many(pending)
         self._marks = None
-        if not any(isinstance(o, dict) for o in outcomes):
-            for outcome in outcomes:
-                if isinstance(outcome, StoreUnavailable):
-                    raise outcome
         return outcomes
 
     def _decide_one(self, row: dict[str, Any], issued: dict[str, Any] | None) -> dict[str, Any]:
