@@ -63,12 +63,14 @@ SPEC: dict[str, Any] = {
             "operationId": "getStats",
             "summary": "Edit-acceptance metrics per task and wiki (the numbers of /stats)",
             "parameters": [
-                {"name": name, "in": "query", "description": text,
+                # As the /stats page's filter form sends them, an empty value is one not given.
+                {"name": name, "in": "query", "description": text, "allowEmptyValue": True,
                  "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{0,64}$"}}
                 for name, text in (("wiki", "Only this wiki (database name); empty: all"),
-                                   ("task", "Only this task"),
-                                   ("model", "Only suggestions of this model backend"))
-            ] + [{"name": "weeks", "in": "query", "description": "Weeks back from today (default 12)",
+                                   ("task", "Only this task; empty: all"),
+                                   ("model", "Only suggestions of this model backend; empty: all"))
+            ] + [{"name": "weeks", "in": "query", "allowEmptyValue": True,
+                  "description": "Weeks back from today; empty: the default, 12",
                   "schema": {"type": "integer", "minimum": 1, "maximum": 104}}],
             "responses": {"200": {"description": "Totals and weekly series, with 95% intervals",
                                   "content": {"application/json": {"schema": {
