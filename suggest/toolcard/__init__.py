@@ -6,13 +6,14 @@ thresholds file, the community pages read so far, pauses and the audit log from 
 labels, and the live metrics when ``suggest.metrics`` provides them.
 
 ``card`` builds it (:func:`build_card`), ``wikitext`` renders it for Meta-Wiki
-(:func:`to_wikitext`); ``evaluation``, ``pipeline`` and ``governance`` each read one part of it.
+(:func:`to_wikitext`); ``evaluation``, ``pipeline`` and ``governance`` each read one part of it,
+and ``format`` says how its figures are printed.
 """
 
 from suggest.toolcard.card import BROWSER_OUTBOX, REQUIRED_KEYS, build_card
-from suggest.toolcard.evaluation import (
+from suggest.toolcard.evaluation import load_evaluations
+from suggest.toolcard.format import (
     cell,
-    load_evaluations,
     misses_by_wiki,
     plain_value,
     rate_cell,

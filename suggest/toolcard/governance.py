@@ -9,7 +9,8 @@ from suggest.community import REJECTIONS_TO_BLOCK
 from suggest.config import wiki_overrides
 from suggest.ranking.thresholds import evaluated, operating_threshold
 from suggest.tasks.references import PER_STATEMENT, UNSOURCED_FACTOR
-from suggest.toolcard.evaluation import cell, misses_by_wiki, rate_cell, target_misses
+from suggest.toolcard.evaluation import target_misses
+from suggest.toolcard.format import cell, misses_by_wiki, rate_cell
 
 # What each task itself never suggests (the service's own guardrails are added to these).
 TASK_GUARDRAILS = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from suggest.toolcard.evaluation import (
+from suggest.toolcard.evaluation import is_interval
+from suggest.toolcard.format import (
     NO_VALUE,
     cell,
-    is_interval,
     misses_by_wiki,
     plain_value,
     reviewer_precision,
