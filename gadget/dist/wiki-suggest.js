@@ -1930,28 +1930,24 @@
 		} );
 
 		this.$body.empty();
-		this.$status.text( '' );
+		this.notices = [];
 		pauses.forEach( function ( reason ) {
-			panel.$body.append( $( '<div>' )
-				.addClass( 'wiki-suggest-paused mw-message-box mw-message-box-warning' )
-				.text( reason ? msg( 'paused', reason ) : msg( 'paused-noreason' ) ) );
+			panel.notice( 'wiki-suggest-paused mw-message-box mw-message-box-warning',
+				reason ? msg( 'paused', reason ) : msg( 'paused-noreason' ) );
 		} );
 		limits.slice( 0, 1 ).forEach( function ( cap ) {
-			panel.$body.append( $( '<div>' )
-				.addClass( 'wiki-suggest-limit mw-message-box mw-message-box-notice' )
-				.text( msg( 'limit', cap ) ) );
+			panel.notice( 'wiki-suggest-limit mw-message-box mw-message-box-notice', msg( 'limit', cap ) );
 		} );
 		if ( pauses.length + limits.length === results.length && results.length &&
 			!carried.length && !decided.length
 		) {
 			// Every task is paused: show nothing but the notice.
+			this.announce();
 			return;
 		}
 		this.$body.append( this.disclaimer() );
 		if ( errors.length ) {
-			this.$body.append( $( '<div>' )
-				.addClass( 'wiki-suggest-error mw-message-box mw-message-box-error' )
-				.text( msg( 'error', errors.join( ', ' ) ) ) );
+			this.notice( 'wiki-suggest-error mw-message-box mw-message-box-error', msg( 'error', errors.join( ', ' ) ) );
 		}
 		$list = $( '<ul>' ).addClass( 'wiki-suggest-list' );
 		carried.forEach( function ( record ) {
@@ -1972,9 +1968,31 @@
 			panel.addItem( $list, suggestion );
 		} );
 		if ( !this.items.length && !errors.length ) {
-			this.$body.append( $( '<div>' ).addClass( 'wiki-suggest-none' ).text( msg( 'none' ) ) );
+			this.notice( 'wiki-suggest-none', msg( 'none' ) );
 		}
 		this.$body.append( $list );
+		this.announce();
+	};
+
+	/**
+	 * Show a notice (pause, limit, error, nothing to suggest) in the panel's body.
+	 *
+	 * @param {string} classes
+	 * @param {string} text
+	 */
+	Panel.prototype.notice = function ( classes, text ) {
+		this.$body.append( $( '<div>' ).addClass( classes ).text( text ) );
+		this.notices.push( text );
+	};
+
+	/**
+	 * Say the notices in the status line, the live region that said "Loading…", so that a screen
+	 * reader announces them (a box added to the page is not announced); the line itself is then
+	 * hidden from sight, as the boxes show the same text.
+	 */
+	Panel.prototype.announce = function () {
+		this.$status.text( this.notices.join( ' ' ) )
+			.toggleClass( 'wiki-suggest-visually-hidden', this.notices.length > 0 );
 	};
 
 	/**

@@ -342,6 +342,11 @@ test( 'a paused task shows only the pause notice', async () => {
 	assert.equal( items().length, 0 );
 	assert.equal( panel.querySelector( '.wiki-suggest-disclaimer' ), null );
 	assert.equal( panel.querySelectorAll( 'button' ).length, 0 );
+	// The live region that said "Loading…" says it too (a box added to the page is not announced).
+	const status = panel.querySelector( '.wiki-suggest-status' );
+	assert.equal( status.getAttribute( 'role' ), 'status' );
+	assert.equal( status.textContent, notice.textContent );
+	assert.ok( status.classList.contains( 'wiki-suggest-visually-hidden' ), 'shown once, by the box' );
 } );
 
 test( 'a user over the daily cap sees only the limit notice', async () => {
@@ -377,8 +382,24 @@ test( 'errors and empty answers are shown as such', async () => {
 		document.querySelector( '#wiki-suggest-panel .wiki-suggest-error' ).textContent,
 		'Suggestions could not be loaded (page_not_found).'
 	);
+	assert.equal( document.querySelector( '#wiki-suggest-panel .wiki-suggest-status' ).textContent,
+		'Suggestions could not be loaded (page_not_found).', 'announced in the live region' );
 	await loadGadget( { text: PAGE, fetch: fakeService( { categories: suggestionsResponse( [] ) } ) } );
 	assert.equal( document.querySelector( '#wiki-suggest-panel .wiki-suggest-none' ).textContent, 'No suggestions for this page.' );
+	assert.equal( document.querySelector( '#wiki-suggest-panel .wiki-suggest-status' ).textContent, 'No suggestions for this page.' );
+	// With suggestions, the line is empty and nothing is hidden from sight.
+	await loadGadget( { text: PAGE, fetch: fakeService( { categories: suggestionsResponse( [ category( 's1', 'X' ) ] ) } ) } );
+	const status = document.querySelector( '#wiki-suggest-panel .wiki-suggest-status' );
+	assert.equal( status.textContent, '' );
+	assert.ok( !status.classList.contains( 'wiki-suggest-visually-hidden' ) );
+} );
+
+test( 'an item\'s status line, a live region, is never taken out of the page while empty', () => {
+	// A live region that is not rendered when its text changes is often not announced: the
+	// "Added to the text" of an item would be missed.
+	const css = require( 'node:fs' ).readFileSync( require( 'node:path' ).join( __dirname, '..', 'dist', 'wiki-suggest.css' ), 'utf8' );
+	const hiding = css.match( /[^{}]*wiki-suggest-item-status[^{}]*\{[^}]*display:\s*none/ );
+	assert.equal( hiding, null, hiding && hiding[ 0 ] );
 } );
 
 test( 'the gadget stays away from other content models, namespaces, section edits, new pages and anonymous users', async () => {
