@@ -2424,10 +2424,17 @@
 			accepted = this.accepted().filter( function ( item ) {
 				return item.plan && locateInsertion( text, item.plan ) !== -1;
 			} ),
-			$summary, suggestions,
+			$summary = $( '#wpSummary' ), summary = String( $summary.val() || '' ), suggestions,
 			decided = this.items.filter( function ( item ) {
 				return item.state === 'rejected' || item.state === 'skipped';
 			} );
+		if ( this.sentMarker && summary.indexOf( this.sentMarker ) !== -1 ) {
+			// What this gadget added to the summary of a save that failed (the form comes back
+			// with the summary as sent): the list may differ now.
+			summary = summary.replace( this.sentMarker, '' ).replace( /\s+$/, '' );
+			$summary.val( summary );
+		}
+		this.sentMarker = '';
 		if ( !accepted.length && !decided.length ) {
 			clearStored();
 			return;
@@ -2436,12 +2443,12 @@
 			return item.suggestion;
 		} );
 		if ( isSave && accepted.length ) {
-			$summary = $( '#wpSummary' );
 			$summary.val( appendMarker(
-				$summary.val(),
+				summary,
 				summaryMarker( this.config, suggestions ),
 				summaryMarker( this.config, [] ).replace( /^\s+/, '' )
 			) );
+			this.sentMarker = $summary.val().slice( summary.replace( /\s+$/, '' ).length ).replace( /^\s+/, '' );
 		}
 		writeStored( {
 			wiki: mw.config.get( 'wgDBname' ),
@@ -2449,6 +2456,7 @@
 			baseRevid: mw.config.get( 'wgCurRevisionId' ) || 0,
 			user: this.user(),
 			saved: isSave,
+			marker: this.sentMarker,
 			ts: Date.now(),
 			items: accepted.map( function ( item ) {
 				return { suggestion: item.suggestion, plan: item.plan };
@@ -2513,6 +2521,10 @@
 		client = new Client( config.backend, config.timeout );
 		surface = createTextareaSurface( $textarea );
 		panel = new Panel( config, surface, client, outbox );
+		if ( carried.length && typeof stored.marker === 'string' ) {
+			// A failed save shows the summary as sent, with the marker of that attempt in it.
+			panel.sentMarker = stored.marker;
+		}
 		$anchor = $textarea.closest( '.wikiEditor-ui' );
 		( $anchor.length ? $anchor : $textarea ).before( panel.$panel );
 

@@ -525,6 +525,10 @@
 		client = new Client( config.backend, config.timeout );
 		surface = createTextareaSurface( $textarea );
 		panel = new Panel( config, surface, client, outbox );
+		if ( carried.length && typeof stored.marker === 'string' ) {
+			// A failed save shows the summary as sent, with the marker of that attempt in it.
+			panel.sentMarker = stored.marker;
+		}
 		$anchor = $textarea.closest( '.wikiEditor-ui' );
 		( $anchor.length ? $anchor : $textarea ).before( panel.$panel );
 

@@ -115,6 +115,22 @@ test( 'preview keeps the summary, and the accepted suggestions come back after i
 	assert.equal( fetch.calls.filter( ( call ) => call.path === '/api/v1/decisions/batch' ).length, 0, 'carried acceptances were already reported' );
 } );
 
+test( 'after a failed save, the next save lists what is accepted now, once', async () => {
+	await editAndAccept( 'copyedit' );
+	const textAfterAdding = textbox().value;
+	submitWith( 'wpSave' );
+	const sent = document.getElementById( 'wpSummary' ).value;
+	assert.equal( sent, `copyedit +[[Category:Climate forcing]], +[[Category:Snow]] ${ MARKER }` );
+
+	// The save failed (an edit conflict, a captcha): the form comes back with text and summary as sent.
+	await loadGadget( { text: textAfterAdding, fetch: service(), keepStorage: true, config: { wgAction: 'submit' } } );
+	document.getElementById( 'wpSummary' ).value = sent;
+	items()[ 0 ].querySelector( '.wiki-suggest-undo' ).click();
+	submitWith( 'wpSave' );
+	assert.equal( document.getElementById( 'wpSummary' ).value, `copyedit +[[Category:Snow]] ${ MARKER }` );
+	assert.deepEqual( stored().items.map( ( item ) => item.suggestion.id ), [ 's3' ] );
+} );
+
 test( 'a rejection stays decided after a preview, though the service offers it again under a new id', async () => {
 	await loadGadget( { text: PAGE, fetch: service() } );
 	const [ first, second ] = items();
