@@ -61,12 +61,15 @@ class RedactingFilter(logging.Filter):
     in the traceback of an exception logged with it (a driver's error names the address it could
     not reach)."""
 
+    def clean(self, message: str) -> str:
+        return redact(message)
+
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken log call must not break the request
             return True
-        cleaned = redact(message)
+        cleaned = self.clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         if record.exc_info and not record.exc_text:
@@ -81,16 +84,8 @@ class ServerLogFilter(RedactingFilter):
     """For the WSGI server's own error log: addresses as :class:`RedactingFilter`, and the query
     strings of the request lines it quotes."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        super().filter(record)
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - as above
-            return True
-        cleaned = redact_queries(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
+    def clean(self, message: str) -> str:
+        return redact_queries(redact(message))
 
 
 _TRACEBACKS = logging.Formatter()
