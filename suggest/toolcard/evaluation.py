@@ -26,8 +26,6 @@ TASK_METRICS = {
 METRIC_KEYS = TASK_METRICS["categories"]
 
 
-
-
 # A dict with one of these keys is a row of figures.
 ROW_KEYS = ("precision_at_threshold", "recall_at_threshold", "coverage", "recall_at_3")
 
@@ -195,6 +193,7 @@ def _evaluation_entry(path: Path, document: dict[str, Any]) -> dict[str, Any] | 
         command = (f"python -m suggest.evaluate --task {task} --dump DUMP [--dump DUMP ...] "
                    + " ".join(f"--backend {b}" for b in backends) + f" --out eval/{path.name}")
     targets = _targets(document, task)
+    created = document.get("created") or document.get("generated_at") or document.get("date")
     preferred = TASK_METRICS.get(task, METRIC_KEYS)
     return {
         "file": f"eval/{path.name}",
@@ -202,8 +201,8 @@ def _evaluation_entry(path: Path, document: dict[str, Any]) -> dict[str, Any] | 
         "task": task,
         "app_version": document.get("app_version"),
         "task_version": document.get("task_version"),
-        "created": document.get("created") or document.get("generated_at") or document.get("date"),
-        "run": _run_text(document),
+        "created": created,
+        "run": _run_text(created, document.get("task_version")),
         "default_backend": default_backend,
         "columns": [{"key": k, "label": METRIC_LABELS.get(k, k)} for k in preferred
                     if any(k in r for r in results)],
@@ -219,10 +218,8 @@ def _evaluation_entry(path: Path, document: dict[str, Any]) -> dict[str, Any] | 
     }
 
 
-def _run_text(document: dict[str, Any]) -> str:
+def _run_text(created: Any, version: Any) -> str:
     """When the evaluation ran and which version of the task, as the file records them."""
-    created = document.get("created") or document.get("generated_at") or document.get("date")
-    version = document.get("task_version")
     return (f"Run {'on ' + str(created) if created else 'at a date the file does not record'}"
             f"{f', task version {version}' if version else ''}.")
 
