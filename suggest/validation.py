@@ -7,8 +7,10 @@ import re
 from suggest.wiki.registry import valid_wiki_id
 
 MAX_TITLE_BYTES = 255
+# Control characters: never in a title or a user name, nor in text shown in the audit log.
+CONTROL_CHARS = frozenset(chr(c) for c in range(32)) | {"\x7f"}
 # Characters MediaWiki never allows in a title ($wgLegalTitleChars leaves them out).
-ILLEGAL_TITLE_CHARS = frozenset("#<>[]|{}\x7f\ufffd") | frozenset(chr(c) for c in range(32))
+ILLEGAL_TITLE_CHARS = frozenset("#<>[]|{}\ufffd") | CONTROL_CHARS
 PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 RELATIVE_PATH = re.compile(r"(?:^|/)\.{1,2}(?:/|$)")
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from suggest import __version__
 from suggest.services import SuggestionService
 from suggest.store.schema import pauses, suggestions
+from suggest.validation import CONTROL_CHARS
 from suggest.web.auth import check_csrf, current_user, maintainer_required
 from suggest.wiki.registry import UnknownWiki
 
@@ -35,7 +36,7 @@ def change_pause(service: SuggestionService, action: str, wiki: str, task: str, 
         raise InvalidControl("give a reason: it is shown in the public audit log")
     if len(reason) > MAX_REASON:
         raise InvalidControl(f"the reason is longer than {MAX_REASON} characters")
-    if any(ord(ch) < 32 or ch == "\x7f" for ch in reason):  # tabs and line breaks are spaces by now
+    if not CONTROL_CHARS.isdisjoint(reason):  # tabs and line breaks are spaces by now
         raise InvalidControl("the reason holds control characters")
     if task not in service.tasks:
         raise InvalidControl(f"no task {task!r}")
