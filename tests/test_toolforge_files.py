@@ -89,6 +89,20 @@ def start_procfile_web(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Pa
     return master, port, log_path
 
 
+def stop_procfile_web(master: subprocess.Popen[bytes]) -> None:
+    """Stop the server as Kubernetes stops a pod: SIGTERM, then SIGKILL after the grace period.
+
+    A worker still loading (the hook after its start reads the dumps and the model) finishes
+    that before it exits, and gunicorn's master waits up to its graceful timeout (30 s) for it;
+    on a loaded machine that takes the whole 30 s, so waiting exactly as long raced it."""
+    master.terminate()
+    try:
+        master.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        master.kill()
+        master.wait(timeout=10)
+
+
 def test_procfile_workers_each_listen_on_their_own_socket(tmp_path: Path) -> None:
     """The Procfile's web command, started for real: with ``--reuse-port`` every worker binds its
     own socket, so the kernel spreads new connections over the workers. On one shared socket the
@@ -112,8 +126,7 @@ def test_procfile_workers_each_listen_on_their_own_socket(tmp_path: Path) -> Non
         assert len(set().union(*per_worker)) == workers == len(listening)
         assert not sockets_of(master.pid) & listening  # the master holds none
     finally:
-        master.terminate()
-        master.wait(timeout=30)
+        stop_procfile_web(master)
 
 
 def test_procfile_gunicorn_logs_no_client_address(tmp_path: Path) -> None:
@@ -134,8 +147,7 @@ def test_procfile_gunicorn_logs_no_client_address(tmp_path: Path) -> None:
         while "Invalid" not in log_path.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
-        master.terminate()
-        master.wait(timeout=30)
+        stop_procfile_web(master)
     text = log_path.read_text()
     assert "Invalid request from ip=" in text  # the line is written,
     assert "127.0.0.1" not in text  # without the address
