@@ -35,13 +35,10 @@
 			"wiki-suggest-confidence-medium": "মাঝারি আস্থা",
 			"wiki-suggest-confidence-low": "নিম্ন আস্থা",
 			"wiki-suggest-add": "যোগ করুন",
-			"wiki-suggest-add-label": "$1 যোগ করুন",
+			"wiki-suggest-action-label": "$1: $2",
 			"wiki-suggest-reject": "প্রত্যাখ্যান",
-			"wiki-suggest-reject-label": "$1 প্রত্যাখ্যান করুন",
 			"wiki-suggest-skip": "নিশ্চিত নই",
-			"wiki-suggest-skip-label": "$1 এড়িয়ে যান (নিশ্চিত নই)",
 			"wiki-suggest-undo": "পূর্বাবস্থায় ফেরান",
-			"wiki-suggest-undo-label": "$1 সরিয়ে দিন",
 			"wiki-suggest-reasons-prompt": "এই পরামর্শটি ভুল কেন?",
 			"wiki-suggest-reason-wrong_topic": "ভুল বিষয়",
 			"wiki-suggest-reason-too_general": "অতি সাধারণ",
@@ -66,7 +63,6 @@
 			"wiki-suggest-post-retrying": "আপনার সিদ্ধান্ত এখনও সরঞ্জামটিতে নথিভুক্ত হয়নি। এটি স্বয়ংক্রিয়ভাবে আবার পাঠানো হবে।",
 			"wiki-suggest-statement": "এই বক্তব্যের জন্য:",
 			"wiki-suggest-locate": "পাঠ্যে দেখান",
-			"wiki-suggest-locate-label": "যে বক্তব্যের জন্য $1 প্রস্তাবিত, তা পাঠ্যে দেখান",
 			"wiki-suggest-evidence-linked": "সংযুক্ত $2টি নিবন্ধের মধ্যে $1টিতে",
 			"wiki-suggest-evidence-similar": "সবচেয়ে সদৃশ $2টি নিবন্ধের মধ্যে $1টিতে",
 			"wiki-suggest-limit": "আপনি এই উইকির আজকের সীমা ($1টি প্রস্তাব) পূর্ণ করেছেন। ধন্যবাদ! আবার আগামীকাল।"
@@ -87,13 +83,10 @@
 			"wiki-suggest-confidence-medium": "Medium confidence",
 			"wiki-suggest-confidence-low": "Low confidence",
 			"wiki-suggest-add": "Add",
-			"wiki-suggest-add-label": "Add $1",
+			"wiki-suggest-action-label": "$1: $2",
 			"wiki-suggest-reject": "Reject",
-			"wiki-suggest-reject-label": "Reject $1",
 			"wiki-suggest-skip": "Not sure",
-			"wiki-suggest-skip-label": "Skip $1 (not sure)",
 			"wiki-suggest-undo": "Undo",
-			"wiki-suggest-undo-label": "Remove $1 again",
 			"wiki-suggest-reasons-prompt": "Why is this suggestion wrong?",
 			"wiki-suggest-reason-wrong_topic": "Wrong topic",
 			"wiki-suggest-reason-too_general": "Too general",
@@ -118,7 +111,6 @@
 			"wiki-suggest-post-retrying": "Your choice is not recorded by the tool yet. It will be sent again automatically.",
 			"wiki-suggest-statement": "For the statement:",
 			"wiki-suggest-locate": "Show in text",
-			"wiki-suggest-locate-label": "Show in the text the statement that $1 is suggested for",
 			"wiki-suggest-evidence-linked": "in $1 of the $2 linked {{PLURAL:$2|article|articles}}",
 			"wiki-suggest-evidence-similar": "in $1 of the $2 most similar {{PLURAL:$2|article|articles}}",
 			"wiki-suggest-limit": "You have reached this wiki's daily limit of $1 {{PLURAL:$1|suggestion|suggestions}}. Thank you! More tomorrow."
@@ -139,13 +131,10 @@
 			"wiki-suggest-confidence-medium": "確度: 中",
 			"wiki-suggest-confidence-low": "確度: 低",
 			"wiki-suggest-add": "追加",
-			"wiki-suggest-add-label": "$1 を追加",
+			"wiki-suggest-action-label": "$1：$2",
 			"wiki-suggest-reject": "却下",
-			"wiki-suggest-reject-label": "$1 を却下",
 			"wiki-suggest-skip": "わからない",
-			"wiki-suggest-skip-label": "$1 をスキップ (わからない)",
 			"wiki-suggest-undo": "取り消し",
-			"wiki-suggest-undo-label": "$1 を取り除く",
 			"wiki-suggest-reasons-prompt": "この提案のどこが誤っていますか?",
 			"wiki-suggest-reason-wrong_topic": "主題が違う",
 			"wiki-suggest-reason-too_general": "大まかすぎる",
@@ -170,7 +159,6 @@
 			"wiki-suggest-post-retrying": "あなたの選択はまだツールに記録されていません。自動的に再送信されます。",
 			"wiki-suggest-statement": "対象の記述:",
 			"wiki-suggest-locate": "本文で表示",
-			"wiki-suggest-locate-label": "$1 が提案されている記述を本文で表示",
 			"wiki-suggest-evidence-linked": "リンク先の記事 $2 件中 $1 件",
 			"wiki-suggest-evidence-similar": "最も類似した記事 $2 件中 $1 件",
 			"wiki-suggest-limit": "このウィキの1日の上限（$1 件）に達しました。ありがとうございます。続きはまた明日。"
@@ -191,13 +179,10 @@
 			"wiki-suggest-confidence-medium": "Середня впевненість",
 			"wiki-suggest-confidence-low": "Низька впевненість",
 			"wiki-suggest-add": "Додати",
-			"wiki-suggest-add-label": "Додати $1",
+			"wiki-suggest-action-label": "$1: $2",
 			"wiki-suggest-reject": "Відхилити",
-			"wiki-suggest-reject-label": "Відхилити $1",
 			"wiki-suggest-skip": "Не впевнений",
-			"wiki-suggest-skip-label": "Пропустити $1 (не впевнений)",
 			"wiki-suggest-undo": "Відмінити",
-			"wiki-suggest-undo-label": "Прибрати $1",
 			"wiki-suggest-reasons-prompt": "Чому ця пропозиція хибна?",
 			"wiki-suggest-reason-wrong_topic": "Інша тема",
 			"wiki-suggest-reason-too_general": "Надто загальна",
@@ -222,7 +207,6 @@
 			"wiki-suggest-post-retrying": "Інструмент ще не записав ваш вибір. Його буде автоматично надіслано ще раз.",
 			"wiki-suggest-statement": "Для твердження:",
 			"wiki-suggest-locate": "Показати в тексті",
-			"wiki-suggest-locate-label": "Показати в тексті твердження, для якого пропоновано $1",
 			"wiki-suggest-evidence-linked": "у $1 з $2 {{PLURAL:$2|пов'язаної статті|пов'язаних статей|пов'язаних статей}}",
 			"wiki-suggest-evidence-similar": "у $1 з $2 {{PLURAL:$2|найбільш схожої статті|найбільш схожих статей|найбільш схожих статей}}",
 			"wiki-suggest-limit": "Ви досягли денного ліміту цієї вікі: $1 {{PLURAL:$1|пропозиція|пропозиції|пропозицій}}. Дякуємо! Більше — завтра."
@@ -243,13 +227,10 @@
 			"wiki-suggest-confidence-medium": "Độ tin cậy trung bình",
 			"wiki-suggest-confidence-low": "Độ tin cậy thấp",
 			"wiki-suggest-add": "Thêm",
-			"wiki-suggest-add-label": "Thêm $1",
+			"wiki-suggest-action-label": "$1: $2",
 			"wiki-suggest-reject": "Từ chối",
-			"wiki-suggest-reject-label": "Từ chối $1",
 			"wiki-suggest-skip": "Không chắc",
-			"wiki-suggest-skip-label": "Bỏ qua $1 (không chắc)",
 			"wiki-suggest-undo": "Hoàn tác",
-			"wiki-suggest-undo-label": "Gỡ $1",
 			"wiki-suggest-reasons-prompt": "Vì sao đề xuất này sai?",
 			"wiki-suggest-reason-wrong_topic": "Sai chủ đề",
 			"wiki-suggest-reason-too_general": "Quá chung",
@@ -274,7 +255,6 @@
 			"wiki-suggest-post-retrying": "Công cụ chưa ghi nhận lựa chọn của bạn. Lựa chọn sẽ được tự động gửi lại.",
 			"wiki-suggest-statement": "Cho phát biểu:",
 			"wiki-suggest-locate": "Hiện trong văn bản",
-			"wiki-suggest-locate-label": "Hiện trong văn bản phát biểu mà $1 được đề xuất cho",
 			"wiki-suggest-evidence-linked": "trong $1 trên $2 bài được liên kết",
 			"wiki-suggest-evidence-similar": "trong $1 trên $2 bài tương tự nhất",
 			"wiki-suggest-limit": "Bạn đã đạt giới hạn hằng ngày của wiki này ($1 gợi ý). Cảm ơn bạn! Hẹn gặp lại ngày mai."
@@ -1807,18 +1787,20 @@
 	 *
 	 * @param {string} className
 	 * @param {string} label Visible text
-	 * @param {string} [ariaLabel]
+	 * @param {string} [about] What the button acts on (a suggestion's label). The accessible
+	 *  name is then the visible text followed by it, so it starts with what is seen on the
+	 *  button, as voice control users say it (WCAG 2.5.3, label in name).
 	 * @return {jQuery}
 	 */
-	function makeButton( className, label, ariaLabel ) {
+	function makeButton( className, label, about ) {
 		// Callers pass the documented class names: the wiki-suggest-* and mw-ui-* classes.
 		// eslint-disable-next-line mediawiki/class-doc
 		var $button = $( '<button>' )
 			.attr( 'type', 'button' )
 			.addClass( 'mw-ui-button ' + className )
 			.text( label );
-		if ( ariaLabel ) {
-			$button.attr( 'aria-label', ariaLabel );
+		if ( about ) {
+			$button.attr( 'aria-label', msg( 'action-label', label, about ) );
 		}
 		return $button;
 	}
@@ -2046,11 +2028,11 @@
 				.text( msg( 'confidence-' + confidence ) ) );
 		}
 
-		item.$add = makeButton( 'mw-ui-progressive wiki-suggest-add', msg( 'add' ), msg( 'add-label', label ) );
-		item.$reject = makeButton( 'mw-ui-destructive wiki-suggest-reject', msg( 'reject' ), msg( 'reject-label', label ) )
+		item.$add = makeButton( 'mw-ui-progressive wiki-suggest-add', msg( 'add' ), label );
+		item.$reject = makeButton( 'mw-ui-destructive wiki-suggest-reject', msg( 'reject' ), label )
 			.attr( { 'aria-expanded': 'false', 'aria-controls': commentId + '-reasons' } );
-		item.$skip = makeButton( 'mw-ui-quiet wiki-suggest-skip', msg( 'skip' ), msg( 'skip-label', label ) );
-		item.$undo = makeButton( 'wiki-suggest-undo', msg( 'undo' ), msg( 'undo-label', label ) );
+		item.$skip = makeButton( 'mw-ui-quiet wiki-suggest-skip', msg( 'skip' ), label );
+		item.$undo = makeButton( 'wiki-suggest-undo', msg( 'undo' ), label );
 		item.$actions = $( '<div>' ).addClass( 'wiki-suggest-actions' )
 			.append( item.$add, item.$reject, item.$skip, item.$undo );
 
@@ -2125,7 +2107,7 @@
 					.attr( { lang: contentLang || null, dir: contentDir || null } )
 					.text( suggestion.insert.statement ),
 				' ',
-				makeButton( 'mw-ui-quiet wiki-suggest-locate', msg( 'locate' ), msg( 'locate-label', label ) )
+				makeButton( 'mw-ui-quiet wiki-suggest-locate', msg( 'locate' ), label )
 					.on( 'click', function () {
 						panel.locate( item );
 					} )

@@ -14,18 +14,20 @@
 	 *
 	 * @param {string} className
 	 * @param {string} label Visible text
-	 * @param {string} [ariaLabel]
+	 * @param {string} [about] What the button acts on (a suggestion's label). The accessible
+	 *  name is then the visible text followed by it, so it starts with what is seen on the
+	 *  button, as voice control users say it (WCAG 2.5.3, label in name).
 	 * @return {jQuery}
 	 */
-	function makeButton( className, label, ariaLabel ) {
+	function makeButton( className, label, about ) {
 		// Callers pass the documented class names: the wiki-suggest-* and mw-ui-* classes.
 		// eslint-disable-next-line mediawiki/class-doc
 		var $button = $( '<button>' )
 			.attr( 'type', 'button' )
 			.addClass( 'mw-ui-button ' + className )
 			.text( label );
-		if ( ariaLabel ) {
-			$button.attr( 'aria-label', ariaLabel );
+		if ( about ) {
+			$button.attr( 'aria-label', msg( 'action-label', label, about ) );
 		}
 		return $button;
 	}
@@ -253,11 +255,11 @@
 				.text( msg( 'confidence-' + confidence ) ) );
 		}
 
-		item.$add = makeButton( 'mw-ui-progressive wiki-suggest-add', msg( 'add' ), msg( 'add-label', label ) );
-		item.$reject = makeButton( 'mw-ui-destructive wiki-suggest-reject', msg( 'reject' ), msg( 'reject-label', label ) )
+		item.$add = makeButton( 'mw-ui-progressive wiki-suggest-add', msg( 'add' ), label );
+		item.$reject = makeButton( 'mw-ui-destructive wiki-suggest-reject', msg( 'reject' ), label )
 			.attr( { 'aria-expanded': 'false', 'aria-controls': commentId + '-reasons' } );
-		item.$skip = makeButton( 'mw-ui-quiet wiki-suggest-skip', msg( 'skip' ), msg( 'skip-label', label ) );
-		item.$undo = makeButton( 'wiki-suggest-undo', msg( 'undo' ), msg( 'undo-label', label ) );
+		item.$skip = makeButton( 'mw-ui-quiet wiki-suggest-skip', msg( 'skip' ), label );
+		item.$undo = makeButton( 'wiki-suggest-undo', msg( 'undo' ), label );
 		item.$actions = $( '<div>' ).addClass( 'wiki-suggest-actions' )
 			.append( item.$add, item.$reject, item.$skip, item.$undo );
 
@@ -332,7 +334,7 @@
 					.attr( { lang: contentLang || null, dir: contentDir || null } )
 					.text( suggestion.insert.statement ),
 				' ',
-				makeButton( 'mw-ui-quiet wiki-suggest-locate', msg( 'locate' ), msg( 'locate-label', label ) )
+				makeButton( 'mw-ui-quiet wiki-suggest-locate', msg( 'locate' ), label )
 					.on( 'click', function () {
 						panel.locate( item );
 					} )

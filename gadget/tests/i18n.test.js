@@ -59,7 +59,7 @@ test( 'the panel speaks the user\'s language and falls back to English per messa
 	const fetch = () => fakeService( { categories: suggestionsResponse( [ category( 's1', 'Альбедо' ) ] ) } );
 	await loadGadget( { text: 'x', fetch: fetch(), config: { wgUserLanguage: 'uk' } } );
 	assert.equal( items()[ 0 ].querySelector( '.wiki-suggest-add' ).textContent, 'Додати' );
-	assert.equal( items()[ 0 ].querySelector( '.wiki-suggest-add' ).getAttribute( 'aria-label' ), 'Додати Альбедо' );
+	assert.equal( items()[ 0 ].querySelector( '.wiki-suggest-add' ).getAttribute( 'aria-label' ), 'Додати: Альбедо' );
 	assert.equal( items()[ 0 ].querySelector( '.wiki-suggest-reason[data-reason="too_general"]' ).textContent, 'Надто загальна' );
 
 	const ws = mw.libs.wikiSuggest;
@@ -74,7 +74,7 @@ test( 'the panel speaks the user\'s language and falls back to English per messa
 	assert.equal( ws.msg( 'error', 'page_not_found' ), 'Suggestions could not be loaded (page_not_found).' );
 	assert.equal( ws.msg( 'no-such-message' ), '⧼wiki-suggest-no-such-message⧽' );
 	// Parameters are inserted once, literally.
-	assert.equal( ws.msg( 'add-label', '$2 & $1' ), 'Add $2 & $1' );
+	assert.equal( ws.msg( 'action-label', '$2 & $1', 'x' ), '$2 & $1: x' );
 } );
 
 test( 'PLURAL takes the form the user language\'s rules choose', async () => {

@@ -73,6 +73,8 @@ test( 'every action is a labelled button that cannot submit the edit form', asyn
 		assert.equal( button.tagName, 'BUTTON' );
 		assert.equal( button.type, 'button' );
 		assert.match( button.getAttribute( 'aria-label' ), /Climate forcing/ );
+		// The accessible name starts with the visible text (WCAG 2.5.3, label in name).
+		assert.ok( button.getAttribute( 'aria-label' ).startsWith( button.textContent + ':' ), button.getAttribute( 'aria-label' ) );
 	}
 	assert.equal( item.querySelector( '.wiki-suggest-undo' ).hidden, true );
 	assert.equal( item.querySelector( '.wiki-suggest-reasons' ).hidden, true );

@@ -212,3 +212,26 @@ def gadget_startup(driver: Any, timeout: float = 20.0) -> Any:
         "  return mw.libs.wikiSuggest.startup; }).then(function (r) {"
         "  done(r === null || r === undefined ? null : (typeof r === 'object' ? 'panel' : r)); },"
         "  function (e) { done('error: ' + e); });")
+
+
+# axe-core (npm, a devDependency): the accessibility rules of WCAG 2.1 A and AA that a machine
+# can check, run in the page itself.
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+
+
+def axe_violations(driver: Any, selector: str) -> list[str]:
+    """What axe-core finds against WCAG 2.1 A/AA inside the element ``selector`` of the page
+    open in ``driver``: one line per rule and element, empty when nothing is found."""
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        driver.execute_script(AXE.read_text(encoding="utf-8"))
+    driver.set_script_timeout(60)
+    found = driver.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "axe.run(document.querySelector(arguments[0]),"
+        "  {runOnly: {type: 'tag', values: arguments[1]}, resultTypes: ['violations']})"
+        ".then(function (r) { done(r.violations); }, function (e) { done('error: ' + e); });",
+        selector, list(WCAG_TAGS))
+    assert isinstance(found, list), found
+    return [f"{v['id']} ({v['impact']}): {' '.join(n['target'])}: {n['failureSummary']}"
+            for v in found for n in v["nodes"]]

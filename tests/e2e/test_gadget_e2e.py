@@ -569,3 +569,42 @@ def test_a_waiting_decision_is_sent_on_leaving_the_page_or_on_the_next_page_view
     assert (row[0]["decision"], row[0]["user_name"]) == ("skip", EDITOR)
     assert service.answered("POST", BATCH, viewed) == [200]
     h.wait_for(lambda: outbox(browser) == [], what="the outbox to be empty")
+
+
+def test_panel_passes_the_automated_wcag_checks(wiki: LocalMediaWiki, service: Any,
+                                                stripped: dict[str, Any], browser: Any) -> None:
+    """axe-core's WCAG 2.1 A/AA rules over the panel as an editor meets it in Chromium: with its
+    suggestions, with a rejection's reasons open, after an addition, and paused. (The jsdom tests
+    check the roles and live regions; contrast, focus order and names need a real page.)"""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    editor = enable_gadget(wiki, service, EDITOR, EDITOR_PASSWORD, enable=True)
+    h.browser_session(browser, editor)
+    browser.get(wiki.page_url(ARTICLE, action="edit"))
+    assert h.gadget_startup(browser) == "panel"
+    items = h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".wiki-suggest-item"),
+                       what="suggestions")
+    panel = "#wiki-suggest-panel"
+    assert h.axe_violations(browser, panel) == [], "the list of suggestions"
+    for button in (".wiki-suggest-add", ".wiki-suggest-reject"):  # colours change under the pointer
+        ActionChains(browser).move_to_element(items[0].find_element(By.CSS_SELECTOR, button)).perform()
+        assert h.axe_violations(browser, panel) == [], f"the pointer on {button}"
+
+    items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
+    assert items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-reasons").is_displayed()
+    assert h.axe_violations(browser, panel) == [], "a rejection's reasons open"
+
+    if len(items) > 1:
+        items[1].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+        assert items[1].get_attribute("data-state") == "accepted"
+        assert h.axe_violations(browser, panel) == [], "after an addition"
+
+    service.store.pause(wiki.dbname, "categories", "Checking a report of bad suggestions", "tests")
+    try:
+        browser.get(wiki.page_url(ARTICLE, action="edit"))
+        assert h.gadget_startup(browser) == "panel"
+        assert browser.find_element(By.CSS_SELECTOR, ".wiki-suggest-paused").is_displayed()
+        assert h.axe_violations(browser, panel) == [], "the paused notice"
+    finally:
+        service.store.resume(wiki.dbname, "categories", "test over", "tests")

@@ -100,6 +100,8 @@ def test_editor_adds_a_reference_rejects_one_and_saves(wiki: LocalMediaWiki, ser
     items = h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".wiki-suggest-item"),
                        what="suggestions")
     save_screenshot(browser, "e2e-references-suggestions")
+    # A reference's item (its statement, "Show in text") passes the automated WCAG 2.1 A/AA checks.
+    assert h.axe_violations(browser, "#wiki-suggest-panel") == []
     ids = [item.get_attribute("data-id") for item in items]
     rows = h.issued(service, ids)
     assert set(rows) == set(ids) and {r["task"] for r in rows.values()} == {"references"}
