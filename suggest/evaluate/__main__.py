@@ -28,6 +28,9 @@ from suggest.evaluate.harness import (
     Ranked,
     Wiki,
     baseline_score,
+    check_backends,
+    check_dumps,
+    command_line,
     dataset_entry,
     load_wiki,
     rank_wiki,
@@ -67,6 +70,16 @@ def _make_backend(name: str, options: dict[str, Any], cache_dir: str | None) -> 
     return CachedBackend(backends.create(name, options.get(name, {})), cache_dir)
 
 
+# What a dataset entry records about the run rather than the data: kept out of the ranker file, whose
+# checksum (and so the task version and every cache key) must not change when the same data is refit.
+RUN_ONLY = ("load_seconds",)
+
+
+def training_datasets(wikis: Sequence[Wiki]) -> list[dict[str, Any]]:
+    """The datasets a ranker records it learned from: each dump's entry without its timings."""
+    return [{k: v for k, v in dataset_entry(w).items() if k not in RUN_ONLY} for w in wikis]
+
+
 def run_training(wikis: Sequence[Wiki], names: Sequence[str], out_dir: str | Path,
                  cache_dir: str | None, options: dict[str, Any] | None = None) -> list[Path]:
     """Fit and write one ranker per backend from the wikis' train split: the regression on it, and
@@ -86,7 +99,7 @@ def run_training(wikis: Sequence[Wiki], names: Sequence[str], out_dir: str | Pat
         train_rows, train_labels, train_groups = _labelled(wikis, name, "train")
         dev_rows, dev_labels, _ = _labelled(wikis, name, "dev")
         document = fit(train_rows, train_labels, dev_rows, dev_labels, backend.info,
-                       [dataset_entry(w) for w in wikis], train_groups=train_groups)
+                       training_datasets(wikis), train_groups=train_groups)
         paths.append(write(document, out_dir))
     return paths
 
@@ -108,7 +121,7 @@ def evaluate_wiki(wiki: Wiki, key: str, target: float) -> dict[str, Any]:
                      {**dev_result, "n_articles": len(dev), "threshold": threshold}.items()}
     result["intervals_95"] = metrics.bootstrap(test, threshold, MAX_SUGGESTIONS)
     result["calibration"] = metrics.calibration_table(test)
-    result["oracle"] = {k: round(v, 4) for k, v in metrics.oracle(test).items()}
+    result["oracle"] = {k: round(v, 4) if test else None for k, v in metrics.oracle(test).items()}
     slices = {
         "stubs": lambda a: a.stub, "long": lambda a: not a.stub,
         "lists_and_disambiguation": lambda a: a.listlike,
@@ -118,22 +131,27 @@ def evaluate_wiki(wiki: Wiki, key: str, target: float) -> dict[str, Any]:
     for slice_name, keep in slices.items():
         cases = _cases(wiki, ranked, "test", keep)
         result["slices"][slice_name] = metrics.summary(cases, threshold, MAX_SUGGESTIONS) | {
-            "oracle_recall": round(metrics.oracle(cases)["oracle_recall"], 4)}
+            "oracle_recall": round(metrics.oracle(cases)["oracle_recall"], 4) if cases else None}
     result["timing"] = wiki.timing.get(key, {})
     return result
 
 
 def choose_default(results: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, str]:
     """Keep the preferred multilingual backend unless another is better on both mean coverage at
-    the operating threshold and mean precision@1 over the evaluated wikis."""
+    the operating threshold and mean precision@1 over the evaluated wikis (those with test
+    articles: a wiki without any has no figures to average)."""
     def means(name: str) -> tuple[float, float]:
-        rows = list(results[name].values())
+        rows = [r for r in results[name].values() if r["n_articles"]]
         n = len(rows)
         return (sum(r["coverage"] for r in rows) / n, sum(r["precision_at_1"] for r in rows) / n)
 
-    real = [n for n in results if n != BASELINE and results[n]]
+    evaluated = [n for n in results if n != BASELINE and results[n]]
+    real = [n for n in evaluated if any(r["n_articles"] for r in results[n].values())]
     if not real:
-        return PREFERRED, "no backend was evaluated"
+        if not evaluated:
+            return PREFERRED, "no backend was evaluated"
+        kept = PREFERRED if PREFERRED in evaluated else evaluated[0]
+        return kept, "no wiki has test articles to compare the backends on"
     base = PREFERRED if PREFERRED in real else max(real, key=means)
     better = [n for n in real if n != base and all(a > b for a, b in zip(means(n), means(base), strict=True))]
     if better:
@@ -170,6 +188,16 @@ def update_thresholds(path: str | Path, results: dict[str, dict[str, dict[str, A
     file.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def check_wikis(parser: argparse.ArgumentParser, wikis: Sequence[Wiki]) -> None:
+    """Results are keyed by wiki: two dumps of one wiki would overwrite each other's figures."""
+    seen: dict[str, str] = {}
+    for wiki in wikis:
+        if wiki.dbname in seen:
+            parser.error(f"--dump {seen[wiki.dbname]} and --dump {wiki.path} are both {wiki.dbname}: "
+                         "give one dump per wiki")
+        seen[wiki.dbname] = wiki.path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     task_arg = argparse.ArgumentParser(add_help=False)
@@ -198,13 +226,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="articles per dump (quick runs)")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args(args_list)
+    check_dumps(parser, args.dump)
+    names = args.backend or default_backends()
+    check_backends(parser, names)
+    try:
+        options = json.loads(args.backend_options)
+    except ValueError as error:
+        parser.error(f"--backend-options is not JSON: {error}")
+    if not isinstance(options, dict):
+        parser.error('--backend-options wants a JSON object {"backend": {options}}')
+    if not 0.0 < args.target <= 1.0:
+        parser.error(f"--target {args.target}: a precision, in (0, 1]")
+    if args.limit is not None and args.limit < 1:
+        parser.error(f"--limit {args.limit}: at least 1 article per dump")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
-    names = args.backend or default_backends()
-    options = json.loads(args.backend_options)
     cache_dir = args.cache_dir or None
 
     wikis = [load_wiki(path, args.limit) for path in args.dump]
+    check_wikis(parser, wikis)
     if args.train:
         run_training(wikis, names, args.ranker_dir, cache_dir, options)
     task = CategoriesTask(args.ranker_dir)
@@ -237,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "default_backend": default, "default_backend_reason": why,
         "datasets": {w.dbname: dataset_entry(w) for w in wikis},
         "models": models, "results": results,
-        "command": "python -m suggest.evaluate " + " ".join(args_list),
+        "command": command_line(args_list),
         "run": {"seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": round(rss_mb("VmHWM"), 1),
                 "python": platform.python_version(), "machine": platform.machine(),
                 "limit": args.limit, "trained_in_run": args.train},

@@ -9,9 +9,11 @@ the article and counts category sizes without it; ``similar`` already never retu
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import logging
 import os
+import shlex
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -23,6 +25,7 @@ import numpy as np
 from scipy import sparse
 from tqdm import tqdm
 
+from suggest import backends
 from suggest.backends.base import Backend, BackendInfo, Matrix
 from suggest.tasks.base import TaskSettings
 from suggest.tasks.categories import CategoriesTask, lead_query
@@ -299,3 +302,26 @@ def dataset_entry(wiki: Wiki) -> dict[str, Any]:
             "articles": len(wiki.source.articles), "evaluated": len(wiki.articles),
             "split": dict(Counter(a.split for a in wiki.articles)),
             "load_seconds": round(wiki.load_seconds, 2)}
+
+
+# -- the command line, shared by both tasks' CLIs ---------------------------------------------------
+def command_line(args: Sequence[str]) -> str:
+    """The command that reproduces a run, quoted for a POSIX shell (an empty value such as
+    ``--cache-dir ''`` stays an argument)."""
+    return shlex.join(["python", "-m", "suggest.evaluate", *args])
+
+
+def check_dumps(parser: argparse.ArgumentParser, dumps: Sequence[str]) -> None:
+    """Every dump is a readable file, named once (before minutes of loading, not after)."""
+    for dump in dumps:
+        if not Path(dump).is_file():
+            parser.error(f"--dump {dump}: no such file")
+    if len({Path(d).resolve() for d in dumps}) < len(dumps):
+        parser.error("a --dump file is given twice")
+
+
+def check_backends(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    known = backends.available()
+    for name in names:
+        if name not in known:
+            parser.error(f"--backend {name}: unknown backend (known: {', '.join(known)})")

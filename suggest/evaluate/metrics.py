@@ -96,23 +96,34 @@ def calibration_table(cases: Sequence[Case], bins: int = 10) -> list[dict[str, A
 
 def bootstrap(cases: Sequence[Case], threshold: float, max_suggestions: int,
               rounds: int = BOOTSTRAP, seed: int = SEED) -> dict[str, list[float]]:
-    """95% percentile intervals, resampling articles."""
+    """95% percentile intervals, resampling articles. A resample that shows nothing has no
+    precision (not a precision of 0): it adds no draw to the precision's interval. Without
+    articles there is no interval (``{}``); nothing shown in the whole sample: [0, 0]."""
     rng = np.random.default_rng(seed)
     names = ("precision_at_threshold", "coverage", "precision_at_1", "mrr")
     draws: dict[str, list[float]] = {n: [] for n in names}
     if not cases:
-        return {n: [0.0, 0.0] for n in names}
+        return {}
     for _ in range(rounds):
         sample = [cases[i] for i in rng.integers(0, len(cases), len(cases))]
         values = {**at_threshold(sample, threshold, max_suggestions), **ranking(sample)}
         for n in names:
-            draws[n].append(values[n])
+            if n != "precision_at_threshold" or values["shown"]:
+                draws[n].append(values[n])
     return {n: [round(float(np.percentile(v, 2.5)), 4), round(float(np.percentile(v, 97.5)), 4)]
-            for n, v in draws.items()}
+            if v else [0.0, 0.0] for n, v in draws.items()}
+
+
+# The figures that are shares of the test articles: none is measured on a split without articles.
+RATES = ("precision_at_threshold", "recall_at_threshold", "coverage", "precision_at_1",
+         "precision_at_3", "recall_at_5", "mrr")
 
 
 def summary(cases: Sequence[Case], threshold: float, max_suggestions: int) -> dict[str, Any]:
+    """The figures at ``threshold``; without articles each rate is None (JSON null), not 0."""
     result: dict[str, Any] = {"n_articles": len(cases), "threshold": threshold}
     result.update(at_threshold(cases, threshold, max_suggestions))
     result.update(ranking(cases))
+    if not cases:
+        result.update(dict.fromkeys(RATES))
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}

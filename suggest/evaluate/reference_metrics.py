@@ -42,14 +42,19 @@ def rank_of_gold(scores: np.ndarray, labels: Sequence[int]) -> int | None:
     return int(sum(1 for s in scores if s >= best))
 
 
+SCORE_DIGITS = 4  # the task rounds the score it shows, and compares with the threshold, to this
+
+
 def _tops(cases: Sequence[Case], scores: Sequence[np.ndarray],
           probabilities: Sequence[np.ndarray] | None) -> list[tuple[float, bool]]:
-    """(calibrated score, is it a hit) of each statement's top-ranked candidate."""
+    """(calibrated score, is it a hit) of each statement's top-ranked candidate; the score rounded
+    as the task rounds it, so that a threshold chosen from these scores shows on dev (and in the
+    service) exactly the statements it was chosen for."""
     probs = probabilities if probabilities is not None else scores
     out = []
     for case, s, p in zip(cases, scores, probs, strict=True):
         top = int(np.argmax(s))
-        out.append((float(p[top]), bool(case.labels[top])))
+        out.append((round(float(p[top]), SCORE_DIGITS), bool(case.labels[top])))
     return out
 
 

@@ -92,7 +92,9 @@ def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None
             for case, row in (("all", r), ("reuse", r["reuse"]), ("new", r["new"])):
                 lines.append(_row(name, wiki, case, row))
         pooled = per_wiki.get(ALL_WIKIS)
-        if pooled:
+        if pooled and not pooled.get("n_statements"):
+            lines += ["", "Pooled test split: no statement (no wiki has a test case)."]
+        elif pooled:
             reuse = pooled["reuse"]
             lines += ["", f"Pooled test split: n {pooled['n_statements']}, "
                       f"r@1 {_fmt(pooled['recall_at_1'])}, "

@@ -35,7 +35,7 @@ from scipy import sparse
 
 from suggest import __version__, backends
 from suggest.backends.base import Backend
-from suggest.evaluate.harness import CachedBackend
+from suggest.evaluate.harness import CachedBackend, check_backends, check_dumps, command_line
 from suggest.evaluate.reference_cases import extract, pick_cases, run_case
 from suggest.evaluate.reference_metrics import (
     MIN_SHOWN,
@@ -247,17 +247,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="cache of extracted cases per dump and backend ('' = off)")
     args_list = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(args_list)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     dumps = [d for group in args.dump for d in group]
+    check_dumps(parser, dumps)
     chosen = args.backend or ["tfidf", "e5-multilingual-offline"]
+    check_backends(parser, chosen)
     limits = _limits(args.limit, args.backend_limit, chosen)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     started = time.time()
     results = evaluate(dumps, chosen, limits, args.per_article, args.bootstrap, args.cache_dir or None,
                        args.cases_dir or None, args.train, args.ranker_dir)
     default = PREFERRED if PREFERRED in chosen else chosen[0]
     results["default_backend"] = default
     results["created"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    results["command"] = "python -m suggest.evaluate " + " ".join(args_list)
+    results["command"] = command_line(args_list)
     results["run"] = {"seconds": round(time.time() - started, 1), "trained_in_run": args.train}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

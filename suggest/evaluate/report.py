@@ -13,6 +13,14 @@ def _pct(value: float) -> str:
 
 
 NOTHING_SHOWN = "– (nothing shown)"
+NO_TEST_ARTICLES = "– (no test articles)"
+
+
+def _below(value: float, target: float) -> str:
+    """A figure below its target and the gap, with a third decimal where two would print the
+    figure as the target (0.8469 is "0.847 (−0.003)", not "0.85 (−0.00)")."""
+    digits = 2 if round(value, 2) < target else 3 if round(value, 3) < target else 4
+    return f"{value:.{digits}f} (−{target - value:.{digits}f})"
 
 
 def _precision_cell(r: dict[str, Any]) -> str:
@@ -56,6 +64,10 @@ def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None
         for db in wikis:
             r = per_wiki[db]
             ci = r["intervals_95"]
+            if not r["n_articles"]:
+                lines.append(f"| {name} | {db} | 0 | {r['threshold']} | {NO_TEST_ARTICLES} |" + " – |" * 8
+                             + f" {r['timing'].get('articles_per_second', '')} |")
+                continue
             lines.append(
                 f"| {name} | {db} | {r['n_articles']} | {r['threshold']} | {_precision_cell(r)} | "
                 f"{_pct(r['recall_at_threshold'])} | {_pct(r['coverage'])} "
@@ -68,19 +80,21 @@ def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None
         for db in wikis:
             r = per_wiki[db]
             misses = []
+            if not r["n_articles"]:
+                lines.append(f"- {name} / {db}: not measured: the test split has no articles")
+                continue
             if not r["shown"]:
                 misses.append("precision not measured: no threshold reached the target on dev, "
                               "so nothing is shown")
             elif r["precision_at_threshold"] < target:
-                gap = target - r["precision_at_threshold"]
-                misses.append(f"precision {r['precision_at_threshold']:.2f} (−{gap:.2f})")
+                misses.append(f"precision {_below(r['precision_at_threshold'], target)}")
             if r["oracle"]["oracle_articles"] >= ORACLE_ARTICLES and r["coverage"] < TARGET_COVERAGE:
-                misses.append(f"coverage {r['coverage']:.2f} (−{TARGET_COVERAGE - r['coverage']:.2f})")
+                misses.append(f"coverage {_below(r['coverage'], TARGET_COVERAGE)}")
             elif r["coverage"] < TARGET_COVERAGE:
                 misses.append(f"coverage {r['coverage']:.2f} (oracle allows only "
                               f"{r['oracle']['oracle_articles']:.2f} of articles: target not applicable)")
             if r["precision_at_1"] < TARGET_P1:
-                misses.append(f"P@1 {r['precision_at_1']:.2f} (−{TARGET_P1 - r['precision_at_1']:.2f})")
+                misses.append(f"P@1 {_below(r['precision_at_1'], TARGET_P1)}")
             if misses:
                 lines.append(f"- {name} / {db}: " + "; ".join(misses))
     lines += ["", "## Slices (test split, default backend)", "",

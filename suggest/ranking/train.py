@@ -131,7 +131,7 @@ def write(document: dict[str, Any], directory: str | Path | None = None) -> Path
 
 def main(argv: Sequence[str] | None = None) -> int:
     from suggest.evaluate.__main__ import default_backends, run_training
-    from suggest.evaluate.harness import load_wiki
+    from suggest.evaluate.harness import check_backends, check_dumps, load_wiki
 
     parser = argparse.ArgumentParser(prog="python -m suggest.ranking.train", description=__doc__)
     parser.add_argument("--dump", action="append", required=True, help="XML dump (.xml, .bz2, .xz)")
@@ -140,10 +140,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache-dir", default="var/cache/embeddings", help="embedding cache ('' = off)")
     parser.add_argument("--limit", type=int, default=None, help="articles per dump (for quick runs)")
     args = parser.parse_args(argv)
+    names = args.backend or default_backends()
+    check_dumps(parser, args.dump)
+    check_backends(parser, names)
+    if args.limit is not None and args.limit < 1:
+        parser.error(f"--limit {args.limit}: at least 1 article per dump")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     wikis = [load_wiki(path, args.limit) for path in args.dump]
-    for path in run_training(wikis, args.backend or default_backends(), args.out_dir,
-                             args.cache_dir or None):
+    for path in run_training(wikis, names, args.out_dir, args.cache_dir or None):
         print(f"wrote {path}")
     return 0
 
