@@ -203,3 +203,23 @@ def test_train_cli_refuses_a_missing_dump(capsys: pytest.CaptureFixture[str]) ->
 
     err = _refused(capsys, main, ["--dump", "/nonexistent/xxwiki.xml", "--backend", "tfidf"])
     assert "--dump /nonexistent/xxwiki.xml: no such file" in err
+
+
+def _figures(coverage: float, p1: float, n: int = 40) -> dict[str, Any]:
+    return {"n_articles": n, "coverage": coverage, "precision_at_1": p1}
+
+
+def test_the_default_backend_is_chosen_on_dev_not_on_the_reported_test_split() -> None:
+    """Choosing the backend is model selection, as choosing a threshold is: on dev. A backend
+    that only looks better on test is not chosen; one better on dev is, whatever test says."""
+    from suggest.evaluate.__main__ import PREFERRED, choose_default
+
+    def run(dev_other: tuple[float, float], test_other: tuple[float, float]) -> str:
+        preferred = {**_figures(0.30, 0.50), "dev": _figures(0.30, 0.50)}
+        other = {**_figures(*test_other), "dev": _figures(*dev_other)}
+        return choose_default({PREFERRED: {"xxwiki": preferred}, "tfidf": {"xxwiki": other}})[0]
+
+    assert run(dev_other=(0.20, 0.40), test_other=(0.40, 0.60)) == PREFERRED
+    assert run(dev_other=(0.40, 0.60), test_other=(0.20, 0.40)) == "tfidf"
+    default, why = choose_default({PREFERRED: {"xxwiki": {**_figures(0.3, 0.5), "dev": _figures(0, 0, n=0)}}})
+    assert (default, why) == (PREFERRED, "no wiki has dev articles to compare the backends on")

@@ -118,7 +118,8 @@ def evaluate_wiki(wiki: Wiki, key: str, target: float) -> dict[str, Any]:
     threshold, dev_result = metrics.choose_threshold(dev, MAX_SUGGESTIONS, target)
     result = metrics.summary(test, threshold, MAX_SUGGESTIONS)
     result["dev"] = {k: round(v, 4) if isinstance(v, float) else v for k, v in
-                     {**dev_result, "n_articles": len(dev), "threshold": threshold}.items()}
+                     {**dev_result, **(metrics.ranking(dev) if dev else {}), "n_articles": len(dev),
+                      "threshold": threshold}.items()}
     result["intervals_95"] = metrics.bootstrap(test, threshold, MAX_SUGGESTIONS)
     result["calibration"] = metrics.calibration_table(test)
     result["oracle"] = {k: round(v, 4) if test else None for k, v in metrics.oracle(test).items()}
@@ -138,28 +139,29 @@ def evaluate_wiki(wiki: Wiki, key: str, target: float) -> dict[str, Any]:
 
 def choose_default(results: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, str]:
     """Keep the preferred multilingual backend unless another is better on both mean coverage at
-    the operating threshold and mean precision@1 over the evaluated wikis (those with test
-    articles: a wiki without any has no figures to average)."""
+    the operating threshold and mean precision@1 over the evaluated wikis' **dev** splits (those
+    with dev articles). The choice is model selection, like the thresholds: made on dev, so
+    that the test figures reported for the chosen backend are not the ones it was chosen by."""
     def means(name: str) -> tuple[float, float]:
-        rows = [r for r in results[name].values() if r["n_articles"]]
+        rows = [r["dev"] for r in results[name].values() if r["dev"]["n_articles"]]
         n = len(rows)
         return (sum(r["coverage"] for r in rows) / n, sum(r["precision_at_1"] for r in rows) / n)
 
     evaluated = [n for n in results if n != BASELINE and results[n]]
-    real = [n for n in evaluated if any(r["n_articles"] for r in results[n].values())]
+    real = [n for n in evaluated if any(r["dev"]["n_articles"] for r in results[n].values())]
     if not real:
         if not evaluated:
             return PREFERRED, "no backend was evaluated"
         kept = PREFERRED if PREFERRED in evaluated else evaluated[0]
-        return kept, "no wiki has test articles to compare the backends on"
+        return kept, "no wiki has dev articles to compare the backends on"
     base = PREFERRED if PREFERRED in real else max(real, key=means)
     better = [n for n in real if n != base and all(a > b for a, b in zip(means(n), means(base), strict=True))]
     if better:
         best = max(better, key=means)
-        return best, f"{best} beats {base} on both mean coverage and mean precision@1"
+        return best, f"{best} beats {base} on both mean dev coverage and mean dev precision@1"
     cov, p1 = means(base)
-    return base, (f"no backend beats {base} on both mean coverage ({cov:.3f}) and mean precision@1 "
-                  f"({p1:.3f})")
+    return base, (f"no backend beats {base} on both mean dev coverage ({cov:.3f}) and mean dev "
+                  f"precision@1 ({p1:.3f})")
 
 
 def update_thresholds(path: str | Path, results: dict[str, dict[str, dict[str, Any]]],
