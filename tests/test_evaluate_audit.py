@@ -223,3 +223,14 @@ def test_the_default_backend_is_chosen_on_dev_not_on_the_reported_test_split() -
     assert run(dev_other=(0.40, 0.60), test_other=(0.20, 0.40)) == "tfidf"
     default, why = choose_default({PREFERRED: {"xxwiki": {**_figures(0.3, 0.5), "dev": _figures(0, 0, n=0)}}})
     assert (default, why) == (PREFERRED, "no wiki has dev articles to compare the backends on")
+
+
+def test_results_and_report_name_the_wiki_each_dump_comes_from(no_test_split) -> None:  # type: ignore[no-untyped-def]
+    """Everything an evaluation writes is derived from Wikipedia text (CC BY-SA): the datasets
+    carry the dump's site (name, main page URL, generator) and the report names it and the
+    licence."""
+    _, doc, report = no_test_split
+    site = doc["datasets"]["viwiki"]["site"]
+    assert site["url"].startswith("https://vi.wikipedia.org/wiki/") and site["name"]
+    assert site["generator"].startswith("MediaWiki ")
+    assert "CC BY-SA" in report and f"[{site['name']}]({site['url']})" in report

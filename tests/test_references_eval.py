@@ -121,6 +121,9 @@ def test_cli_through_the_harness_writes_every_figure(tmp_path: Path) -> None:
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "| tfidf | jawiki | reuse |" in report and "Leakage check" in report
     assert f"run at {doc['created']}" in report
+    # Attribution: every dump's wiki, from its site information, and the licence.
+    assert doc["data"]["jawiki"]["site"]["url"].startswith("https://ja.wikipedia.org/wiki/")
+    assert "CC BY-SA" in report and f"]({doc['data']['jawiki']['site']['url']})" in report
 
 
 def test_japanese_sentences_cited_before_the_full_stop_are_cases() -> None:

@@ -299,6 +299,7 @@ def rank_wiki(wiki: Wiki, task: CategoriesTask, backend: Backend, key: str) -> N
 
 def dataset_entry(wiki: Wiki) -> dict[str, Any]:
     return {"file": Path(wiki.path).name, "sha256": wiki.sha256, "dbname": wiki.dbname,
+            "site": wiki.source.site,
             "articles": len(wiki.source.articles), "evaluated": len(wiki.articles),
             "split": dict(Counter(a.split for a in wiki.articles)),
             "load_seconds": round(wiki.load_seconds, 2)}

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from suggest.evaluate.reference_metrics import TARGET_PRECISION, TARGET_RECALL_AT_3
+from suggest.evaluate.report import DATA_LICENCE, source_cell
 
 ALL_WIKIS = "all_wikis"
 HEAD = ("| backend | wiki | case | n (articles) | r@1 | r@3 [95%] | r@5 | MRR | random r@3 "
@@ -72,14 +73,14 @@ def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None
              f"{doc.get('run', {}).get('seconds', '?')} s "
              "(cases are cached per dump and backend in `var/cache/references-cases/`; the time is that "
              "of this invocation).", "",
-             "## Data", "",
-             "| wiki | file | sha256 | articles | usable statements (at most "
+             "## Data", "", DATA_LICENCE, "",
+             "| wiki | source | file | sha256 | articles | usable statements (at most "
              f"{doc.get('per_article', '?')} per article) | evaluated (per backend) | cases | seconds |",
-             "|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|"]
     for wiki, d in doc.get("data", {}).items():
         picked = ", ".join(f"{k}: {v}" for k, v in d["statements_picked"].items())
         cases = ", ".join(f"{k}: {v}" for k, v in d["cases"].items())
-        lines.append(f"| {wiki} | {d['file']} | `{d['sha256'][:16]}…` | {d['articles']} | "
+        lines.append(f"| {wiki} | {source_cell(d)} | {d['file']} | `{d['sha256'][:16]}…` | {d['articles']} | "
                      f"{d.get('statements_usable', '?')} ({d['statements_available']}) | {picked} | "
                      f"{cases} | {d['seconds']} |")
     lines += ["", "A statement gives no case when it has no candidate at all or is not found again "

@@ -142,6 +142,8 @@ def evaluate(dumps: Sequence[str], backend_names: Sequence[str], limits: dict[st
         # Sparse (character n-gram) vectors are cheap to compute and costly to hold: not cached.
         models[name] = model if sparse.issparse(model.embed(["probe"])) else CachedBackend(model, cache_dir)
     cases, data = extract(sources, models, limits, per_article, cases_dir)
+    for source in sources:  # for attribution
+        data[source.wiki_id]["site"] = source.site
     for model in models.values():
         if isinstance(model, CachedBackend):
             model.save()

@@ -7,6 +7,21 @@ from typing import Any
 
 from suggest.evaluate.metrics import ORACLE_ARTICLES, TARGET_COVERAGE, TARGET_P1
 
+# Every figure, case and report of an evaluation is derived from Wikipedia text.
+DATA_LICENCE = ("Derived from Wikipedia text, licensed CC BY-SA (4.0 for dumps from mid-2023 on, 3.0 "
+                "before; older text also GFDL), and shared under the same licence. The authors are "
+                "listed in each page's history on the wiki in the *source* column (its main page, "
+                "from the dump's site information).")
+
+
+def source_cell(dataset: dict[str, Any]) -> str:
+    """The wiki a dump comes from, as a Markdown link (a run before this was recorded: '?')."""
+    site = dataset.get("site") or {}
+    if not site.get("url"):
+        return "?"
+    return f"[{site.get('name') or site['url']}]({site['url']})" + (
+        f" ({site['generator']})" if site.get("generator") else "")
+
 
 def _pct(value: float) -> str:
     return f"{value:.2f}"
@@ -49,13 +64,15 @@ def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None
         "articles have a gold category some neighbour carries);",
         f"- precision@1 >= {TARGET_P1}.", "",
         f"Default backend: **{doc['default_backend']}** ({doc['default_backend_reason']}).", "",
-        "## Data", "", "| wiki | file | sha256 | articles | evaluated | train/dev/test |",
-        "|---|---|---|---|---|---|",
+        "## Data", "", DATA_LICENCE, "",
+        "| wiki | source | file | sha256 | articles | evaluated | train/dev/test |",
+        "|---|---|---|---|---|---|---|",
     ]
     for db, d in doc["datasets"].items():
         split = d["split"]
-        lines.append(f"| {db} | {d['file']} | `{d['sha256'][:16]}…` | {d['articles']} | {d['evaluated']} | "
-                     f"{split.get('train', 0)}/{split.get('dev', 0)}/{split.get('test', 0)} |")
+        lines.append(f"| {db} | {source_cell(d)} | {d['file']} | `{d['sha256'][:16]}…` | {d['articles']} | "
+                     f"{d['evaluated']} | {split.get('train', 0)}/{split.get('dev', 0)}/"
+                     f"{split.get('test', 0)} |")
     lines += ["", "## Results (test split)", "",
               "| backend | wiki | n | threshold | precision@thr [95% CI] | recall@thr | coverage [95% CI] | "
               "P@1 | P@3 | R@5 | MRR | oracle recall | oracle articles | articles/s |",

@@ -66,6 +66,8 @@ class DumpSource:
         self.hidden: set[str] = set()
         self.namespaces: dict[int, list[str]] = {}
         self.dbname = ""
+        # The wiki the text comes from, for attribution: its name, main page URL, generator.
+        self.site: dict[str, str] = {}
         self._load()
         self.wiki_id = wiki_id or self.dbname
         self._categories: dict[str, list[str]] = {}
@@ -83,6 +85,9 @@ class DumpSource:
         with open_dump(self.path) as handle:
             dump = mwxml.Dump.from_file(handle)
             self.dbname = str(dump.site_info.dbname or "")
+            info = dump.site_info
+            self.site = {"name": str(info.name or ""), "url": str(info.base or ""),
+                         "generator": str(info.generator or "")}
             for ns in dump.site_info.namespaces or []:
                 names = [n for n in (ns.name, CANONICAL_NAMESPACES.get(ns.id)) if n]
                 self.namespaces[ns.id] = [*dict.fromkeys(names + ALIASES.get(ns.id, []))]
