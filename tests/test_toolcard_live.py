@@ -424,6 +424,14 @@ def test_categories_targets_beyond_precision_and_coverage_where_the_oracle_allow
     assert ("tfidf", "enwiki", "precision_at_1") not in misses  # 0.8 meets 0.7
     assert ("tfidf", "enwiki", "coverage") not in misses  # the oracle does not allow it
     assert ("tfidf", "enwiki", "precision_at_threshold") in misses
+    # A wiki whose test split has no articles measured nothing (null rates): no miss to report.
+    document["results"]["tfidf"]["ukwiki"].update(dict.fromkeys(
+        ("precision_at_threshold", "coverage", "precision_at_1"), None) | {"n_articles": 0})
+    (tmp_path / "empty").mkdir()
+    config["EVAL_DIR"] = eval_dir(tmp_path / "empty", ("results.json", document))
+    [evaluation] = [e for e in card(create_app(config).test_client())["evaluation"]["results"]
+                    if e["task"] == "categories"]
+    assert {m["wiki"] for m in evaluation["target_misses"]} == {"enwiki"}
     text = page(client)
     assert "Misses the targets: tfidf on ukwiki: P@1 0.550 &lt; 0.7, Coverage 0.200 &lt; 0.5" in \
         client.get("/toolcard").get_data(as_text=True)

@@ -150,12 +150,17 @@ def _judged(row: dict[str, Any], metric: str) -> bool:
 
 def target_misses(results: list[dict[str, Any]], targets: dict[str, float]) -> list[dict[str, Any]]:
     """Each (backend, wiki, metric) whose test figure misses its target; targets are per wiki, so
-    only rows at an operating threshold are judged (a missing figure misses: nothing was shown)."""
+    only rows at an operating threshold are judged (a missing figure misses: nothing was shown).
+    A row whose test split is empty measured nothing, and so misses nothing."""
     return [{"backend": row["backend"], "wiki": row["wiki"], "metric": metric,
              "value": row.get(metric), "target": target}
-            for row in results if "threshold" in row
+            for row in results if "threshold" in row and not _nothing_tested(row)
             for metric, target in targets.items()
             if _judged(row, metric) and (row[metric] is None or row[metric] < target)]
+
+
+def _nothing_tested(row: dict[str, Any]) -> bool:
+    return any(row.get(size) == 0 for size in ("n_articles", "n_statements"))
 
 
 def _evaluated_models(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
