@@ -69,6 +69,22 @@ def test_ranker_file_is_json_and_checked(tmp_path: Path) -> None:
         Ranker.from_document({"format": "pickle"})
 
 
+def test_a_ranker_rewritten_within_the_same_clock_tick_is_loaded_again(tmp_path: Path) -> None:
+    """A refit can rewrite the file with the same modification time (coarse file system clocks,
+    or a copy that keeps times): the other size still tells it is another file."""
+    import os
+
+    path = write(fit(*_data(1, 500), *_data(2, 300), INFO, []), tmp_path)
+    first = load_ranker("tfidf", tmp_path)
+    stamp = path.stat().st_mtime_ns
+    refit = fit(*_data(3, 400), *_data(4, 300), INFO, [{"file": "another dump"}])
+    write(refit, tmp_path)
+    os.utime(path, ns=(stamp, stamp))
+    again = load_ranker("tfidf", tmp_path)
+    assert first is not None and again is not None
+    assert again.checksum == refit["checksum"] != first.checksum
+
+
 def test_task_scores_with_the_ranker_and_versions_it(tmp_path: Path) -> None:
     before = CategoriesTask(tmp_path).version
     write(fit(*_data(1, 500), *_data(2, 300), INFO, []), tmp_path)

@@ -122,7 +122,7 @@ class Ranker:
         return self.calibrate(raw), raw
 
 
-_CACHE: dict[Path, tuple[float, Ranker | None]] = {}
+_CACHE: dict[Path, tuple[tuple[int, int], Ranker | None]] = {}
 
 
 def load_ranker(backend_id: str, directory: str | Path | None = None,
@@ -133,10 +133,11 @@ def load_ranker(backend_id: str, directory: str | Path | None = None,
     path = ranker_path(backend_id, directory, task)
     if not path.is_file():
         return None
-    mtime = path.stat().st_mtime
+    stat = path.stat()
+    version = (stat.st_mtime_ns, stat.st_size)  # a refit within the clock's tick: other size
     cached = _CACHE.get(path)
-    if cached is None or cached[0] != mtime:
-        cached = (mtime, Ranker.load(path, task))
+    if cached is None or cached[0] != version:
+        cached = (version, Ranker.load(path, task))
         _CACHE[path] = cached
     return cached[1]
 
