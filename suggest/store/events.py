@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,8 +29,8 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.engine import URL, Engine, ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.schema import CreateColumn
 
@@ -100,17 +101,66 @@ class PendingDecision:
     issued: dict[str, Any] | None = None
 
 
+SQLITE_FILE_ID = "wiki_suggest_file_id"  # connection info: the file a SQLite connection opened
+SQLITE_READONLY, SQLITE_CANTOPEN = 8, 14  # SQLite primary result codes
+SQLITE_REOPEN = {SQLITE_READONLY, SQLITE_CANTOPEN}  # errors a new connection may not have
+
+
+def sqlite_file(url: URL) -> str | None:
+    """The absolute path of a SQLite database file (as the driver opens it), or None (in memory,
+    or a ``file:`` URI)."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" \
+            or database.startswith("file:") or url.query.get("uri"):
+        return None
+    return os.path.abspath(database)
+
+
+def file_id(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path`` now, or None when there is none."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _sqlite_code(error: BaseException | None) -> int | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15})
+        path = sqlite_file(make_url(url))
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
             cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged decision survives a crash
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            if path is not None:
+                record.info[SQLITE_FILE_ID] = file_id(path)
+
+        if path is not None:
+            @event.listens_for(engine, "checkout")
+            def _sqlite_same_file(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+                # A pooled connection keeps the file it opened: once that file is removed (its
+                # folder deleted) or replaced, it would read and write a file nobody will see
+                # again. It is dropped, and a new connection opens what is at the path now.
+                if record.info.get(SQLITE_FILE_ID) != file_id(path):
+                    raise DisconnectionError("the SQLite file was removed or replaced")
+
+        @event.listens_for(engine, "handle_error")
+        def _sqlite_stale(context: ExceptionContext) -> None:
+            # A connection opened while the file could not be written (read-only file or
+            # folder, full disk at open) stays read-only after the file is writable again: it
+            # is dropped with the pool's others, as a lost connection would be.
+            if _sqlite_code(context.original_exception) in SQLITE_REOPEN:
+                context.is_disconnect = True
 
         return engine
     # The driver's timeouts, unless the URL sets them (``?read_timeout=5``). PyMySQL waits for a
@@ -128,8 +178,14 @@ def _unreachable(error: SQLAlchemyError) -> bool:
     """Whether the error says the database cannot be reached now: no connection could be made,
     or it stopped answering (a timeout), or every pooled connection is stuck. One connection
     lost (killed, timed out by the server) is not: the pool makes a new one for the next request."""
+    if isinstance(error, DisconnectionError):  # the SQLite file was removed or replaced
+        return True
     if not isinstance(error, DBAPIError):
         return isinstance(error, PoolTimeout)
+    if _sqlite_code(error.orig) is not None:
+        # No file to open (its folder is gone), a read-only file, or a new empty file where the
+        # old one was removed: the schema is checked again (and created in a new file).
+        return _sqlite_code(error.orig) in SQLITE_REOPEN or "no such table" in str(error.orig)
     args = error.orig.args if error.orig is not None else ()
     return bool(args) and (args[0] in CANNOT_CONNECT or "timed out" in str(args[-1]))
 
@@ -150,6 +206,7 @@ class EventStore:
         self._insert_decision = PreparedInsert(decisions, dialect)
         self._get_computed = PreparedGet(computed, "id", [c.name for c in computed.columns], dialect)
         self._writer = WriterLock(url)
+        self._file = sqlite_file(self.engine.url)
 
     # -- schema ---------------------------------------------------------------------------------
     def upgrade(self) -> None:
@@ -181,7 +238,7 @@ class EventStore:
                 return
             self._upgrade_to_ready()
         except StoreUnavailable:
-            self._unavailable_until = time.monotonic() + RECHECK_SECONDS
+            self._unavailable_until = time.monotonic() + self._recheck_after
             raise
         finally:
             self._schema_lock.release()
@@ -531,6 +588,21 @@ class EventStore:
                                           "wiki": wiki, "task": task, "reason": reason})
 
     # -- plumbing -------------------------------------------------------------------------------
+    @property
+    def _recheck_after(self) -> float:
+        """How long requests are refused at once before the next check. A server may hang each
+        check for the driver's timeouts; a SQLite file opens at once or fails at once, so the
+        next request checks again (a decision retried when the file is back is not refused)."""
+        return 0.0 if self.engine.dialect.name == "sqlite" else RECHECK_SECONDS
+
+    @staticmethod
+    def _same_file(conn: Connection, path: str) -> None:
+        """Before a commit: the SQLite file the connection writes is still the one at ``path``.
+        A file removed meanwhile (its folder deleted) takes the writes with it when the last
+        connection closes, so they are rolled back and refused rather than acknowledged."""
+        if conn.connection.info.get(SQLITE_FILE_ID) != file_id(path):
+            raise DisconnectionError("the SQLite file was removed or replaced")
+
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
         if not self.ready:
@@ -543,6 +615,8 @@ class EventStore:
         try:
             with self.engine.begin() as conn:
                 yield conn
+                if self._file is not None:
+                    self._same_file(conn, self._file)
         except (IntegrityError, UnknownSuggestion, NotAccepted):
             raise
         except SQLAlchemyError as error:
@@ -551,5 +625,10 @@ class EventStore:
                 # Checked again on use, by one request at a time (_check_on_use): the others
                 # get their 503 at once instead of each waiting for the driver's timeouts.
                 self.ready = False
-                self._unavailable_until = time.monotonic() + RECHECK_SECONDS
+                self._unavailable_until = time.monotonic() + self._recheck_after
+                if self._file is not None:
+                    # Pooled SQLite connections may hold a removed file, or be read-only since
+                    # they were opened (the decision path's statements run on the DBAPI cursor,
+                    # past the engine's error hook): new ones open what is there now.
+                    self.engine.dispose()
             raise StoreUnavailable("the database is not available") from error

@@ -1,0 +1,136 @@
+"""Failure audit: what the service does when its SQLite file changes under it, how pages for
+people say that the database is away, what the readiness check says about the rate limits, and
+how a compressed body is refused.
+
+Real SQLite files and a Redis of our own (tests/reliability/helpers.py); nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from suggest.web import create_app
+from tests.conftest import app_config
+
+URL = "/api/v1/suggestions"
+QUERY = {"wiki": "fixture-ukwiki", "title": "Коло", "task": "categories"}
+OTHER = {**QUERY, "title": "Радіус"}
+
+
+def issued(client: Any, query: dict[str, str]) -> list[str]:
+    response = client.get(URL, query_string=query)
+    assert response.status_code == 200, response.get_json()
+    return [s["id"] for s in response.get_json()["suggestions"]]
+
+
+def decide(client: Any, suggestion_id: str) -> Any:
+    return client.post("/api/v1/decisions", json={"suggestion_id": suggestion_id, "decision": "skip"})
+
+
+def decided_in_file(path: Path) -> set[str]:
+    """The decisions a fresh connection finds in the file at ``path`` (what survives the process)."""
+    with closing(sqlite3.connect(path)) as conn:
+        return {row[0] for row in conn.execute("SELECT suggestion_id FROM decisions")}
+
+
+# -- the SQLite file's folder removed while the service runs ------------------------------------
+def test_decisions_are_refused_not_acknowledged_when_the_sqlite_folder_is_removed(tmp_path: Path) -> None:
+    """Pooled connections keep the file they opened: after its folder was removed they went on
+    writing into a file no one will read again, and the API acknowledged those decisions (201).
+    Now the service answers 503 and nothing is acknowledged; when the folder is back, it makes
+    its tables again and stores decisions that a fresh connection reads back."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    path = folder / "events.sqlite3"
+    app = create_app(app_config(f"sqlite:///{path}"))
+    client = app.test_client()
+    ids = issued(client, QUERY) + issued(client, OTHER)
+    assert len(ids) >= 3
+    assert decide(client, ids[0]).status_code == 201
+    assert decided_in_file(path) == {ids[0]}
+
+    shutil.rmtree(folder)
+    refused = decide(client, ids[1])
+    assert refused.status_code == 503, refused.get_json()
+    assert refused.get_json()["error"]["code"] == "database_unavailable"
+    assert client.get("/api/v1/stats").status_code == 503
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/healthz").status_code == 200
+
+    folder.mkdir()
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.get_json()
+    again = decide(client, ids[2])
+    assert again.status_code == 201, again.get_json()
+    assert decided_in_file(path) == {ids[2]}
+
+
+def test_a_decision_retried_when_the_sqlite_file_is_back_is_stored_at_once(sqlite_url: str) -> None:
+    """A server that cannot be reached is checked again only every few seconds (each check may
+    hang for the driver's timeouts); a SQLite file opens or fails at once, so the gadget's retry
+    as soon as the file is back (the browser online again) is stored, not refused for seconds."""
+    from tests.e2e.helpers import database_unavailable
+
+    app = create_app(app_config(sqlite_url))
+    client = app.test_client()
+    ids = issued(client, QUERY)
+    with database_unavailable(app.extensions["wiki_suggest"].store):
+        assert decide(client, ids[0]).status_code == 503
+    assert decide(client, ids[0]).status_code == 201
+
+
+# -- the SQLite file read-only for a while -------------------------------------------------------
+def _immutable(path: Path, on: bool) -> None:
+    """Make a file unwritable even for root (the tests may run as root, which chmod does not
+    stop). Only the database file itself: its -wal and -shm files are mapped into memory, and
+    making those immutable would kill the process with SIGBUS, which is not what is tested."""
+    subprocess.run(["chattr", "+i" if on else "-i", str(path)], check=True, capture_output=True)
+
+
+@pytest.fixture
+def chattr_works(tmp_path: Path) -> Iterator[None]:
+    probe = tmp_path / "probe"
+    probe.write_text("x")
+    try:
+        _immutable(probe, True)
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("chattr +i is not available on this file system")
+    _immutable(probe, False)
+    yield
+
+
+def test_the_service_recovers_when_a_read_only_sqlite_file_is_writable_again(
+        tmp_path: Path, chattr_works: None) -> None:
+    """Connections opened while the file could not be written are read-only for good: before,
+    every write was a 503 until the service was restarted. Now they are replaced, and the first
+    request after the file is writable again stores its decision."""
+    path = tmp_path / "events.sqlite3"
+    first = create_app(app_config(f"sqlite:///{path}"))
+    ids = issued(first.test_client(), QUERY) + issued(first.test_client(), OTHER)
+    first.extensions["wiki_suggest"].store.engine.dispose()
+    with closing(sqlite3.connect(path)) as conn:  # back to one file: no -wal to replay on the next open
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _immutable(path, True)
+    try:
+        app = create_app(app_config(f"sqlite:///{path}"))  # its pool opens the file read-only
+        client = app.test_client()
+        refused = decide(client, ids[0])
+        assert refused.status_code == 503, refused.get_json()
+        assert refused.get_json()["error"]["code"] == "database_unavailable"
+    finally:
+        _immutable(path, False)
+    store = app.extensions["wiki_suggest"].store
+    store._unavailable_until = 0.0  # not wait out the pause between checks (RECHECK_SECONDS)
+    stored = decide(client, ids[1])
+    assert stored.status_code == 201, stored.get_json()
+    assert decided_in_file(path) == {ids[1]}
+
+
