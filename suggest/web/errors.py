@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, render_template_string, request
+from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from suggest import __version__
 from suggest.store.events import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,43 @@ def error_response(status: int, code: str, message: str) -> Response:
     return response
 
 
+# A page for people: the same message as the JSON error, inside the site's frame.
+ERROR_PAGE = """{% extends "base.html" %}
+{% block title %}{{ title }} · wiki-suggest{% endblock %}
+{% block content %}
+<h1>{{ title }}</h1>
+<div class="cdx-message cdx-message--block cdx-message--error" role="alert">
+  <span class="cdx-message__icon"></span>
+  <div class="cdx-message__content">{{ message }}</div>
+</div>
+<p><a href="{{ url_for('pages.index') }}">Back to the start page</a></p>
+{% endblock %}"""
+DATA_SUFFIXES = (".json", ".csv", ".wikitext")  # pages that are files for programs
+
+
+def wants_html() -> bool:
+    """Whether the error goes to a person's browser: a page outside the API (and not one of the
+    data files) asked for by a client that prefers HTML to JSON. Programs, and clients that
+    name no preference, get the JSON error."""
+    if request.path.startswith("/api/") or request.path.endswith(DATA_SUFFIXES):
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def error_page(status: int, code: str, title: str, message: str) -> Response:
+    """The error as an HTML page (the JSON error's code in a header). If the site's frame cannot
+    be drawn (the error may be in it), a bare page says the same."""
+    try:
+        body = render_template_string(ERROR_PAGE, title=title, message=message, version=__version__)
+    except Exception:  # noqa: BLE001 - an error page must not fail in turn
+        log.warning("error page without the site's frame (%s)", code)
+        body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}"
+                f"</title></head><body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>")
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["X-Error-Code"] = code
+    return response
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
@@ -43,9 +82,12 @@ def register(app: Flask) -> None:
         # get the driver's connection errors as SQLAlchemy raises them.
         if not isinstance(error, StoreUnavailable):
             log.error("database error: %s", type(error).__name__)
-        response = error_response(503, "database_unavailable",
-                                  "The database is not available right now; nothing was stored. "
-                                  "Please try again in a minute.")
+        message = ("The database is not available right now; nothing was stored. "
+                   "Please try again in a minute.")
+        if wants_html():
+            response = error_page(503, "database_unavailable", "Temporarily unavailable", message)
+        else:
+            response = error_response(503, "database_unavailable", message)
         response.headers["Retry-After"] = "60"
         return response
 
@@ -65,4 +107,7 @@ def register(app: Flask) -> None:
     def _unexpected(error: Exception) -> Response:
         # Never a stack trace or exception text to the client; the log has the type and trace.
         log.exception("unexpected error on %s", request.path)
+        if wants_html():
+            return error_page(500, "internal_error", "Something went wrong",
+                              "Something went wrong on our side.")
         return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -134,3 +134,44 @@ def test_the_service_recovers_when_a_read_only_sqlite_file_is_writable_again(
     assert decided_in_file(path) == {ids[1]}
 
 
+# -- pages for people while the database is away ------------------------------------------------
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+MAINTAINER = "Audit Maintainer"
+
+
+def test_pages_for_people_say_in_html_that_the_database_is_away(tmp_path: Path) -> None:
+    """A browser on /stats, /review or /admin (or sending the admin and review forms) got the
+    API's JSON error. Now it gets a page saying the same, with the 503 and Retry-After; programs
+    and clients that state no preference (and the API, and the data files) still get the JSON
+    error with its stable code."""
+    missing = tmp_path / "gone" / "events.sqlite3"  # its folder does not exist: SQLite cannot open it
+    app = create_app(app_config(f"sqlite:///{missing}", MAINTAINERS=[MAINTAINER],
+                                REVIEWERS=[MAINTAINER], RATE_LIMITS={"enabled": False}))
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["user"] = MAINTAINER
+        sess["csrf"] = "token"
+    form = {"csrf_token": "token", "wiki": "fixture-ukwiki", "task": "categories", "reason": "audit",
+            "suggestion_id": "abc", "label": "correct"}
+    pages = [("GET", "/stats"), ("GET", "/review?wiki=fixture-ukwiki&task=categories"),
+             ("GET", "/admin"), ("POST", "/admin/pause"), ("POST", "/review/label")]
+    for method, path in pages:
+        store = app.extensions["wiki_suggest"].store
+        store._unavailable_until = 0.0  # each request tries the database itself
+        page = client.open(path, method=method, headers=BROWSER,
+                           data=form if method == "POST" else None)
+        assert page.status_code == 503, (path, page.status_code)
+        assert page.mimetype == "text/html", (path, page.get_data(as_text=True)[:200])
+        text = page.get_data(as_text=True)
+        assert "The database is not available right now" in text and "<h1>" in text, path
+        assert page.headers["Retry-After"] == "60"
+        assert page.headers["X-Error-Code"] == "database_unavailable"
+        plain = client.open(path, method=method, data=form if method == "POST" else None)
+        assert plain.status_code == 503
+        assert plain.get_json()["error"]["code"] == "database_unavailable", path
+    for path in ("/api/v1/stats", "/stats.csv"):
+        data = client.get(path, headers=BROWSER)
+        assert data.status_code == 503
+        assert data.get_json()["error"]["code"] == "database_unavailable", path
+
+
