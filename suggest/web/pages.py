@@ -33,5 +33,9 @@ def readyz() -> tuple[Response, int]:
         database = "unavailable"
     cache = svc.cache.check() if svc.cache.redis else "in-process"
     ready = database == "ok"
-    return jsonify({"status": "ok" if ready else "unavailable", "database": database,
-                    "cache": "ok" if cache == "hit" else cache}), 200 if ready else 503
+    body = {"status": "ok" if ready else "unavailable", "database": database,
+            "cache": "ok" if cache == "hit" else cache}
+    limiter = current_app.extensions.get("wiki_suggest_ratelimit")
+    if limiter is not None:  # Redis away: the limits still hold, counted in each worker
+        body["rate_limits"] = limiter.mode(None if cache == "in-process" else cache == "hit")
+    return jsonify(body), 200 if ready else 503

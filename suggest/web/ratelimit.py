@@ -153,6 +153,16 @@ class RateLimiter:
         self._script: Any = self.redis.register_script(TAKE) if self.redis else None
         self._down_until = 0.0
 
+    def mode(self, redis_reachable: bool | None = None) -> str:
+        """Where the buckets are counted now, for the readiness check: ``shared`` (Redis, every
+        worker), ``per-worker`` (no Redis, or Redis unavailable: the fallback), ``off``.
+        ``redis_reachable``: what a probe of the same Redis just found, if one was made."""
+        if not self.enabled:
+            return "off"
+        if self.redis is None or redis_reachable is False or time.monotonic() < self._down_until:
+            return "per-worker"
+        return "shared"
+
     def key(self, kind: str, value: str) -> str:
         """The bucket's key: secret prefix + kind + HMAC of the value (no user text in Redis).
         Recent keys are remembered (bounded), since the same wikis and users come back."""

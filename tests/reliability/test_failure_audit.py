@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 
 from suggest.web import create_app
+from suggest.web.ratelimit import ANONYMOUS
 from tests.conftest import app_config
+from tests.reliability.helpers import OwnRedis
 
 URL = "/api/v1/suggestions"
 QUERY = {"wiki": "fixture-ukwiki", "title": "Коло", "task": "categories"}
@@ -173,5 +175,43 @@ def test_pages_for_people_say_in_html_that_the_database_is_away(tmp_path: Path) 
         data = client.get(path, headers=BROWSER)
         assert data.status_code == 503
         assert data.get_json()["error"]["code"] == "database_unavailable", path
+
+
+# -- Redis away: the readiness check says where the rate limits are counted ---------------------
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedis]:
+    server = OwnRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.redis
+def test_readiness_says_the_rate_limits_fell_back_to_each_worker(own_redis: OwnRedis, sqlite_url: str,
+                                                                  redis_prefix: str) -> None:
+    """With Redis away the limiter counts in each worker (limits looser by at most the number of
+    workers, nobody refused for the outage). Its log said so; /readyz did not. Now it does, and
+    after Redis is back (and the limiter's pause) the buckets are shared again, without a restart."""
+    app = create_app(app_config(sqlite_url, REDIS_URL=own_redis.url, REDIS_KEY_PREFIX=redis_prefix,
+                                REDIS_TIMEOUT=0.3))
+    client = app.test_client()
+    limiter = app.extensions["wiki_suggest_ratelimit"]
+    ids = issued(client, QUERY)
+    assert client.get("/readyz").get_json()["rate_limits"] == "shared"
+
+    own_redis.stop()
+    ready = client.get("/readyz").get_json()
+    assert ready["cache"] == "unavailable" and ready["rate_limits"] == "per-worker"
+    body = client.get(URL, query_string=OTHER).get_json()
+    assert body["meta"]["cache"] == "unavailable" and body["suggestions"]
+    assert decide(client, ids[0]).status_code == 201  # limited per worker, not refused
+    assert client.get("/readyz").get_json()["rate_limits"] == "per-worker"
+
+    own_redis.start()
+    assert client.get("/readyz").get_json()["rate_limits"] == "per-worker"  # still in its pause
+    limiter._down_until = 0.0  # the pause (BACKOFF_SECONDS) is over
+    assert client.get("/readyz").get_json()["rate_limits"] == "shared"
+    assert decide(client, ids[1]).status_code == 201
+    assert limiter.redis.exists(limiter.key("user", ANONYMOUS))
 
 
