@@ -104,11 +104,15 @@ def _body_validator(path: str) -> Validate:
 
 
 def request_json(req: Request) -> Any:
-    """The request's JSON document, or ApiError: not JSON (415), too large, also when sent in
+    """The request's JSON document, or ApiError: not JSON or compressed (415), too large, also when sent in
     chunks without a length (413: werkzeug then stops reading at the limit without saying so),
     not parseable or nested too deep for the parser (400)."""
     if not req.is_json:
         raise ApiError(415, "unsupported_media_type", "send a JSON body (Content-Type: application/json)")
+    if req.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+        # Nothing here decompresses a body: a gzip body would be reported as broken JSON.
+        raise ApiError(415, "unsupported_media_type", "send the JSON body uncompressed "
+                                                      "(no Content-Encoding)")
     data = req.get_data(cache=True)
     limit = req.max_content_length
     if limit is not None and req.content_length is None and len(data) >= limit:

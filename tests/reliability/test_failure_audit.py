@@ -7,6 +7,8 @@ Real SQLite files and a Redis of our own (tests/reliability/helpers.py); nothing
 
 from __future__ import annotations
 
+import gzip
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -215,3 +217,25 @@ def test_readiness_says_the_rate_limits_fell_back_to_each_worker(own_redis: OwnR
     assert limiter.redis.exists(limiter.key("user", ANONYMOUS))
 
 
+# -- odd HTTP -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/api/v1/decisions", "/api/v1/decisions/batch", "/api/v1/edits"])
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+def test_a_compressed_body_is_refused_as_such(client: Any, path: str, encoding: str) -> None:
+    """A gzip body was refused as "not valid JSON" (400 invalid_body), which sends a client
+    looking for a bug in its JSON; it is refused for its encoding, with the code for a body the
+    service does not take (415), and nothing is stored."""
+    document = {"suggestion_id": "A" * 32, "decision": "skip"}
+    body = gzip.compress(json.dumps(document).encode()) if encoding == "gzip" else b"\x00\x01"
+    response = client.post(path, data=body, headers={"Content-Type": "application/json",
+                                                     "Content-Encoding": encoding})
+    assert response.status_code == 415
+    error = response.get_json()["error"]
+    assert error["code"] == "unsupported_media_type" and "Content-Encoding" in error["message"]
+
+
+def test_an_identity_encoding_is_accepted(client: Any) -> None:
+    ids = issued(client, QUERY)
+    response = client.post("/api/v1/decisions", data=json.dumps({"suggestion_id": ids[0],
+                                                                 "decision": "skip"}),
+                           headers={"Content-Type": "application/json", "Content-Encoding": "identity"})
+    assert response.status_code == 201
