@@ -294,3 +294,31 @@ def test_long_reasons_do_not_widen_pages_on_a_phone(app: Any, served: str, brows
             "const t = document.querySelector('.stats-audit');"
             "return t && t.parentElement.scrollWidth - t.parentElement.clientWidth")
         assert audit is None or audit < 390, f"{path}: the audit log scrolls by {audit}px"
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_errors_on_pages_are_pages_in_the_sites_frame(app: Any) -> None:
+    """A browser that meets an error on one of the pages (an unknown address, a page's own check
+    of its query, the controls for someone who is not a maintainer) gets a page with the site's
+    header, a main landmark and the reason, and the error's stable code in X-Error-Code; the API
+    and programs that ask for JSON still get the JSON error."""
+    anonymous, someone = app.test_client(), signed_in(app, "Someone")
+    for client, url, status, code, says in [
+            (anonymous, "/nope", 404, "not_found", "Not Found"),
+            (anonymous, "/stats?weeks=0", 400, "invalid_parameter", "weeks"),
+            (someone, "/admin", 403, "forbidden", "maintainers may use the controls")]:
+        response = client.get(url, headers=BROWSER)
+        html = response.get_data(as_text=True)
+        assert (response.status_code, response.mimetype) == (status, "text/html"), url
+        assert response.headers["X-Error-Code"] == code, url
+        page = Page(html)
+        assert len(page.all("h1")) == 1 and page.all("main") and page.all("header"), url
+        assert says in html, url
+        as_program = client.get(url, headers={"Accept": "application/json"})
+        assert as_program.status_code == status
+        if url.startswith("/stats"):  # the page's own check answers programs in JSON as before
+            assert as_program.get_json()["error"]["code"] == code
+    api = anonymous.get("/api/v1/nope", headers=BROWSER)
+    assert (api.status_code, api.get_json()["error"]["code"]) == (404, "not_found")

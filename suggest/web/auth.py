@@ -124,7 +124,8 @@ def maintainer_required(view: F) -> F:
         if user is None:
             return _to_login()
         if not user.maintainer:
-            abort(403)
+            abort(403, description="Only this tool's maintainers may use the controls. Anyone may "
+                                   "see the pauses and the audit log on the statistics page.")
         return view(*args, **kwargs)
     return cast(F, wrapped)
 

@@ -9,13 +9,14 @@ from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from suggest import __version__
 from suggest.store.events import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+HTTP_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
               413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited"}
 
 
@@ -71,6 +72,9 @@ def error_page(status: int, code: str, title: str, message: str) -> Response:
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
+        if wants_html():  # a page's own check (/stats?weeks=0), seen in a browser
+            return error_page(error.status, error.code, HTTP_STATUS_CODES.get(error.status, "Error"),
+                              error.message)
         return error_response(error.status, error.code, error.message)
 
     @app.errorhandler(StoreUnavailable)
@@ -93,11 +97,14 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response | HTTPException:
-        if not request.path.startswith("/api/") and error.code != 413:
-            return error
         status = error.code or 500
-        response = error_response(status, HTTP_CODES.get(status, "http_error"),
-                                  error.description or "HTTP error")
+        code = HTTP_CODES.get(status, "http_error")
+        if not request.path.startswith("/api/") and status != 413:
+            if not wants_html():
+                return error
+            response = error_page(status, code, error.name, error.description or error.name)
+        else:
+            response = error_response(status, code, error.description or "HTTP error")
         for name, value in error.get_headers():  # e.g. Allow on a 405 (RFC 9110)
             if name.lower() != "content-type":
                 response.headers[name] = value
