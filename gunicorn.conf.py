@@ -12,6 +12,10 @@ errorlog = "-"
 access_log_format = GUNICORN_ACCESS_FORMAT
 logger_class = "suggest.access_log.AccessLogger"  # offers the format only harmless fields
 timeout = 120
+# gunicorn 25.1+ opens a control socket for gunicornc in $XDG_RUNTIME_DIR or $HOME/.gunicorn by
+# default. The service does not use it, a Toolforge container may have no writable home, and two
+# servers on one machine (tests, benchmarks) took over each other's socket and deleted it.
+control_socket_disable = True
 
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature

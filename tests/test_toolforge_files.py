@@ -80,10 +80,13 @@ def start_procfile_web(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Pa
     port = free_port()
     argv = [str(Path(sys.executable).with_name("gunicorn")), *web[1:]]
     argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
-    env = {**os.environ, "TOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}",
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+           "TOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}",
            "TOOL_BACKEND": "tfidf", "TOOL_SECRET_KEY": "procfile-test-secret",
            "WIKI_SUGGEST_CONFIG": str(tmp_path / "none.yaml")}
     log_path = tmp_path / "gunicorn.log"
+    (tmp_path / "home").mkdir()
+    (tmp_path / "run").mkdir()
     with open(log_path, "wb") as log:
         master = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     return master, port, log_path
@@ -125,6 +128,8 @@ def test_procfile_workers_each_listen_on_their_own_socket(tmp_path: Path) -> Non
         assert all(len(found) == 1 for found in per_worker), per_worker
         assert len(set().union(*per_worker)) == workers == len(listening)
         assert not sockets_of(master.pid) & listening  # the master holds none
+        # No control socket (gunicornc): none in $XDG_RUNTIME_DIR, none in $HOME/.gunicorn.
+        assert not list((tmp_path / "run").iterdir()) and not (tmp_path / "home" / ".gunicorn").exists()
     finally:
         stop_procfile_web(master)
 
