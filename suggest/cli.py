@@ -11,12 +11,15 @@ Each prints one JSON line, so a job's log says what it did.
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from suggest.metrics import monitor, purge
 from suggest.metrics.verify import Verifier
@@ -34,8 +37,31 @@ def _echo(data: dict[str, Any]) -> None:
     click.echo(json.dumps(data, sort_keys=True, default=str))
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _needs_database(job: str) -> Callable[[F], F]:
+    """A job whose database is away prints one JSON line saying so and exits with 1, instead of
+    a traceback (which would also name the database's host in the job's log)."""
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            from suggest.store.events import StoreUnavailable
+
+            try:
+                return command(*args, **kwargs)
+            except (StoreUnavailable, SQLAlchemyError) as error:
+                _echo({"job": job, "error": "database_unavailable",
+                       "message": f"the database is not available ({type(error).__name__}); "
+                                  "nothing was changed, the next run tries again"})
+                raise SystemExit(1) from None
+        return cast(F, run)
+    return decorate
+
+
 @click.command("verify")
 @with_appcontext
+@_needs_database("verify")
 @click.option("--limit", default=500, show_default=True, help="Edits per step in one run.")
 def verify_command(limit: int) -> None:
     """Verify saved edits against the wiki, and check the survival of older ones."""
@@ -50,6 +76,7 @@ def verify_command(limit: int) -> None:
 
 @click.command("monitor")
 @with_appcontext
+@_needs_database("monitor")
 def monitor_command() -> None:
     """Judge the alarms per task and wiki; pause a task where one triggers."""
     svc = _service()
@@ -62,6 +89,7 @@ def monitor_command() -> None:
 
 @click.command("purge")
 @with_appcontext
+@_needs_database("purge")
 def purge_command() -> None:
     """Remove user names and comments older than RETENTION_DAYS (counts are kept)."""
     svc = _service()
@@ -80,6 +108,7 @@ def _control(action: str, wiki: str, task: str, reason: str, actor: str) -> None
 
 @click.command("pause")
 @with_appcontext
+@_needs_database("pause")
 @click.argument("wiki")
 @click.argument("task")
 @click.option("--reason", required=True, help="Shown in the public audit log.")
@@ -91,6 +120,7 @@ def pause_command(wiki: str, task: str, reason: str, actor: str) -> None:
 
 @click.command("resume")
 @with_appcontext
+@_needs_database("resume")
 @click.argument("wiki")
 @click.argument("task")
 @click.option("--reason", required=True, help="Shown in the public audit log.")

@@ -163,6 +163,21 @@ def test_jobs_file_schedules_the_three_commands_and_each_runs(sqlite_url: str) -
         assert json.loads(result.output)["job"] == name
 
 
+def test_jobs_say_in_one_line_that_the_database_is_away() -> None:
+    """The database unreachable (nothing listens on the port): every job and control command
+    prints one JSON line with a stable error and exits with 1 - no traceback, no database host."""
+    from suggest.web import create_app
+
+    runner = create_app(app_config("mysql+pymysql://root@127.0.0.1:9/nothing")).test_cli_runner()
+    for args in (["verify"], ["monitor"], ["purge"], ["pause", "enwiki", "categories", "--reason", "r"],
+                 ["resume", "enwiki", "categories", "--reason", "r"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1, (args, result.output)
+        line = json.loads(result.output)
+        assert (line["job"], line["error"]) == (args[0], "database_unavailable")
+        assert "Traceback" not in result.output and "127.0.0.1" not in result.output
+
+
 @pytest.mark.parametrize("alarms", [
     [{"id": "x", "rate": "happiness", "above": 0.3}],
     [{"id": "x", "rate": "rejection"}],
