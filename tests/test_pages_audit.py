@@ -322,3 +322,16 @@ def test_errors_on_pages_are_pages_in_the_sites_frame(app: Any) -> None:
             assert as_program.get_json()["error"]["code"] == code
     api = anonymous.get("/api/v1/nope", headers=BROWSER)
     assert (api.status_code, api.get_json()["error"]["code"]) == (404, "not_found")
+
+
+def test_text_from_a_wiki_carries_the_wikis_language(app: Any) -> None:
+    """WCAG 3.1.2: the review card's label, title, wikitext and lead are in the wiki's language
+    (a screen reader switches voice); a wiki not on the tool's list gets no guess."""
+    populate(app)
+    reviewer = signed_in(app, REVIEWER)
+    page = Page(reviewer.get("/review?wiki=fixture-ukwiki&task=categories").get_data(as_text=True))
+    titles = [a for a in page.all("h2") if "cdx-card__text__title" in str(a.get("class"))]
+    assert titles and {a.get("lang") for a in titles} == {"uk"}
+    assert {a.get("lang") for a in page.all("code")} == {"uk"}
+    other = reviewer.get(f"/review?wiki={AR_WIKI}&task=categories").get_data(as_text=True)
+    assert AR_LABEL in other and 'lang="' not in other.split("<main", 1)[1]

@@ -62,12 +62,16 @@ def counts(app: Flask) -> dict[str, int]:
                 for t in metadata.sorted_tables}
 
 
-def review_page_figures(page: str) -> tuple[float | None, str]:
+def review_page_figures(page: str) -> tuple[str, str]:
     precision = re.search(r'class="review-precision">([^<]*)<', page)
     interval = re.search(r'class="review-precision-interval">([^<]*)<', page)
     assert precision and interval, page
-    value = html.unescape(precision.group(1)).strip()
-    return (None if value == "–" else float(value)), html.unescape(interval.group(1)).strip()
+    return html.unescape(precision.group(1)).strip(), html.unescape(interval.group(1)).strip()
+
+
+def in_per_cent(rate: Any) -> tuple[str, str]:
+    """A Wilson rate as the statistics page and the review page show it."""
+    return f"{rate.value * 100:.1f}%", f"{rate.low * 100:.1f}–{rate.high * 100:.1f}%"
 
 
 # -- defect 1: one reviewer precision ------------------------------------------------------------
@@ -101,9 +105,13 @@ def test_stats_review_page_and_tool_card_show_one_precision(
 
     viewer, _ = signed_in(app, "R1")
     page = viewer.get(f"/review?wiki={WIKI}&task={TASK}").get_data(as_text=True)
-    assert review_page_figures(page) == (expected.value, f"{expected.low}–{expected.high}")
+    assert review_page_figures(page) == in_per_cent(expected)
     anonymous = client.get("/review").get_data(as_text=True)
-    assert review_page_figures(anonymous) == (expected.value, f"{expected.low}–{expected.high}")
+    assert review_page_figures(anonymous) == in_per_cent(expected)
+    shown = client.get(f"/stats?wiki={WIKI}").get_data(as_text=True)
+    value, interval = in_per_cent(expected)  # the same figure, written the same way
+    assert (f'Reviewer-label precision</dt><dd><strong>{value}</strong>\n'
+            f'<span class="stats-ci">({interval}') in shown
 
 
 def test_precision_of_the_brief_example_is_over_suggestions_not_labels(sqlite_url: str) -> None:

@@ -83,6 +83,15 @@ def _context(svc: SuggestionService, wiki_id: str, item: dict[str, Any]) -> dict
     return context
 
 
+def _language(svc: SuggestionService, wiki_id: str) -> str | None:
+    """The language of a wiki's text (WCAG 3.1.2: a screen reader reads it with the right voice),
+    or None for a wiki not on the tool's list."""
+    try:
+        return svc.registry.get(wiki_id).lang or None if wiki_id else None
+    except UnknownWiki:
+        return None
+
+
 @bp.get("/review")
 def review_page() -> str:
     svc = service()
@@ -98,6 +107,7 @@ def review_page() -> str:
         items = [{**row, **_context(svc, wiki, row)}
                  for row in store.sample(wiki, task, user, SAMPLE_SIZE)]
     return render_template("review.html", user=user, reviewer=reviewer, wiki=wiki, task=task,
+                           wiki_lang=_language(svc, wiki),
                            tasks=list(svc.tasks), items=items, labels=LABELS,
                            summary=store.summary(wiki or None, task or None),
                            csrf_token=auth.csrf_token() if reviewer else None, login_url=login_url(),
