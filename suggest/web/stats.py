@@ -130,7 +130,7 @@ def stats_page() -> str:
     svc = _service()
     labels = {(task.id, r.id): r.label for task in svc.tasks.values() for r in task.reasons}
     return render_template("stats.html", data=data, charts=charts(data), tasks=sorted(svc.tasks),
-                           reason_labels=labels,
+                           reason_labels=labels, chart_rates=CHARTS,
                            wikis=sorted({t["wiki"] for t in data["totals"]} | (
                                {filters.wiki} if filters.wiki else set())),
                            version=__version__)
