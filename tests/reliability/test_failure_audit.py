@@ -239,3 +239,24 @@ def test_an_identity_encoding_is_accepted(client: Any) -> None:
                                                                  "decision": "skip"}),
                            headers={"Content-Type": "application/json", "Content-Encoding": "identity"})
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/v1/decisions", '{{"suggestion_id": "{sid}", "decision": "accept", "decision": "reject", '
+                          '"reason": "wrong_topic"}}'),
+    ("/api/v1/decisions/batch", '{{"decisions": [{{"suggestion_id": "{sid}", "decision": "skip", '
+                                '"suggestion_id": "{sid}"}}]}}'),
+])
+def test_a_key_named_twice_is_refused_and_nothing_is_stored(client: Any, path: str, body: str) -> None:
+    """RFC 8259 leaves the meaning of a repeated key open; the service took the last one, where a
+    proxy or another reader may take the first: an "accept" in one reading is a "reject" in
+    another. Such a body is refused with the body's error code and a message that says why."""
+    sid = issued(client, QUERY)[0]
+    response = client.post(path, data=body.format(sid=sid), content_type="application/json")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert (error["code"], error["message"]) == (
+        "invalid_body", "the body names the same key twice in one object; send each key once")
+    assert decide(client, sid).status_code == 201  # not decided by the refused body
+    broken = client.post(path, data='{"decision": ', content_type="application/json")
+    assert broken.get_json()["error"]["message"] == "the body is not valid JSON"
