@@ -168,7 +168,10 @@ class SuggestionService:
         if int(known.get("namespace", 0)) not in wiki_setting(self.config, wiki.id, "NAMESPACES"):
             raise UnsupportedNamespace(known["title"])
         rejected = self.rejected(wiki.id, task.id, known["title"], decided)
-        result_key = self.cache.key("suggestions", RESULT_FORMAT, wiki.id, known["revid"], task.id,
+        # The database's generation: a result cached for another database (restored, or new
+        # after a loss) names computed suggestions this one does not have.
+        result_key = self.cache.key("suggestions", RESULT_FORMAT, self.store.generation, wiki.id,
+                                    known["revid"], task.id,
                                     task.version,
                                     self.backend.info.id, self.backend.info.checksum, self.config_hash,
                                     community.hash, rejected)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -150,3 +151,23 @@ def test_in_process_cache_keeps_objects_redis_keeps_copies(sqlite_url: str, redi
     assert all("content_id" not in s for s in second["suggestions"])  # the cached list is intact
     third = ask(local_client, "Коло")
     assert [s["evidence"] for s in third["suggestions"]] == [s["evidence"] for s in first["suggestions"]]
+
+
+def test_a_new_database_is_not_given_results_cached_for_another(tmp_path: Path, redis_prefix: str) -> None:
+    """The database restored from a backup, or lost and made anew, with the same Redis: results
+    cached for the old database name computed suggestions the new one does not have, so every
+    decision on them would be refused (404) for as long as the cache keeps them (hours). The
+    result cache's keys carry the database's generation (a random id made with it)."""
+    def service(name: str) -> Any:
+        return create_app(app_config(f"sqlite:///{tmp_path / name}", REDIS_URL=REDIS_URL,
+                                     REDIS_KEY_PREFIX=redis_prefix)).test_client()
+
+    old, new = service("old.sqlite3"), service("new.sqlite3")
+    assert ask(old, TITLES[0])["meta"]["cache"] == "miss"
+    assert ask(old, TITLES[0])["meta"]["cache"] == "hit"
+    body = ask(new, TITLES[0])
+    assert body["meta"]["cache"] == "miss"  # computed again, and stored in the new database
+    assert decide(new, body) == 201
+    assert ask(new, TITLES[0])["meta"]["cache"] == "hit"
+    again = service("new.sqlite3")  # the same database, another worker: the same generation
+    assert ask(again, TITLES[0])["meta"]["cache"] == "hit"

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from suggest.store.schema import (
     issued_row,
     metadata,
     pauses,
+    store_info,
     suggestions,
 )
 from suggest.store.shown import ShownKey, add_shown, shown_key
@@ -195,6 +197,7 @@ class EventStore:
         self.url = url
         self.engine = make_engine(url)
         self.ready = False  # schema checked; a database down at start is checked again on use
+        self.generation: str | None = None  # the database's random id (store_info), once read
         self._schema_lock = threading.Lock()
         self._unavailable_until = 0.0  # monotonic time before which a failed check is not repeated
         self._pauses: Memo[str, tuple[int, dict[str, dict[str, Any]]]] = Memo(PAUSES_KEPT)
@@ -246,7 +249,26 @@ class EventStore:
     def _upgrade_to_ready(self) -> None:
         """One schema check; on success the store is ready, and requests stop being refused."""
         self._upgrade_once()
+        self.generation = self._read_generation()
         self.ready, self._unavailable_until = True, 0.0
+
+    def _read_generation(self) -> str:
+        """The database's random id, made by the first worker that finds none. Read again each
+        time the database is found again after being away, which is when it may be another."""
+        for _ in range(2):  # two workers starting together: the second insert fails, then reads
+            with self._connect() as conn:
+                found = conn.execute(select(store_info.c.value)
+                                     .where(store_info.c.name == "generation")).scalar()
+            if found is not None:
+                return str(found)
+            try:
+                with self._connect() as conn:
+                    conn.execute(store_info.insert().values(name="generation", value=uuid.uuid4().hex))
+            except IntegrityError:
+                continue
+        with self._connect() as conn:
+            return str(conn.execute(select(store_info.c.value)
+                                    .where(store_info.c.name == "generation")).scalar_one())
 
     def _upgrade_once(self) -> None:
         with self._connect() as conn:

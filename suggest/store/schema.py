@@ -155,6 +155,16 @@ audit_log = Table(
     info={"retention": "kept, public", "purpose": "public record of every control action"},
 )
 
+store_info = Table(
+    "store_info", metadata,
+    Column("name", String(32), primary_key=True, comment="What the value is ('generation')"),
+    Column("value", String(64), nullable=False, comment="The value"),
+    info={"retention": "kept (no personal data)",
+          "purpose": "the database's identity: 'generation' is a random id made with the database "
+                     "and part of the result cache's keys, so a restored or new database is never "
+                     "given suggestions cached for another one"},
+)
+
 review_labels = Table(
     "review_labels", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True, comment="Row id"),
