@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from suggest.store.events import utcnow
 from suggest.store.schema import decisions
@@ -256,16 +253,6 @@ def test_admin_says_when_there_are_no_control_actions(app: Any) -> None:
     html = signed_in(app, MAINTAINER).get("/admin").get_data(as_text=True)
     assert "Nothing is paused." in html and "No control actions yet." in html
     assert not re.search(r"<ul>\s*</ul>", html)
-
-
-@pytest.fixture
-def served(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.mark.mediawiki

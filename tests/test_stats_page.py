@@ -8,12 +8,9 @@ import csv
 import datetime as dt
 import io
 import re
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from suggest.metrics.plot import BOTTOM, HEIGHT, TOP, rate_chart
 from suggest.store.events import EventStore, utcnow
@@ -122,16 +119,6 @@ def test_chart_band_follows_the_interval() -> None:
     polygon = re.search(r'<polygon class="band" points="([^"]+)"', svg)
     assert polygon and len(polygon.group(1).split()) == 4
     assert svg.count("<circle") == 3 and "<title>t</title>" in svg
-
-
-@pytest.fixture
-def served(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.mark.mediawiki

@@ -180,14 +180,6 @@ def test_pages_for_people_say_in_html_that_the_database_is_away(tmp_path: Path) 
 
 
 # -- Redis away: the readiness check says where the rate limits are counted ---------------------
-@pytest.fixture
-def own_redis() -> Iterator[OwnRedis]:
-    server = OwnRedis()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.mark.redis
 def test_readiness_says_the_rate_limits_fell_back_to_each_worker(own_redis: OwnRedis, sqlite_url: str,
                                                                   redis_prefix: str) -> None:

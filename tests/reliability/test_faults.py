@@ -124,15 +124,6 @@ def test_redirect_to_another_host_is_never_followed(sqlite_url: str) -> None:
 
 
 # -- Redis -------------------------------------------------------------------------------------
-@pytest.fixture
-def own_redis() -> Iterator[OwnRedis]:
-    server = OwnRedis()
-    server.start()
-    yield server
-    server.thaw() if server.proc and server.proc.poll() is None else None
-    server.stop()
-
-
 @pytest.mark.redis
 @pytest.mark.parametrize("failure", ["stopped", "frozen"])
 def test_redis_failure_turns_caching_off_and_keeps_decisions(

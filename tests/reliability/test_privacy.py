@@ -7,7 +7,6 @@ import io
 import logging
 import re
 import runpy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +24,6 @@ FORWARDED_IP = "2001:db8:85a3::8a2e:370:7334"
 AGENT = "PrivacyProbe/9.9 (secret-agent-marker)"
 USER = "Privacy Tester Qwyjibo"
 PREFIX = "test-privacy-secret-0123456789abcdef:"
-
-
-@pytest.fixture
-def own_redis() -> Iterator[OwnRedis]:
-    server = OwnRedis()
-    server.start()
-    yield server
-    server.stop()
 
 
 def full_cycle(app: Any) -> None:
