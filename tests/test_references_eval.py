@@ -121,6 +121,8 @@ def test_cli_through_the_harness_writes_every_figure(tmp_path: Path) -> None:
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "| tfidf | jawiki | reuse |" in report and "Leakage check" in report
     assert f"run at {doc['created']}" in report
+    from suggest.tasks.references import ReferencesTask
+    assert doc["task_version"] == ReferencesTask(ranker_dir=tmp_path).version  # the rankers just fitted
     # Attribution: every dump's wiki, from its site information, and the licence.
     assert doc["data"]["jawiki"]["site"]["url"].startswith("https://ja.wikipedia.org/wiki/")
     assert "CC BY-SA" in report and f"]({doc['data']['jawiki']['site']['url']})" in report

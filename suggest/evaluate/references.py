@@ -55,7 +55,7 @@ from suggest.evaluate.reference_metrics import (
 from suggest.ranking.model import DATA_DIR, Ranker, content_checksum, load_ranker
 from suggest.tasks.reference_features import rank_key
 from suggest.tasks.reference_features import scores as reference_scores
-from suggest.tasks.references import FEATURES
+from suggest.tasks.references import FEATURES, ReferencesTask
 from suggest.wiki.dump_source import DumpSource
 
 __all__ = ["MIN_SHOWN", "NOTHING", "TARGET_PRECISION", "TARGET_RECALL_AT_3", "Case", "_random_recall",
@@ -261,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     default = PREFERRED if PREFERRED in chosen else chosen[0]
     results["default_backend"] = default
     results["created"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    # The version of the task the service runs with these rankers (the tool card compares them).
+    results["task_version"] = ReferencesTask(ranker_dir=args.ranker_dir).version
     results["command"] = command_line(args_list)
     results["run"] = {"seconds": round(time.time() - started, 1), "trained_in_run": args.train}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
