@@ -69,13 +69,19 @@ def error_page(status: int, code: str, title: str, message: str) -> Response:
     return response
 
 
+def error_answer(status: int, code: str, message: str, title: str | None = None) -> Response:
+    """The error in the form its client reads: a page for a person's browser (``wants_html``),
+    else the JSON error."""
+    if wants_html():
+        return error_page(status, code, title or HTTP_STATUS_CODES.get(status, "Error"), message)
+    return error_response(status, code, message)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
-        if wants_html():  # a page's own check (/stats?weeks=0), seen in a browser
-            return error_page(error.status, error.code, HTTP_STATUS_CODES.get(error.status, "Error"),
-                              error.message)
-        return error_response(error.status, error.code, error.message)
+        # A page's own check (/stats?weeks=0) seen in a browser is a page.
+        return error_answer(error.status, error.code, error.message)
 
     @app.errorhandler(StoreUnavailable)
     @app.errorhandler(OperationalError)
@@ -86,12 +92,9 @@ def register(app: Flask) -> None:
         # get the driver's connection errors as SQLAlchemy raises them.
         if not isinstance(error, StoreUnavailable):
             log.error("database error: %s", type(error).__name__)
-        message = ("The database is not available right now; nothing was stored. "
-                   "Please try again in a minute.")
-        if wants_html():
-            response = error_page(503, "database_unavailable", "Temporarily unavailable", message)
-        else:
-            response = error_response(503, "database_unavailable", message)
+        response = error_answer(503, "database_unavailable",
+                                "The database is not available right now; nothing was stored. "
+                                "Please try again in a minute.", title="Temporarily unavailable")
         response.headers["Retry-After"] = "60"
         return response
 
@@ -114,7 +117,5 @@ def register(app: Flask) -> None:
     def _unexpected(error: Exception) -> Response:
         # Never a stack trace or exception text to the client; the log has the type and trace.
         log.exception("unexpected error on %s", request.path)
-        if wants_html():
-            return error_page(500, "internal_error", "Something went wrong",
-                              "Something went wrong on our side.")
-        return error_response(500, "internal_error", "Something went wrong on our side.")
+        return error_answer(500, "internal_error", "Something went wrong on our side.",
+                            title="Something went wrong")
