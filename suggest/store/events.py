@@ -127,6 +127,12 @@ def file_id(path: str) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
+def opened_elsewhere(info: dict[Any, Any], path: str) -> bool:
+    """Whether the SQLite connection with this ``info`` opened another file than the one at
+    ``path`` now (that file removed, its folder deleted, or replaced)."""
+    return bool(info.get(SQLITE_FILE_ID) != file_id(path))
+
+
 def _sqlite_code(error: BaseException | None) -> int | None:
     code = getattr(error, "sqlite_errorcode", None)
     return code & 0xFF if isinstance(code, int) else None
@@ -153,7 +159,7 @@ def make_engine(url: str) -> Engine:
                 # A pooled connection keeps the file it opened: once that file is removed (its
                 # folder deleted) or replaced, it would read and write a file nobody will see
                 # again. It is dropped, and a new connection opens what is at the path now.
-                if record.info.get(SQLITE_FILE_ID) != file_id(path):
+                if opened_elsewhere(record.info, path):
                     raise DisconnectionError("the SQLite file was removed or replaced")
 
         @event.listens_for(engine, "handle_error")
@@ -255,20 +261,15 @@ class EventStore:
     def _read_generation(self) -> str:
         """The database's random id, made by the first worker that finds none. Read again each
         time the database is found again after being away, which is when it may be another."""
-        for _ in range(2):  # two workers starting together: the second insert fails, then reads
+        query = select(store_info.c.value).where(store_info.c.name == "generation")
+        try:
             with self._connect() as conn:
-                found = conn.execute(select(store_info.c.value)
-                                     .where(store_info.c.name == "generation")).scalar()
-            if found is not None:
-                return str(found)
-            try:
-                with self._connect() as conn:
+                if conn.execute(query).scalar() is None:
                     conn.execute(store_info.insert().values(name="generation", value=uuid.uuid4().hex))
-            except IntegrityError:
-                continue
+        except IntegrityError:
+            pass  # another worker starting at the same time made it first
         with self._connect() as conn:
-            return str(conn.execute(select(store_info.c.value)
-                                    .where(store_info.c.name == "generation")).scalar_one())
+            return str(conn.execute(query).scalar_one())
 
     def _upgrade_once(self) -> None:
         with self._connect() as conn:
@@ -622,7 +623,7 @@ class EventStore:
         """Before a commit: the SQLite file the connection writes is still the one at ``path``.
         A file removed meanwhile (its folder deleted) takes the writes with it when the last
         connection closes, so they are rolled back and refused rather than acknowledged."""
-        if conn.connection.info.get(SQLITE_FILE_ID) != file_id(path):
+        if opened_elsewhere(conn.connection.info, path):
             raise DisconnectionError("the SQLite file was removed or replaced")
 
     @contextmanager
