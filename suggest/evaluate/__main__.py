@@ -30,6 +30,7 @@ from suggest.evaluate.harness import (
     baseline_score,
     check_backends,
     check_dumps,
+    check_limit,
     command_line,
     dataset_entry,
     load_wiki,
@@ -239,8 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error('--backend-options wants a JSON object {"backend": {options}}')
     if not 0.0 < args.target <= 1.0:
         parser.error(f"--target {args.target}: a precision, in (0, 1]")
-    if args.limit is not None and args.limit < 1:
-        parser.error(f"--limit {args.limit}: at least 1 article per dump")
+    check_limit(parser, args.limit)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
     cache_dir = args.cache_dir or None

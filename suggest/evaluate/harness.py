@@ -321,6 +321,11 @@ def check_dumps(parser: argparse.ArgumentParser, dumps: Sequence[str]) -> None:
         parser.error("a --dump file is given twice")
 
 
+def check_limit(parser: argparse.ArgumentParser, limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        parser.error(f"--limit {limit}: at least 1 article per dump")
+
+
 def check_backends(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
     known = backends.available()
     for name in names:

@@ -131,7 +131,7 @@ def write(document: dict[str, Any], directory: str | Path | None = None) -> Path
 
 def main(argv: Sequence[str] | None = None) -> int:
     from suggest.evaluate.__main__ import default_backends, run_training
-    from suggest.evaluate.harness import check_backends, check_dumps, load_wiki
+    from suggest.evaluate.harness import check_backends, check_dumps, check_limit, load_wiki
 
     parser = argparse.ArgumentParser(prog="python -m suggest.ranking.train", description=__doc__)
     parser.add_argument("--dump", action="append", required=True, help="XML dump (.xml, .bz2, .xz)")
@@ -143,8 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = args.backend or default_backends()
     check_dumps(parser, args.dump)
     check_backends(parser, names)
-    if args.limit is not None and args.limit < 1:
-        parser.error(f"--limit {args.limit}: at least 1 article per dump")
+    check_limit(parser, args.limit)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     wikis = [load_wiki(path, args.limit) for path in args.dump]
     for path in run_training(wikis, names, args.out_dir, args.cache_dir or None):
