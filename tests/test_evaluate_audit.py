@@ -166,17 +166,53 @@ def test_categories_cli_refuses_bad_arguments_before_loading(capsys: pytest.Capt
     assert message in err and "Traceback" not in err
 
 
-def test_categories_cli_refuses_two_dumps_of_one_wiki(capsys: pytest.CaptureFixture[str],
-                                                      tmp_path: Path) -> None:
-    """Results are keyed by wiki: the second dump's figures silently replaced the first's."""
-    from suggest.evaluate.__main__ import main
+def _no_loading(*_: Any) -> None:
+    raise AssertionError("a dump was loaded before the arguments were checked")
 
+
+def _cli(task: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[str]]:
+    """The CLI ``task`` runs (its dump loader refused) and the arguments it needs beside --dump."""
+    from suggest.evaluate import __main__ as cli
+    from suggest.evaluate import references
+    from suggest.ranking import train
+
+    if task == "train":
+        monkeypatch.setattr("suggest.evaluate.harness.load_wiki", _no_loading)
+        return train.main, ["--backend", "tfidf"]
+    monkeypatch.setattr(cli, "load_wiki", _no_loading)
+    monkeypatch.setattr(references, "DumpSource", _no_loading)
+    return cli.main, ["--task", task, "--backend", "tfidf", "--out", "/nonexistent/r.json"]
+
+
+@pytest.mark.parametrize("task", ["categories", "references", "train"])
+def test_every_cli_refuses_two_dumps_of_one_wiki_before_loading(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        task: str) -> None:
+    """Results are keyed by wiki: the second dump's figures silently replaced the first's (the
+    references CLI did not check at all, the categories CLI only after loading both)."""
+    run, rest = _cli(task, monkeypatch)
     copy = tmp_path / "viwiki-copy.xml"
     copy.write_bytes((DUMPS / "viwiki-sample.xml").read_bytes())
-    err = _refused(capsys, main, ["--dump", str(DUMPS / "viwiki-sample.xml"), "--dump", str(copy),
-                                  "--backend", "tfidf", "--limit", "2", "--out", str(tmp_path / "r.json")])
-    assert "are both viwiki: give one dump per wiki" in err
-    assert not (tmp_path / "r.json").exists()
+    err = _refused(capsys, run, ["--dump", str(DUMPS / "viwiki-sample.xml"), "--dump", str(copy), *rest])
+    assert "are both viwiki: give one dump per wiki" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("task", ["categories", "references"])
+def test_every_cli_refuses_a_file_that_is_not_a_dump(capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                     task: str) -> None:
+    run, rest = _cli(task, monkeypatch)
+    notes = tmp_path / "notes.md"
+    notes.write_text("# not XML\n", encoding="utf-8")
+    err = _refused(capsys, run, ["--dump", str(notes), *rest])
+    assert f"--dump {notes}: not a readable XML dump" in err and "Traceback" not in err
+
+
+def test_references_report_names_the_case_cache_the_run_used() -> None:
+    from suggest.evaluate.reference_report import _case_cache
+
+    assert "`/tmp/cases`" in _case_cache({"cases_dir": "/tmp/cases"})
+    assert _case_cache({}) == ""  # results written before the run recorded it
 
 
 @pytest.mark.parametrize(("argv", "message"), [

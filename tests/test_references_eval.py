@@ -121,6 +121,8 @@ def test_cli_through_the_harness_writes_every_figure(tmp_path: Path) -> None:
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "| tfidf | jawiki | reuse |" in report and "Leakage check" in report
     assert f"run at {doc['created']}" in report
+    assert doc["cases_dir"] is None  # --cases-dir '': the report names no case cache
+    assert "no case cache" in report and "references-cases" not in report
     from suggest.tasks.references import ReferencesTask
     assert doc["task_version"] == ReferencesTask(ranker_dir=tmp_path).version  # the rankers just fitted
     # Attribution: every dump's wiki, from its site information, and the licence.

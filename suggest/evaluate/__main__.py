@@ -191,16 +191,6 @@ def update_thresholds(path: str | Path, results: dict[str, dict[str, dict[str, A
     file.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def check_wikis(parser: argparse.ArgumentParser, wikis: Sequence[Wiki]) -> None:
-    """Results are keyed by wiki: two dumps of one wiki would overwrite each other's figures."""
-    seen: dict[str, str] = {}
-    for wiki in wikis:
-        if wiki.dbname in seen:
-            parser.error(f"--dump {seen[wiki.dbname]} and --dump {wiki.path} are both {wiki.dbname}: "
-                         "give one dump per wiki")
-        seen[wiki.dbname] = wiki.path
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     task_arg = argparse.ArgumentParser(add_help=False)
@@ -246,7 +236,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache_dir = args.cache_dir or None
 
     wikis = [load_wiki(path, args.limit) for path in args.dump]
-    check_wikis(parser, wikis)
     if args.train:
         run_training(wikis, names, args.ranker_dir, cache_dir, options)
     task = CategoriesTask(args.ranker_dir)

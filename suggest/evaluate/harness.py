@@ -30,7 +30,7 @@ from suggest.backends.base import Backend, BackendInfo, Matrix
 from suggest.tasks.base import TaskSettings
 from suggest.tasks.categories import CategoriesTask, lead_query
 from suggest.wiki import wikitext as wt
-from suggest.wiki.dump_source import DumpSource
+from suggest.wiki.dump_source import DumpSource, dump_dbname
 from suggest.wiki.source import Page
 
 log = logging.getLogger(__name__)
@@ -313,12 +313,24 @@ def command_line(args: Sequence[str]) -> str:
 
 
 def check_dumps(parser: argparse.ArgumentParser, dumps: Sequence[str]) -> None:
-    """Every dump is a readable file, named once (before minutes of loading, not after)."""
+    """Every dump is a readable file, named once, and of a wiki no other dump is of: results are
+    keyed by wiki, so a second dump of one wiki would overwrite the first's figures (checked on
+    the dumps' headers, before minutes of loading, not after)."""
     for dump in dumps:
         if not Path(dump).is_file():
             parser.error(f"--dump {dump}: no such file")
     if len({Path(d).resolve() for d in dumps}) < len(dumps):
         parser.error("a --dump file is given twice")
+    seen: dict[str, str] = {}
+    for dump in dumps:
+        try:
+            dbname = dump_dbname(dump)
+        except Exception as error:  # noqa: BLE001 - any unreadable header is the same mistake
+            parser.error(f"--dump {dump}: not a readable XML dump ({type(error).__name__})")
+        if dbname in seen:
+            parser.error(f"--dump {seen[dbname]} and --dump {dump} are both {dbname}: "
+                         "give one dump per wiki")
+        seen[dbname] = dump
 
 
 def check_limit(parser: argparse.ArgumentParser, limit: int | None) -> None:

@@ -61,6 +61,16 @@ def _linked(linked: dict[str, Any] | None) -> str:
             "ordered among themselves by the hand score.")
 
 
+def _case_cache(doc: dict[str, Any]) -> str:
+    """Where the run's time went: cases read from the case cache take no extraction time."""
+    if "cases_dir" not in doc:  # results written before the field existed
+        return ""
+    if not doc["cases_dir"]:
+        return " (every case extracted in this run: no case cache)"
+    return (f" (cases are cached per dump and backend in `{doc['cases_dir']}`; the time is that of "
+            "this invocation)")
+
+
 def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None:
     lines = ["# References task: offline evaluation", "",
              f"Targets on every wiki's test split: recall@3 >= {TARGET_RECALL_AT_3}, top-1 precision >= "
@@ -70,9 +80,7 @@ def write_report(doc: dict[str, Any], path: str | Path, notes: str = "") -> None
              f"Reproduce: `{doc.get('command', '')}`", "",
              f"wiki-suggest {doc.get('app_version', '?')}"
              f"{', run at ' + doc['created'] if doc.get('created') else ''}; whole run "
-             f"{doc.get('run', {}).get('seconds', '?')} s "
-             "(cases are cached per dump and backend in `var/cache/references-cases/`; the time is that "
-             "of this invocation).", "",
+             f"{doc.get('run', {}).get('seconds', '?')} s{_case_cache(doc)}.", "",
              "## Data", "", DATA_LICENCE, "",
              "| wiki | source | file | sha256 | articles | usable statements (at most "
              f"{doc.get('per_article', '?')} per article) | evaluated (per backend) | cases | seconds |",

@@ -154,6 +154,7 @@ def evaluate(dumps: Sequence[str], backend_names: Sequence[str], limits: dict[st
         "dumps": [str(d) for d in dumps],
         "dataset_sha256": {d["file"]: f"sha256:{d['sha256']}" for d in data.values()},
         "data": data, "limit_per_wiki": limits, "per_article": per_article, "features": list(FEATURES),
+        "cases_dir": cases_dir,
         "models": {}, "results": {}, "thresholds": {}, "leakage_check": {}}
     for name, model in models.items():
         if train:

@@ -56,6 +56,12 @@ def open_dump(path: str | Path) -> IO[bytes] | gzip.GzipFile:
     return open(name, "rb")
 
 
+def dump_dbname(path: str | Path) -> str:
+    """The database name a dump's header gives (``enwiki``), read without its pages."""
+    with open_dump(path) as handle:
+        return str(mwxml.Dump.from_file(handle).site_info.dbname or "")
+
+
 class DumpSource:
     """All articles, redirects and hidden categories of a dump, with a similarity index."""
 
