@@ -5,6 +5,7 @@
     flask --app app purge         remove user names and comments after RETENTION_DAYS (daily)
     flask --app app pause WIKI TASK --reason "..."
     flask --app app resume WIKI TASK --reason "..."
+    flask --app app new-generation   after restoring the database from a backup
 
 Each prints one JSON line, so a job's log says what it did.
 """
@@ -130,6 +131,16 @@ def resume_command(wiki: str, task: str, reason: str, actor: str) -> None:
     _control("resume", wiki, task, reason, actor)
 
 
+@click.command("new-generation")
+@with_appcontext
+@_needs_database("new-generation")
+def new_generation_command() -> None:
+    """After restoring the database from a backup: give it a new id, so that results cached for
+    it before, which may name suggestions the backup lacks, are computed again."""
+    _echo({"action": "new-generation", "generation": _service().store.new_generation()})
+
+
 def register(app: Flask) -> None:
-    for command in (verify_command, monitor_command, purge_command, pause_command, resume_command):
+    for command in (verify_command, monitor_command, purge_command, pause_command, resume_command,
+                    new_generation_command):
         app.cli.add_command(command)

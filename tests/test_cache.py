@@ -171,3 +171,34 @@ def test_a_new_database_is_not_given_results_cached_for_another(tmp_path: Path, 
     assert ask(new, TITLES[0])["meta"]["cache"] == "hit"
     again = service("new.sqlite3")  # the same database, another worker: the same generation
     assert ask(again, TITLES[0])["meta"]["cache"] == "hit"
+
+
+def test_a_database_restored_in_place_is_seen_by_running_workers(mariadb_url: str,
+                                                                 redis_prefix: str) -> None:
+    """MariaDB restored in place while the service runs: the workers kept the old generation in
+    memory, and were handed results naming suggestions the restored database lacks. The
+    generation is read with the change marks, so a restored dump of another database is seen;
+    a backup of this one gets a new generation from ``flask new-generation``."""
+    from sqlalchemy import create_engine, text
+
+    app = create_app(app_config(mariadb_url, REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=redis_prefix,
+                                CHANGES_SEEN_WITHIN=0.0))
+    client = app.test_client()
+    assert ask(client, TITLES[0])["meta"]["cache"] == "miss"
+    assert ask(client, TITLES[0])["meta"]["cache"] == "hit"
+    engine = create_engine(mariadb_url)
+    with engine.begin() as conn:  # what a dump of another database brings with it
+        conn.execute(text("UPDATE store_info SET value = 'restored' WHERE name = 'generation'"))
+        conn.execute(text("DELETE FROM computed"))
+    engine.dispose()
+    body = ask(client, TITLES[0])
+    assert body["meta"]["cache"] == "miss"  # computed again, and stored in the restored database
+    assert decide(client, body) == 201
+    assert ask(client, TITLES[0])["meta"]["cache"] == "hit"
+    result = app.test_cli_runner().invoke(args=["new-generation"])  # a backup of this database
+    assert result.exit_code == 0, result.output
+    assert '"action": "new-generation"' in result.output
+    other = create_app(app_config(mariadb_url, REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=redis_prefix,
+                                  CHANGES_SEEN_WITHIN=0.0)).test_client()
+    assert ask(other, TITLES[0])["meta"]["cache"] == "miss"  # another worker sees it too
+    assert ask(client, TITLES[0])["meta"]["cache"] == "hit"

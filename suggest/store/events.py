@@ -58,8 +58,11 @@ log = logging.getLogger(__name__)
 COMPUTED_KEPT = 20_000  # computed suggestions remembered per process (a few MB)
 RECHECK_SECONDS = 5.0  # a database found unreachable is tried again by one request after this
 PAUSES_KEPT = 10_000  # wikis whose pauses are remembered under an audit-log mark
+GENERATION = select(store_info.c.value).where(store_info.c.name == "generation")
+# Read together, at most about once a second on the suggestion path (change_marks).
 CHANGE_MARKS = select(select(func.max(decisions.c.id)).scalar_subquery(),
-                      select(func.max(audit_log.c.id)).scalar_subquery())
+                      select(func.max(audit_log.c.id)).scalar_subquery(),
+                      GENERATION.scalar_subquery())
 
 
 class StoreUnavailable(RuntimeError):
@@ -260,16 +263,28 @@ class EventStore:
 
     def _read_generation(self) -> str:
         """The database's random id, made by the first worker that finds none. Read again each
-        time the database is found again after being away, which is when it may be another."""
-        query = select(store_info.c.value).where(store_info.c.name == "generation")
+        time the database is found again after being away, which is when it may be another, and
+        with the change marks (a database restored in place, :meth:`new_generation`)."""
         try:
             with self._connect() as conn:
-                if conn.execute(query).scalar() is None:
+                if conn.execute(GENERATION).scalar() is None:
                     conn.execute(store_info.insert().values(name="generation", value=uuid.uuid4().hex))
         except IntegrityError:
             pass  # another worker starting at the same time made it first
         with self._connect() as conn:
-            return str(conn.execute(query).scalar_one())
+            return str(conn.execute(GENERATION).scalar_one())
+
+    def new_generation(self) -> str:
+        """Give the database a new random id, after it was restored from a backup: results cached
+        for it before (naming computed suggestions made after the backup) are not served again.
+        Running workers see it within a second (:meth:`change_marks`)."""
+        value = uuid.uuid4().hex
+        with self._begin() as conn:
+            if conn.execute(store_info.update().where(store_info.c.name == "generation")
+                            .values(value=value)).rowcount == 0:
+                conn.execute(store_info.insert().values(name="generation", value=value))
+        self.generation, self._marks = value, None
+        return value
 
     def _upgrade_once(self) -> None:
         with self._connect() as conn:
@@ -479,7 +494,8 @@ class EventStore:
             return int(conn.execute(query).scalar_one())
 
     def change_marks(self, max_age: float = 0.0) -> tuple[int, int]:
-        """(highest decision id, highest audit-log id), 0 when empty, in one statement. Decisions
+        """(highest decision id, highest audit-log id), 0 when empty, in one statement that also
+        reads the database's generation (:attr:`generation`). Decisions
         and audit entries are only ever added, and every pause or resume writes an audit entry in
         its transaction: an unchanged mark means nothing derived from those tables changed.
 
@@ -493,6 +509,11 @@ class EventStore:
         with self._begin() as conn:
             row = conn.execute(CHANGE_MARKS).one()
         marks = int(row[0] or 0), int(row[1] or 0)
+        if row[2] is None:  # restored from a backup made before the database had an id
+            self.generation = self._read_generation()
+        elif row[2] != self.generation:
+            log.info("the database has another generation: results cached before are not served")
+            self.generation = str(row[2])
         self._marks = (now, marks)
         return marks
 
