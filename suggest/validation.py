@@ -23,9 +23,12 @@ def normalize_input_title(value: str) -> str:
 
 def normalize_user_name(name: str) -> str:
     """MediaWiki's form of a user name: spaces not underscores, no repeated or outer spaces,
-    first letter upper case (as for every user page title), so one editor is one name."""
+    first letter upper case (as for every user page title), so one editor is one name. Only
+    where that is one letter for one: Python makes "SS" of "ß" and "FI" of "ﬁ", but "ßob" and
+    "SSob" are two accounts on the wiki."""
     name = normalize_input_title(name)
-    return name[:1].upper() + name[1:]
+    first = name[:1].upper()
+    return (first if len(first) == 1 else name[:1]) + name[1:]
 
 
 def valid_title(value: object) -> bool:

@@ -32,7 +32,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import mwoauth
@@ -52,6 +52,7 @@ from flask.blueprints import BlueprintSetupState
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Response as FlaskResponse
 from itsdangerous import URLSafeTimedSerializer
+from mwoauth.functions import process_request_token
 from requests_oauthlib import OAuth1
 from werkzeug.wrappers import Response
 
@@ -175,8 +176,11 @@ def _consumer() -> tuple[mwoauth.ConsumerToken, str] | None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never ``//host`` or ``https://host`` (an open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only a path on this site: never ``//host`` or ``https://host`` (an open redirect), nor with
+    a tab, line break or other control character (browsers drop tabs and line breaks from a URL,
+    so ``/<tab>/host`` leads to ``//host``)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and target.isprintable():
         return target
     return url_for("pages.index")
 
@@ -186,8 +190,41 @@ def _user_agent() -> str:
     return str(getattr(service, "user_agent", f"wiki-suggest/{__version__}"))
 
 
-IDENTIFY_TIMEOUT = 10.0
+OAUTH_TIMEOUT = 10.0  # seconds for each request to the wiki's Special:OAuth
 CLOCK_LEEWAY = 10.0
+
+
+def _oauth_post(mw_uri: str, title: str, auth: OAuth1, user_agent: str) -> requests.Response:
+    """A signed request to one of the wiki's Special:OAuth steps. Made here rather than by
+    mwoauth's ``initiate``/``complete``, which set no timeout: a wiki that stops answering would
+    hold a worker's thread for good, and ``/login`` is open to anyone."""
+    return requests.post(mw_uri, params={"title": title}, auth=auth, headers={"User-Agent": user_agent},
+                         timeout=OAUTH_TIMEOUT, allow_redirects=False)
+
+
+def initiate(mw_uri: str, consumer: mwoauth.ConsumerToken, callback: str,
+             user_agent: str) -> tuple[str, mwoauth.RequestToken]:
+    """A request token, and the wiki's page where the user authorizes it (as mwoauth.initiate)."""
+    auth = OAuth1(consumer.key, client_secret=consumer.secret, callback_uri=callback)
+    token = process_request_token(_oauth_post(mw_uri, "Special:OAuth/initiate", auth, user_agent).text)
+    query = urlencode({"title": "Special:OAuth/authenticate", "oauth_token": token.key,
+                       "oauth_consumer_key": consumer.key})
+    return f"{mw_uri}?{query}", token
+
+
+def complete(mw_uri: str, consumer: mwoauth.ConsumerToken, pending: mwoauth.RequestToken,
+             callback: dict[str, str], user_agent: str) -> mwoauth.AccessToken:
+    """The access token for the verifier the wiki sent back (as mwoauth.complete); the callback
+    must name this browser's own request token."""
+    key, verifier = callback.get("oauth_token", ""), callback.get("oauth_verifier", "")
+    if not verifier or not hmac.compare_digest(key.encode(), str(pending.key).encode()):
+        raise mwoauth.OAuthException("the callback names another request token")
+    auth = OAuth1(consumer.key, client_secret=consumer.secret, resource_owner_key=pending.key,
+                  resource_owner_secret=pending.secret, verifier=verifier)
+    answer = parse_qs(_oauth_post(mw_uri, "Special:OAuth/token", auth, user_agent).text)
+    if not answer.get("oauth_token") or not answer.get("oauth_token_secret"):
+        raise mwoauth.OAuthException("the wiki gave no access token")
+    return mwoauth.AccessToken(answer["oauth_token"][0], answer["oauth_token_secret"][0])
 
 
 def identify(mw_uri: str, consumer: mwoauth.ConsumerToken, access: mwoauth.AccessToken,
@@ -201,9 +238,7 @@ def identify(mw_uri: str, consumer: mwoauth.ConsumerToken, access: mwoauth.Acces
     asked) and the nonce (the one we sent, so an old answer cannot be replayed)."""
     auth = OAuth1(consumer.key, client_secret=consumer.secret, resource_owner_key=access.key,
                   resource_owner_secret=access.secret)
-    answer = requests.post(mw_uri, params={"title": "Special:OAuth/identify"}, auth=auth,
-                           headers={"User-Agent": user_agent}, timeout=IDENTIFY_TIMEOUT,
-                           allow_redirects=False)
+    answer = _oauth_post(mw_uri, "Special:OAuth/identify", auth, user_agent)
     try:
         identity: dict[str, Any] = jwt.decode(
             answer.content, consumer.secret, audience=consumer.key, algorithms=["HS256"],
@@ -233,8 +268,7 @@ def login() -> Any:
     token, mw_uri = consumer
     callback = (current_app.config.get("OAUTH") or {}).get("callback", "oob")
     try:
-        redirect_to, request_token = mwoauth.initiate(mw_uri, token, callback=callback,
-                                                      user_agent=_user_agent())
+        redirect_to, request_token = initiate(mw_uri, token, callback, _user_agent())
     except (mwoauth.OAuthException, requests.RequestException) as error:
         log.warning("OAuth initiate failed: %s", type(error).__name__)
         return _failed("The wiki did not start the login; please try again later.")
@@ -251,8 +285,8 @@ def oauth_callback() -> Any:
         return _failed("No login was in progress; start again from the login link.", 400)
     token, mw_uri = consumer
     try:
-        access = mwoauth.complete(mw_uri, token, mwoauth.RequestToken(*pending),
-                                  request.query_string, user_agent=_user_agent())
+        access = complete(mw_uri, token, mwoauth.RequestToken(*pending), request.args.to_dict(),
+                          _user_agent())
         identity = identify(mw_uri, token, access, _user_agent())
     except (mwoauth.OAuthException, requests.RequestException, KeyError, TypeError) as error:
         log.warning("OAuth completion failed: %s", type(error).__name__)
