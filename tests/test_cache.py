@@ -202,3 +202,54 @@ def test_a_database_restored_in_place_is_seen_by_running_workers(mariadb_url: st
                                   CHANGES_SEEN_WITHIN=0.0)).test_client()
     assert ask(other, TITLES[0])["meta"]["cache"] == "miss"  # another worker sees it too
     assert ask(client, TITLES[0])["meta"]["cache"] == "hit"
+
+
+class Planted:
+    """A pickle that creates a file when it is loaded."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (Path.touch, (str(self.path),))  # type: ignore[return-value]
+
+
+def test_values_others_wrote_under_the_tools_keys_are_misses(sqlite_url: str, redis_prefix: str,
+                                                             tmp_path: Path) -> None:
+    """Toolforge's Redis is shared by every tool. A value written under the tool's keys by anyone
+    without its secret key was unpickled (cachelib's default: the pickle ran) or served (its
+    suggestions shown to editors). Values are JSON signed with the secret key now: those are
+    misses, and the service computes the page itself."""
+    import pickle
+
+    app = create_app(app_config(sqlite_url, REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=redis_prefix))
+    client = app.test_client()
+    first = ask(client, TITLES[0])
+    redis = redis_lib.Redis.from_url(REDIS_URL)
+    keys = list(redis.scan_iter(f"{redis_prefix}*"))
+    ran = tmp_path / "the-pickle-ran"
+    for key in keys:
+        redis.set(key, b"!" + pickle.dumps(Planted(ran)), ex=60)  # as cachelib writes a pickle
+    again = ask(client, TITLES[0])
+    assert not ran.exists()
+    assert again["meta"]["cache"] == "miss"
+    assert [s["label"] for s in again["suggestions"]] == [s["label"] for s in first["suggestions"]]
+    # A JSON value signed with another key (another tool, an old secret): a miss too.
+    other = create_app(app_config(sqlite_url, REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=redis_prefix,
+                                  SECRET_KEY="another secret")).extensions["wiki_suggest"].cache
+    key = other.key("test")
+    assert other.set(key, {"label": "Planted"})
+    assert other.get(key) == ({"label": "Planted"}, "hit")
+    assert app.extensions["wiki_suggest"].cache.get(key) == (None, "miss")
+
+
+def test_a_value_json_cannot_keep_is_not_cached_and_redis_stays_in_use(sqlite_url: str,
+                                                                       redis_prefix: str) -> None:
+    import datetime as dt
+
+    cache = create_app(app_config(sqlite_url, REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=redis_prefix)
+                       ).extensions["wiki_suggest"].cache
+    key = cache.key("test")
+    assert not cache.set(key, {"at": dt.datetime(2026, 1, 1)})  # JSON would give back text
+    assert cache.get(key) == (None, "miss")  # not "unavailable": Redis itself is fine
+    assert cache.set(key, {"at": "2026-01-01"}) and cache.get(key) == ({"at": "2026-01-01"}, "hit")
