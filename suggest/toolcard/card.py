@@ -57,6 +57,10 @@ TOOL_LIMITATIONS = [
     "Scores are comparable within a task and backend only; thresholds are chosen per wiki.",
     "The tool sees one revision of the page; it does not know the editor's intent or talk pages.",
     "Acceptance measures what editors took, not what is right; reviewer labels complement it.",
+    "A decision carries the user name the gadget reports, which the tool cannot check: a client "
+    "that invents decisions can skew the acceptance and rejection rates, and an alarm on them can "
+    "pause a task. Only the revert rate rests on edits checked against the wiki. Every pause is "
+    "in the public audit log, and maintainers can resume the task.",
 ]
 # Each task's own, shown when it is enabled.
 TASK_LIMITATIONS = {
