@@ -2,16 +2,20 @@
 
 Requests go only to the registry's URL for the wiki, follow no redirects, time out, send the
 Wikimedia-policy User-Agent and ``maxlag``; maxlag, rate-limit and server errors are retried a
-bounded number of times, then reported as :class:`WikiUnavailable`.
+bounded number of times, never sooner than the wiki's Retry-After, then reported as
+:class:`WikiUnavailable`.
 """
 
 from __future__ import annotations
 
+import email.utils
+import functools
 import logging
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import mwapi
 import mwapi.errors
@@ -24,15 +28,67 @@ from suggest.wiki.source import Page, PageNotFound, WikiUnavailable
 log = logging.getLogger(__name__)
 
 BATCH = 50  # titles per query (the API's limit for normal users)
+# Of the percent-encoded titles of one query: with the other parameters (a continuation may name a
+# long category), the request line stays under the 8 KB that Wikimedia's servers accept (414 beyond).
+MAX_TITLES_CHARS = 6000
 RETRIES = 2
 RETRY_CODES = {"maxlag", "ratelimited", "readonly", "internal_api_error_DBQueryTimeoutError"}
-MAX_BACKOFF = 2.0
+MAX_BACKOFF = 2.0  # the longest an editor's request waits before asking again
+PATIENT_WAIT = 10.0  # the longest a background job waits (maxlag asks for 5 s)
+MAXLAG_WAIT = 5.0  # after a maxlag error, at least (the API's Retry-After, and its manual, say so)
+MAX_RETRY_AFTER = 3600.0
+
+# Until when each wiki (its HTTP session) asked not to be asked again (its last Retry-After).
+_quiet_until: weakref.WeakKeyDictionary[requests.Session, float] = weakref.WeakKeyDictionary()
 
 
-def _raise_for_server_errors(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+def retry_after(response: requests.Response) -> float | None:
+    """The seconds a Retry-After header asks for (delay-seconds or an HTTP date), or None."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isascii() and value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return min(max(0.0, when.timestamp() - time.time()), MAX_RETRY_AFTER)
+
+
+def _keep_quiet(http: object, seconds: float) -> None:
+    if isinstance(http, requests.Session):
+        _quiet_until[http] = max(_quiet_until.get(http, 0.0), time.monotonic() + seconds)
+
+
+def _on_response(http: requests.Session, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    wait = retry_after(response)
+    if wait is not None and (response.status_code >= 400 or "MediaWiki-API-Error" in response.headers):
+        _keep_quiet(http, wait)
     # mwapi reads any body as JSON; a 429 or 5xx must count as a failure even when it is JSON.
     if response.status_code == 429 or response.status_code >= 500:
         response.raise_for_status()
+
+
+def _asked_to_wait(session: mwapi.Session) -> float:
+    http = getattr(session, "session", None)
+    until = _quiet_until.get(http, 0.0) if isinstance(http, requests.Session) else 0.0
+    return max(0.0, until - time.monotonic())
+
+
+def title_batches(titles: Sequence[str]) -> Iterator[list[str]]:
+    """The distinct titles in order, in batches of at most BATCH and MAX_TITLES_CHARS encoded."""
+    batch: list[str] = []
+    size = 0
+    for title in dict.fromkeys(titles):
+        cost = len(quote_plus(title, safe="")) + 3  # and the encoded "|" before it
+        if batch and (len(batch) == BATCH or size + cost > MAX_TITLES_CHARS):
+            yield batch
+            batch, size = [], 0
+        batch.append(title)
+        size += cost
+    if batch:
+        yield batch
 
 
 def make_session(wiki: Wiki, user_agent: str, timeout: float) -> mwapi.Session:
@@ -41,7 +97,7 @@ def make_session(wiki: Wiki, user_agent: str, timeout: float) -> mwapi.Session:
     http = requests.Session()
     http.max_redirects = 0  # a redirect to another host must never be followed
     http.trust_env = False  # no proxy from the environment
-    http.hooks["response"].append(_raise_for_server_errors)
+    http.hooks["response"].append(functools.partial(_on_response, http))
     return mwapi.Session(f"{parts.scheme}://{parts.netloc}", user_agent=user_agent,
                          formatversion=2, api_path=parts.path, timeout=timeout, session=http)
 
@@ -52,29 +108,44 @@ def query(session: mwapi.Session, params: dict[str, Any], *, maxlag: int | None,
 
     An editor is waiting on the request path, so only maxlag, rate-limit and server errors are
     retried there, and never a timeout (the editor would wait RETRIES times WIKI_TIMEOUT).
-    Background jobs pass ``patient=True``: every failure but a redirect is worth another try."""
+    Background jobs pass ``patient=True``: every failure but a redirect is worth another try.
+    A wiki that asked to wait (Retry-After) is not asked again sooner, by any caller; when the
+    wait is longer than the caller may wait, the query fails at once."""
     params = {"action": "query", **params}
     if maxlag is not None:
         params["maxlag"] = maxlag
+    failure: Exception | None = None
     for attempt in range(RETRIES + 1):
         last = attempt == RETRIES
+        delay = max(min(MAX_BACKOFF, 0.5 * 2 ** (attempt - 1)) if attempt else 0.0, _asked_to_wait(session))
+        if delay > (PATIENT_WAIT if patient else MAX_BACKOFF):
+            after = f" after {getattr(failure, 'code', None) or type(failure).__name__}" if failure else ""
+            raise WikiUnavailable(f"the wiki asked to wait {delay:.0f} s{after}") from failure
+        if delay:
+            sleep(delay)
         try:
             doc = session.get(**params)
             if not isinstance(doc, dict):
                 raise ValueError("malformed answer")
             return doc
         except mwapi.errors.APIError as error:
+            failure = error
+            if error.code == "maxlag":
+                _keep_quiet(getattr(session, "session", None), MAXLAG_WAIT)
             if last or not (patient or error.code in RETRY_CODES):
                 raise WikiUnavailable(f"API error {error.code}") from error
         except (mwapi.errors.HTTPError, mwapi.errors.ConnectionError) as error:
+            failure = error
             if last:
                 raise WikiUnavailable(type(error).__name__) from error
         except mwapi.errors.TooManyRedirectsError as error:
             raise WikiUnavailable(type(error).__name__) from error
-        except (mwapi.errors.TimeoutError, mwapi.errors.RequestError, ValueError) as error:
+        # (mwapi raises TypeError or AttributeError on JSON that is no object, or an odd "error")
+        except (mwapi.errors.TimeoutError, mwapi.errors.RequestError, ValueError, TypeError,
+                AttributeError) as error:
+            failure = error
             if last or not patient:
                 raise WikiUnavailable(type(error).__name__) from error
-        sleep(min(MAX_BACKOFF, 0.5 * 2**attempt))
     raise WikiUnavailable("no answer")  # pragma: no cover - the loop always returns or raises
 
 
@@ -124,12 +195,11 @@ class ApiSource:
 
     def get_page(self, title: str | None = None, revid: int | None = None) -> Page:
         params: dict[str, Any] = {"prop": "revisions|categories", "rvprop": "ids|content",
-                                  "rvslots": "main", "clprop": "hidden", "cllimit": "max",
-                                  "redirects": 1}
+                                  "rvslots": "main", "clprop": "hidden", "cllimit": "max"}
         if revid is not None:
-            params["revids"] = revid
+            params["revids"] = revid  # (the API resolves no redirect for a revision, and warns)
         else:
-            params["titles"] = title
+            params.update(titles=title, redirects=1)
         doc = self._query(**params)
         try:
             return self._page(doc, title or str(revid))
@@ -164,9 +234,7 @@ class ApiSource:
 
     def categories_of(self, titles: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        unique = list(dict.fromkeys(titles))
-        for start in range(0, len(unique), BATCH):
-            batch = unique[start:start + BATCH]
+        for batch in title_batches(titles):
             aliases: dict[str, str] = {t: t for t in batch}
             for doc in self._continued(prop="categories", clshow="!hidden", cllimit="max",
                                        redirects=1, titles="|".join(batch)):
@@ -186,20 +254,25 @@ class ApiSource:
         return found
 
     def wikitext_of(self, titles: Sequence[str]) -> dict[str, str]:
-        """Batches of ``BATCH`` titles (the API's limit for content of several pages)."""
+        """Batches of at most ``BATCH`` titles (the API's limit for content of several pages),
+        continued when an answer was cut at the API's result size."""
         found: dict[str, str] = {}
-        unique = list(dict.fromkeys(titles))
-        for start in range(0, len(unique), BATCH):
-            doc = self._query(prop="revisions", rvprop="content", rvslots="main", redirects=1,
-                              titles="|".join(unique[start:start + BATCH]))
-            for page in doc.get("query", {}).get("pages", []):
-                if page.get("missing") or page.get("invalid") or page.get("ns") != 0:
-                    continue
-                revisions = page.get("revisions") or [{}]
-                text = revisions[0].get("slots", {}).get("main", {}).get("content")
-                if isinstance(text, str):
-                    found[page["title"]] = text
+        for batch in title_batches(titles):
+            for doc in self._continued(prop="revisions", rvprop="content", rvslots="main", redirects=1,
+                                       titles="|".join(batch)):
+                self._add_texts(doc, found)
         return found
+
+    @staticmethod
+    def _add_texts(doc: dict[str, Any], found: dict[str, str]) -> None:
+        """The texts in one answer (a continued answer gives those the earlier parts left out)."""
+        for page in doc.get("query", {}).get("pages", []):
+            if page.get("missing") or page.get("invalid") or page.get("ns") != 0:
+                continue
+            revisions = page.get("revisions") or [{}]
+            text = revisions[0].get("slots", {}).get("main", {}).get("content")
+            if isinstance(text, str):
+                found[page["title"]] = text
 
     def category_sizes(self, names: Sequence[str], exclude_title: str) -> dict[str, int]:
         """Articles in each category (``prop=categoryinfo``), in batches. The page asked about is
@@ -207,9 +280,8 @@ class ApiSource:
         prefix = self.category_prefixes()[0]
         titles = {f"{prefix}:{name}": name for name in dict.fromkeys(names)}
         sizes: dict[str, int] = {}
-        keys = list(titles)
-        for start in range(0, len(keys), BATCH):
-            doc = self._query(prop="categoryinfo", titles="|".join(keys[start:start + BATCH]))
+        for batch in title_batches(list(titles)):
+            doc = self._query(prop="categoryinfo", titles="|".join(batch))
             query = doc.get("query", {})
             renamed = {n.get("to"): n.get("from") for n in query.get("normalized", [])}
             for page in query.get("pages", []):
@@ -233,7 +305,7 @@ class ApiSource:
     # -- helpers --------------------------------------------------------------------------------
     def _continued(self, **params: Any) -> Iterator[dict[str, Any]]:
         cont: dict[str, Any] = {}
-        for _ in range(20):  # bounded: 20 continuations of 500 category links is plenty
+        for _ in range(20):  # bounded: 20 parts (of 500 category links, or of 8 MB) is plenty
             doc = self._query(**params, **cont)
             yield doc
             if "continue" not in doc:
