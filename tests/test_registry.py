@@ -103,6 +103,15 @@ def test_parse_recorded_sitematrix() -> None:
     assert len(wikis) > 500
 
 
+@pytest.mark.parametrize(("wiki_id", "lang"), [
+    ("commonswiki", "en"), ("metawiki", "en"), ("wikidatawiki", "en"), ("specieswiki", "en"),
+    ("mediawikiwiki", "en"), ("incubatorwiki", "en"), ("bdwikimedia", "bn"), ("sewikimedia", "sv"),
+    ("uawikimedia", "uk"), ("bnwiki", "bn")])
+def test_each_wiki_has_a_language_code(registry: WikiRegistry, wiki_id: str, lang: str) -> None:
+    """The site matrix gives some special wikis their project's name as "lang" ("commons")."""
+    assert registry.get(wiki_id).lang == lang
+
+
 def test_parse_sitematrix_drops_foreign_urls() -> None:
     matrix = {"0": {"code": "en", "site": [
         {"url": "https://en.wikipedia.org.evil.com", "dbname": "evilwiki"},
@@ -204,6 +213,9 @@ def test_configured_wiki_and_its_origin() -> None:
     ("https://commons.wikimedia.org", "commonswiki"),
     ("https://commons.m.wikimedia.org", "commonswiki"),
     ("https://www.wikidata.org", "wikidatawiki"),
+    ("https://m.wikidata.org", "wikidatawiki"),
+    ("https://m.mediawiki.org", "mediawikiwiki"),
+    ("https://www.m.wikidata.org", None),
     ("https://uk.wikipedia.org.evil.com", None),
     ("https://uk.wikipedia.org:443", None),
     ("https://uk.wikipedia.org/", None),

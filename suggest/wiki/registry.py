@@ -55,7 +55,7 @@ class Wiki:
             return None
         host = self.origin.removeprefix("https://")
         head, _, rest = host.partition(".")
-        return f"https://{head}.m.{rest}"
+        return f"https://m.{rest}" if head == "www" else f"https://{head}.m.{rest}"
 
 
 def valid_wiki_id(value: object) -> bool:
@@ -79,10 +79,13 @@ def parse_sitematrix(matrix: dict[str, Any]) -> dict[str, Wiki]:
             url, dbname = str(site.get("url", "")), str(site.get("dbname", ""))
             if not WIKIMEDIA_URL.fullmatch(url) or not valid_wiki_id(dbname):
                 continue
+            site_lang = str(site.get("lang") or lang or "en")
+            if not lang and site_lang == site.get("code"):  # a project's name: commons, meta, ...
+                site_lang = "en"  # (the content language of each of them)
             wikis[dbname] = Wiki(
                 id=dbname,
                 kind="wikimedia",
-                lang=str(site.get("lang") or lang or "en"),
+                lang=site_lang,
                 name=str(site.get("sitename", dbname)),
                 api_url=f"{url}/w/api.php",
                 origin=url,
