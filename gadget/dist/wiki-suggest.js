@@ -2478,6 +2478,9 @@
 		if ( !$textarea.length || !$form.length ||
 			// A page being created: the service suggests for a saved revision.
 			!mw.config.get( 'wgCurRevisionId' ) ||
+			// A redirect: the service answers for the page it leads to, whose categories and
+			// references do not belong in the redirect.
+			mw.config.get( 'wgIsRedirect' ) ||
 			// Only whole-page edits: categories and references belong to the whole text.
 			$form.find( 'input[name="wpSection"]' ).val() ||
 			mw.util.getParamValue( 'section' )

@@ -404,10 +404,11 @@ test( 'an item\'s status line, a live region, is never taken out of the page whi
 	assert.equal( hiding, null, hiding && hiding[ 0 ] );
 } );
 
-test( 'the gadget stays away from other content models, namespaces, section edits, new pages and anonymous users', async () => {
+test( 'the gadget stays away from other content models, namespaces, section edits, new pages, redirects and anonymous users', async () => {
 	const cases = [
 		{ config: { wgPageContentModel: 'json' } },
 		{ config: { wgCurRevisionId: 0, wgArticleId: 0 } },
+		{ config: { wgIsRedirect: true } },
 		{ config: { wgNamespaceNumber: 14 } },
 		{ config: { wgUserName: null } },
 		{ config: { wgAction: 'history' } },
