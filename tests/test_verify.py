@@ -184,8 +184,10 @@ def test_api_failures_back_off_then_give_up(sqlite_url: str) -> None:
     svc = app.extensions["wiki_suggest"]
     store: EventStore = svc.store
     store.issue([row("x", "Page", 1, "[[Category:X]]", wiki="deadwiki"),
+                 row("y", "Page", 1, "[[Category:Y]]", wiki="deadwiki"),
                  row("d", "Page", 1, "[[Category:X]]", wiki="fixture-enwiki")])
     accept_and_link(store, "x", 5, "Someone")
+    accept_and_link(store, "y", 6, "Someone")
     accept_and_link(store, "d", 5, "Someone")
     sleeps: list[float] = []
     verifier = Verifier(store.engine, svc.registry, svc.user_agent, timeout=1.0, max_attempts=3,
@@ -197,16 +199,27 @@ def test_api_failures_back_off_then_give_up(sqlite_url: str) -> None:
             return conn.execute(select(edits).where(edits.c.suggestion_id == sid)).one()
 
     first = verifier.run(now=now)
-    assert (first.retry_later, first.unverifiable) == (1, 1)
-    assert sleeps == [0.5, 1.0]  # quick retries inside the run, doubling
+    assert (first.retry_later, first.unverifiable) == (2, 1)
+    # Quick retries inside the run, doubling, for the first edit only: the wiki's other edits
+    # wait for the next run instead of each asking (and waiting) again.
+    assert sleeps == [0.5, 1.0]
+    assert edit_row("y").attempts == 1
     assert edit_row("d").status == "unverifiable" and edit_row("d").reason == "no_api"
     x = edit_row("x")
     assert x.status is None and x.attempts == 1 and x.next_check_at == now + dt.timedelta(minutes=10)
     assert verifier.run(now=now + dt.timedelta(minutes=5)).retry_later == 0  # still backing off
-    assert verifier.run(now=now + dt.timedelta(minutes=11)).retry_later == 1
+    assert verifier.run(now=now + dt.timedelta(minutes=11)).retry_later == 2
     assert edit_row("x").next_check_at == now + dt.timedelta(minutes=31)  # 11 + 20 minutes
-    assert verifier.run(now=now + dt.timedelta(minutes=40)).failed == 1
+    assert verifier.run(now=now + dt.timedelta(minutes=40)).failed == 2
     assert (edit_row("x").status, edit_row("x").reason, edit_row("x").attempts) == ("failed", "api_error", 3)
+    # The survival check of verified edits on a wiki that fails: asked once per run too.
+    with store.engine.begin() as conn:
+        conn.execute(update(edits).where(edits.c.suggestion_id.in_(["x", "y"]))
+                     .values(status="verified", created_at=now - dt.timedelta(days=30)))
+    sleeps.clear()
+    assert verifier.run(now=now + dt.timedelta(days=1)).kept == 0
+    assert sleeps == [0.5, 1.0]
+    assert edit_row("x").survival is None and edit_row("y").survival is None  # the next run
 
 
 @pytest.mark.parametrize(("new", "parent", "text", "added"), [

@@ -215,6 +215,7 @@ class Verifier:
                  .order_by(edits.c.created_at, edits.c.suggestion_id).limit(limit))
         with self.engine.connect() as conn:
             pending = [dict(r._mapping) for r in conn.execute(query)]
+        away: set[str] = set()  # wikis that failed in this run: not asked again until the next
         for item in pending:
             try:
                 wiki = self.registry.get(item["wiki"])
@@ -225,9 +226,14 @@ class Verifier:
                 report.unverifiable += 1
                 continue
             try:
+                if wiki.id in away:
+                    raise WikiUnavailable("failed earlier in this run")
                 reason = self.judge(self.reader(wiki), item)
             except WikiUnavailable as error:
-                log.warning("verify %s on %s: %s", item["revid"], wiki.id, error)
+                if wiki.id not in away:
+                    log.warning("verify %s on %s: %s (its other edits wait for the next run)",
+                                item["revid"], wiki.id, error)
+                away.add(wiki.id)
                 if self._postpone(item, now):
                     report.retry_later += 1
                 else:
@@ -323,12 +329,16 @@ class Verifier:
                  .order_by(edits.c.created_at).limit(limit))
         with self.engine.connect() as conn:
             due = [dict(r._mapping) for r in conn.execute(query)]
+        away: set[str] = set()  # as in verify_pending
         for item in due:
+            if item["wiki"] in away:
+                continue
             try:
                 wiki = self.registry.get(item["wiki"])
                 outcome = self.survival(self.reader(wiki), item)
             except (UnknownWiki, WikiUnavailable) as error:
                 log.warning("survival of %s: %s (next run)", item["revid"], type(error).__name__)
+                away.add(item["wiki"])
                 continue
             with self.engine.begin() as conn:
                 self._set_survival(conn, item["suggestion_id"], *outcome, now)
