@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from suggest.wiki.registry import valid_wiki_id
+from suggest.wiki.wikitext import upper_first
 
 MAX_TITLE_BYTES = 255
 # Control characters: never in a title or a user name, nor in text shown in the audit log.
@@ -26,9 +27,7 @@ def normalize_user_name(name: str) -> str:
     first letter upper case (as for every user page title), so one editor is one name. Only
     where that is one letter for one: Python makes "SS" of "ß" and "FI" of "ﬁ", but "ßob" and
     "SSob" are two accounts on the wiki."""
-    name = normalize_input_title(name)
-    first = name[:1].upper()
-    return (first if len(first) == 1 else name[:1]) + name[1:]
+    return upper_first(normalize_input_title(name))
 
 
 def valid_title(value: object) -> bool:

@@ -122,9 +122,19 @@ def test_append_category_on_a_real_article_adds_exactly_one_category() -> None:
 
 
 @pytest.mark.parametrize(("title", "expected"), [
-    ("foo_bar", "Foo bar"), ("  a   b ", "A b"), ("émile", "Émile"), ("коло", "Коло")])
+    ("foo_bar", "Foo bar"), ("  a   b ", "A b"), ("émile", "Émile"), ("коло", "Коло"),
+    # MediaWiki drops direction marks and keeps a first letter that has no one-letter capital.
+    ("পদার্থবিজ্ঞান\u200e", "পদার্থবিজ্ঞান"), ("\u202bكرة\u202c القدم", "كرة القدم"),
+    ("ßeta", "ßeta"), ("ﬁlm", "ﬁlm")])
 def test_normalize_title(title: str, expected: str) -> None:
     assert wt.normalize_title(title) == expected
+
+
+def test_a_category_link_ending_in_a_direction_mark_is_the_category_itself() -> None:
+    """As typed on bnwiki (three links in the development dump end in U+200E): the category the
+    wiki knows, not a second one beside it."""
+    text = "বাক্য।\n[[বিষয়শ্রেণী:পদার্থবিজ্ঞান\u200e]]\n[[বিষয়শ্রেণী:পদার্থবিজ্ঞান]]"
+    assert wt.category_links(text, ["বিষয়শ্রেণী"]) == ["পদার্থবিজ্ঞান"]
 
 
 def test_split_namespace() -> None:

@@ -14,10 +14,22 @@ from mwparserfromhell.wikicode import Wikicode
 CATEGORY_NS = 14
 
 
+# Direction marks and embeddings (LRM, RLM, U+202A-U+202E): MediaWiki drops them from titles,
+# and a category link typed in right-to-left or Indic text often ends in one.
+DIRECTION_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"))
+
+
+def upper_first(text: str) -> str:
+    """The first letter upper case, where that is one letter for one (as MediaWiki keeps "ß"
+    and "ﬁ" at the start of a title; Python's upper() makes "SS" and "FI" of them)."""
+    first = text[:1].upper()
+    return (first if len(first) == 1 else text[:1]) + text[1:]
+
+
 def normalize_title(title: str) -> str:
-    """MediaWiki's display form: underscores to spaces, single spaces, first letter upper-case."""
-    text = " ".join(title.replace("_", " ").split())
-    return text[:1].upper() + text[1:]
+    """MediaWiki's display form: no direction marks, underscores to spaces, single spaces, first
+    letter upper-case."""
+    return upper_first(" ".join(title.translate(DIRECTION_MARKS).replace("_", " ").split()))
 
 
 def split_namespace(title: str, prefixes: Iterable[str]) -> tuple[str | None, str]:
