@@ -88,11 +88,13 @@ def test_a_resample_that_shows_nothing_adds_no_precision() -> None:
 
 
 def test_a_shortfall_is_never_printed_as_the_target(tmp_path: Path) -> None:
-    """The committed tfidf/ukwiki precision 0.8469 misses 0.85; "0.85 (−0.00)" read as met."""
+    """A precision of 0.8469 (tfidf/ukwiki in an earlier committed run) misses 0.85; "0.85 (−0.00)"
+    read as met."""
     from suggest.evaluate.report import write_report
 
     doc = json.loads((ROOT / "eval" / "results.json").read_text(encoding="utf-8"))
-    assert doc["results"]["tfidf"]["ukwiki"]["precision_at_threshold"] == 0.8469
+    doc["results"]["tfidf"]["ukwiki"]["precision_at_threshold"] = 0.8469
+    doc["results"]["tfidf"]["viwiki"]["precision_at_threshold"] = 0.8125
     write_report(doc, tmp_path / "report.md")
     text = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "(−0.00)" not in text
