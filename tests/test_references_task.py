@@ -40,6 +40,9 @@ class FakeSource:
         self.asked.append(list(titles))
         return {t: self.linked[t] for t in titles if t in self.linked}
 
+    def namespace_prefixes(self) -> list[str]:
+        return ["Talk", "User", "Wikipedia", "File", "Image", "Template", "Help", "Category"]
+
 
 def apply(wikitext: str, insert: dict[str, Any], tag: str) -> str:
     """What the gadget does on Add: put the tag right after the anchor, replacing the

@@ -34,7 +34,10 @@ def pick_cases(source: DumpSource, names: Sequence[str], limit: int, per_article
     """(title, statement index) of cited sentences, spread over articles in a fixed hash order."""
     chosen: list[tuple[str, str, int]] = []
     for title, article in source.articles.items():
-        parsed = parsed_articles.setdefault(title, refs.parse_article(article.text, names))
+        parsed = parsed_articles.get(title)
+        if parsed is None:  # parsed once per article (setdefault parsed it every time)
+            parsed = parsed_articles[title] = refs.parse_article(article.text, names,
+                                                                 source.namespace_prefixes())
         found = []
         for i, statement in enumerate(parsed.statements):
             if len(statement.text) < MIN_CHARS:

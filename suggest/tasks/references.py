@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import mwparserfromhell
 import numpy as np
 
 from suggest.backends.base import Backend
@@ -49,6 +51,7 @@ MAX_UNSOURCED = 8
 MIN_STATEMENT_CHARS = 25
 PER_STATEMENT = 2  # suggestions for one statement at most
 UNSOURCED_FACTOR = 0.8  # a statement without a citation-needed mark is less urgent
+NOT_PROSE = ("[http:", "[https:", "[//", "{|", "|", "!")  # an external link's title, table markup
 
 FALLBACK_BACKEND = "tfidf"  # whose ranker scores a backend that has none of its own
 
@@ -95,6 +98,40 @@ def blocked(reference: refs.Reference, never_suggest: frozenset[str], domains: f
     return False
 
 
+def portable(reference: refs.Reference) -> bool:
+    """Whether a linked article's reference can be copied here as it is: not a note of a named
+    group (no such group here: a Cite error), not a short citation whose source is in that
+    article's bibliography ({{harvnb|Smith|2000}}: a link to nothing here)."""
+    return not reference.group and not any(
+        refs.template_key(str(t.name)).casefold() in refs.SHORT_CITATIONS
+        for t in mwparserfromhell.parse(reference.body).filter_templates(recursive=True))
+
+
+def placement(article: refs.ArticleReferences, index: int) -> tuple[str, str | None]:
+    """(anchor, replace): the reference goes right after the anchor, in place of ``replace``.
+    A citation-needed template is replaced with the spaces before it ("end. {{cn}}"), after the
+    citations already there; one that holds the text it marks is kept (the reference follows it).
+    Without one, the reference goes before the full stop where the article cites so."""
+    statement = article.statements[index]
+    marker = statement.marker
+    if marker is not None:
+        lead = statement.raw + statement.before_marker
+        if refs.marks_text(marker):
+            return lead + marker, None
+        anchor = lead.rstrip()
+        return anchor, lead[len(anchor):] + marker
+    if article.cites_before_stop and statement.raw.rstrip(refs.STOPS):
+        return statement.raw.rstrip(refs.STOPS), None
+    return statement.raw, None
+
+
+def anchored(wikitext: str, article: refs.ArticleReferences, index: int) -> bool:
+    """Whether the gadget, which looks for the first copy of the anchor (followed by what it
+    replaces), finds this statement and not an earlier copy (in an infobox, another list)."""
+    anchor, replace = placement(article, index)
+    return wikitext.find(anchor + (replace or "")) == article.statements[index].start
+
+
 class ReferencesTask:
     id = "references"
     definition = (
@@ -114,7 +151,7 @@ class ReferencesTask:
         self.config = config
         self.ranker_dir = Path(ranker_dir or DATA_DIR)
         # The version names the ranker files too, so retraining invalidates cached suggestions.
-        self.version = f"2.0+{rankers_digest(self.ranker_dir, self.id)}"
+        self.version = f"2.1+{rankers_digest(self.ranker_dir, self.id)}"
         self.embeddings = EmbeddingCache()
         self._parsed: OrderedDict[str, refs.ArticleReferences] = OrderedDict()
         self._lock = threading.Lock()
@@ -123,8 +160,8 @@ class ReferencesTask:
     def suggest(self, page: Page, source: PageSource, backend: Backend,
                 settings: TaskSettings) -> list[Suggestion]:
         names = citation_needed_names(wiki_language(source), self.config)
-        article = refs.parse_article(page.wikitext, names)
-        targets = self.targets(article)
+        article = refs.parse_article(page.wikitext, names, source.namespace_prefixes(), with_links=False)
+        targets = [t for t in self.targets(article) if anchored(page.wikitext, article, t[0])]
         if not targets:
             return []
         linked = self.linked_references(source, page.links, names)
@@ -150,22 +187,29 @@ class ReferencesTask:
         """(statement index, priority) of the statements that need a source, most urgent first."""
         marked = [(i, "citation_needed") for i, s in enumerate(article.statements) if s.marker]
         cited = article.cited_paragraphs()
+        # Not the lead, nor the appendices (further reading, external links), nor a link's title,
+        # nor table markup left unparsed.
+        appendix = article.appendix if article.appendix is not None else math.inf
         unsourced = [(i, "unsourced_paragraph") for i, s in enumerate(article.statements)
                      if s.paragraph not in cited and not s.citations
-                     and len(s.text) >= MIN_STATEMENT_CHARS and s.section > 0]
+                     and len(s.text) >= MIN_STATEMENT_CHARS and 0 < s.section < appendix
+                     and not s.raw.startswith(NOT_PROSE) and refs.own_words(s.raw)]
         return marked[:MAX_CITATION_NEEDED] + unsourced[:MAX_UNSOURCED]
 
     def linked_references(self, source: PageSource, links: Sequence[str],
                           names: Sequence[str]) -> dict[str, refs.ArticleReferences]:
         texts = source.wikitext_of(list(links[:MAX_LINKED]))
-        return {title: self.parsed(source.wiki_id, title, text, names) for title, text in texts.items()}
+        prefixes = source.namespace_prefixes()
+        return {title: self.parsed(source.wiki_id, title, text, names, prefixes)
+                for title, text in texts.items()}
 
-    def parsed(self, wiki: str, title: str, text: str, names: Sequence[str]) -> refs.ArticleReferences:
+    def parsed(self, wiki: str, title: str, text: str, names: Sequence[str],
+               prefixes: Sequence[str] | None = None) -> refs.ArticleReferences:
         key = f"{wiki}|{title}|" + hashlib.sha1(text.encode()).hexdigest()
         with self._lock:
             if key in self._parsed:
                 return self._parsed[key]
-        article = refs.parse_article(text, names)
+        article = refs.parse_article(text, names, prefixes, with_links=False)
         with self._lock:
             self._parsed[key] = article
             while len(self._parsed) > 2000:
@@ -206,7 +250,7 @@ class ReferencesTask:
                 sentences = [(other.statements[u].text, title) for u in reference.uses]
                 same = next((by_id[i] for i in ids if i in by_id), None)
                 if same is None:
-                    if taken >= MAX_PER_LINKED:
+                    if taken >= MAX_PER_LINKED or not portable(reference):
                         continue
                     taken += 1
                     same = Candidate(reference, title)
@@ -256,9 +300,9 @@ class ReferencesTask:
              score: float, features: dict[str, float]) -> Suggestion:
         statement = article.statements[index]
         reference = candidate.reference
-        insert: dict[str, Any] = {"kind": "reference", "anchor": statement.raw,
-                                  "replace": statement.marker, "statement": statement.text,
-                                  "priority": priority}
+        anchor, replace = placement(article, index)
+        insert: dict[str, Any] = {"kind": "reference", "anchor": anchor, "replace": replace,
+                                  "statement": statement.text, "priority": priority}
         if candidate.origin is None and reference.name:
             wikitext = reference.reuse_tag()
         elif candidate.origin is None and reference.kind == "ref":
@@ -267,7 +311,7 @@ class ReferencesTask:
             name = "ws-" + hashlib.sha1(reference.body.encode()).hexdigest()[:8]
             named = refs.Reference(**{**reference.__dict__, "name": name})
             wikitext = named.tag()
-            insert["names_reference"] = {"name": name, "original": reference.tag(),
+            insert["names_reference"] = {"name": name, "original": reference.verbatim or reference.tag(),
                                          "reuse": named.reuse_tag()}
         else:
             wikitext = refs.Reference(**{**reference.__dict__, "name": None}).tag()

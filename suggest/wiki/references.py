@@ -1,8 +1,11 @@
 """References and the statements they support, read from wikitext with mwparserfromhell.
 
 An article is walked node by node at the top level. Text is cut into sentences (plain-text
-punctuation, never wikitext syntax); a ``<ref>`` tag, a short citation (``{{sfn}}``) or a
-citation-needed template right after a sentence is attached to it. Every offset points into the
+punctuation, never wikitext syntax; not at initials, dotted abbreviations, before a word in lower
+case, nor inside Japanese quotes); a ``<ref>`` tag, a short citation (``{{sfn}}``), a named
+reference cited again (``{{r}}``, with ``{{rp}}``) or a citation-needed template right after a
+sentence is attached to it. Files, categories and interlanguage links are no part of a sentence;
+a link to a title with a colon is (given the wiki's namespace names). Every offset points into the
 original wikitext, so a statement's ``raw`` text is verbatim there (the gadget's anchor).
 
 References are collected from everywhere (infoboxes, list-defined ``<references>`` and
@@ -17,6 +20,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import mwparserfromhell
 from mwparserfromhell.nodes import Comment, ExternalLink, Heading, Tag, Template, Text, Wikilink
 from mwparserfromhell.wikicode import Wikicode
 
@@ -25,6 +29,19 @@ from suggest.wiki import wikitext as wt
 # Sentence ends: these characters followed by white space; the CJK ones anywhere.
 TERMINATORS = ".!?।"
 CJK_TERMINATORS = "。！？"
+STOPS = TERMINATORS + CJK_TERMINATORS
+CLOSERS = "\"”’»)"  # may follow a terminator: 'He said "no." Then'
+# A 。 inside Japanese quotes or brackets ends no sentence: 「私は本を読む。」という語順
+CJK_OPENERS, CJK_CLOSERS = "「『（【〔", "」』）】〕"
+ROMAN_NUMERALS = "IVX"  # "World War I." ends a sentence; another capital and a dot is an initial
+# Links to these files are not part of a sentence, whatever the wiki calls the File namespace.
+MEDIA_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "gif", "svg", "tif", "tiff", "webp", "ogg", "oga",
+                              "ogv", "webm", "pdf", "djvu", "mp3", "wav", "flac", "mid", "stl"})
+REUSE = "r"  # {{r|name}}: named references cited again (en, ja, bn)
+PAGES = "rp"  # {{rp|12}}: the page of the citation before it, part of that citation
+# The main list of references: the sections from the one holding it on are appendices.
+REFERENCE_LISTS = frozenset({"reflist", "references", "примітки", "tham khảo", "সূত্র তালিকা",
+                             "脚注ヘルプ"})
 # Short-citation templates: the citation is the template itself, its source is in a bibliography.
 SHORT_CITATIONS = frozenset({"sfn", "sfnp", "sfnm", "harvnb", "harv", "harvp"})
 # Template fields that describe a source (English names are used by most wikis' cite templates).
@@ -71,6 +88,7 @@ class Reference:
     isbn: str = ""
     evidence: str = ""  # title, publisher and other fields as plain text
     uses: list[int] = field(default_factory=list)  # statement indexes citing it
+    verbatim: str = ""  # an unnamed reference's tag as the wikitext has it
 
     def ids(self) -> set[str]:
         """What makes two references the same source across articles."""
@@ -96,15 +114,19 @@ class Reference:
         """The full citation to copy into another article."""
         if self.kind == "sfn":
             return self.body
-        group = f' group="{self.group}"' if self.group else ""
-        name = f' name="{self.name}"' if self.name else ""
+        group = f" group={_quoted(self.group)}" if self.group else ""
+        name = f" name={_quoted(self.name)}" if self.name else ""
         return f"<ref{name}{group}>{self.body}</ref>"
 
     def reuse_tag(self) -> str:
         if self.kind == "sfn":
             return self.body
-        group = f' group="{self.group}"' if self.group else ""
-        return f'<ref name="{self.name}"{group} />'
+        group = f" group={_quoted(self.group)}" if self.group else ""
+        return f"<ref name={_quoted(self.name or '')}{group} />"
+
+
+def _quoted(value: str) -> str:
+    return f"'{value}'" if '"' in value else f'"{value}"'
 
 
 @dataclass
@@ -127,6 +149,7 @@ class Statement:
     section: int
     citations: list[Citation] = field(default_factory=list)
     marker: str | None = None  # the citation-needed template's wikitext, right after the sentence
+    before_marker: str = ""  # what stands between the sentence and its marker (spaces, citations)
 
 
 @dataclass
@@ -134,6 +157,8 @@ class ArticleReferences:
     statements: list[Statement]
     references: dict[str, Reference]
     links: list[str] = field(default_factory=list)  # main-namespace links, if asked for
+    appendix: int | None = None  # the first section of the appendices (holds the reference list)
+    cites_before_stop: bool = False  # most citations stand before the full stop ("出身<ref/>。")
 
     def cited_paragraphs(self) -> set[int]:
         return {s.paragraph for s in self.statements if s.citations or s.marker}
@@ -146,11 +171,19 @@ class ArticleReferences:
 
 
 def _attr(tag: Tag, name: str) -> str | None:
-    if not tag.has(name):
-        return None
-    raw = tag.get(name).value
-    value = raw.strip_code().strip().strip("\"'") if raw is not None else ""
+    """An attribute's value as MediaWiki reads it: the name in any case, the value verbatim."""
+    found = next((a for a in tag.attributes if str(a.name).strip().lower() == name), None)
+    value = str(found.value).strip() if found is not None and found.value is not None else ""
     return value or None
+
+
+def marks_text(marker: str) -> bool:
+    """Whether a citation-needed template holds the text it marks ({{要出典|範囲=...}},
+    {{fact|text}}): replacing it would delete that text."""
+    template = next(iter(mwparserfromhell.parse(marker).filter_templates(recursive=False)), None)
+    return template is not None and any(
+        str(p.value).strip() and (not p.showkey or str(p.name).strip() in ("1", "範囲", "text"))
+        for p in template.params)
 
 
 def _param(template: Template, names: Iterable[str]) -> str:
@@ -193,6 +226,16 @@ def describe(reference: Reference, body: Wikicode) -> None:
     reference.evidence = " · ".join(parts)[:TEXT_CHARS]
 
 
+def own_words(raw: str) -> bool:
+    """Whether a statement has words outside its links: a "see also" or "external links" item
+    is links only."""
+    def words(code: Wikicode) -> bool:
+        return any(isinstance(n, Text) and any(c.isalnum() for c in str(n)) or isinstance(n, Tag)
+                   and str(n.tag) in ("b", "i") and n.contents is not None and words(n.contents)
+                   for n in code.nodes)
+    return words(mwparserfromhell.parse(raw))
+
+
 def _ref_key(name: str | None, group: str | None, body: str) -> str:
     if name:
         return f"name:{group or ''}/{name}"
@@ -216,6 +259,7 @@ def collect_references(code: Wikicode) -> dict[str, Reference]:
         reference = found.setdefault(key, Reference(key=key, kind="ref", name=name, group=group))
         if body.strip() and not reference.body:
             reference.body = body.strip()
+            reference.verbatim = "" if name else str(tag)
             describe(reference, tag.contents)
     return found
 
@@ -252,13 +296,18 @@ def _short_citation(entries: dict[str, list[Template]], template: Template,
 
 class _Walker:
     def __init__(self, text: str, code: Wikicode, citation_needed: set[str],
-                 references: dict[str, Reference]) -> None:
+                 references: dict[str, Reference], namespace_prefixes: list[str] | None = None) -> None:
         self.text, self.code = text, code
         self.citation_needed = citation_needed
         self.references = references
+        # None: every link with a colon is taken for a file
+        self.prefixes = None if namespace_prefixes is None else \
+            {wt.normalize_title(p).casefold() for p in namespace_prefixes}
         self.statements: list[Statement] = []
         self.start: int | None = None  # where the sentence being read starts
         self.paragraph = self.section = 0
+        self.appendix: int | None = None
+        self.depth = 0  # Japanese quotes and brackets open in the sentence
         self.attach_to: Statement | None = None  # a citation right after this sentence belongs to it
         self.defined: set[str] = set()
         # (start, end, plain text or None for a Text node) of the nodes the sentence may span:
@@ -267,7 +316,7 @@ class _Walker:
         self._bibliography: dict[str, list[Template]] | None = None
 
     def flush(self, end: int) -> Statement | None:
-        start, self.start = self.start, None
+        start, self.start, self.depth = self.start, None, 0
         if start is None:
             return None
         raw = self.text[start:end].rstrip()
@@ -312,18 +361,55 @@ class _Walker:
                 continue
             if self.start is None:
                 line_start = i == 0 and self._at_line_start(offset) or i > 0 and value[i - 1] == "\n"
-                # A terminator or bracket left after a citation ("出身<ref/>。") starts nothing.
-                if ch.isspace() or (ch in "*#:;" and line_start) or unicodedata.category(ch)[0] == "P":
+                # A terminator or bracket left after a citation ("出身<ref/>。") starts nothing;
+                # an opening quote or bracket does.
+                if ch.isspace() or (ch in "*#:;" and line_start) or (
+                        unicodedata.category(ch)[0] == "P" and ch not in CJK_OPENERS):
                     i += 1
                     continue
                 self.open(offset + i)
-            if ch in CJK_TERMINATORS or (ch in TERMINATORS and value[i + 1:i + 2].isspace()):
-                statement = self.flush(offset + i + 1)
-                self.attach_to = statement
+            if ch in CJK_OPENERS:
+                self.depth += 1
+            elif ch in CJK_CLOSERS and self.depth:
+                self.depth -= 1
+            elif ch in STOPS and (end := self._sentence_end(value, i, offset)):
+                self.attach_to = self.flush(offset + end)
+                i = end
+                continue
             i += 1
+
+    def _sentence_end(self, value: str, i: int, offset: int) -> int:
+        """Where the sentence ends (in ``value``, after closing quotes) if ``value[i]`` ends it, else 0.
+        Not at an initial or a dotted abbreviation ("J. R. R.", "U.S."), nor before a word in lower
+        case ("e.g. the"), nor inside Japanese quotes."""
+        ch = value[i]
+        if ch in CJK_TERMINATORS:
+            return i + 1 if self.depth == 0 else 0
+        j = i + 1
+        while value[j:j + 1] and value[j] in CLOSERS:
+            j += 1
+        if not value[j:j + 1].isspace():
+            return 0
+        following = self.text[offset + j:offset + j + 40].lstrip().lstrip("['")
+        if following[:1].islower() or ch == "." and _abbreviation(value[max(0, i - 24):i]):
+            return 0
+        return j
 
     def _at_line_start(self, offset: int) -> bool:
         return offset == 0 or self.text[offset - 1] == "\n"
+
+    def _aside(self, node: Wikilink, start: int, end: int) -> bool:
+        """Whether a link is no part of a sentence: a file, a category or an interlanguage link.
+        A link to an article whose title has a colon ("Star Wars: Episode IV") or to a sister
+        project ("wikt:") is; without the wiki's namespace names every colon is taken for one."""
+        title = str(node.title).strip()
+        own_line = self._at_line_start(start) and self.text[end:end + 1] in ("\n", "")
+        if ":" not in title or not own_line and title.startswith(":"):
+            return False
+        if self.prefixes is None or own_line:
+            return True
+        return (title.rsplit(".", 1)[-1].strip().lower() in MEDIA_EXTENSIONS
+                or wt.normalize_title(title.partition(":")[0]).casefold() in self.prefixes)
 
     def walk(self) -> list[Statement]:
         offset = 0
@@ -331,7 +417,9 @@ class _Walker:
             value = str(node)
             start, end = offset, offset + len(value)
             offset = end
-            self.pieces.append((start, end, None if isinstance(node, Text) else _plain(node)))
+            aside = isinstance(node, Wikilink) and self._aside(node, start, end)
+            plain = None if isinstance(node, Text) else "" if aside else _plain(node)
+            self.pieces.append((start, end, plain))
             if isinstance(node, Text):
                 self.text_node(value, start)
             elif isinstance(node, Heading):
@@ -344,23 +432,31 @@ class _Walker:
                 self._template(node, value, start, end)
             elif isinstance(node, Comment):
                 continue
-            elif isinstance(node, Wikilink):
-                if ":" in str(node.title).strip().lstrip(":"):  # file, category, interwiki
-                    self.block(start)
-                elif self.start is None:
-                    self.open(start)
-            elif isinstance(node, Tag) and str(node.tag).strip().lower() in INLINE_TAGS:
-                if self.start is None:
-                    self.open(start)
-            elif isinstance(node, Tag):
+            elif isinstance(node, Tag) and str(node.tag).strip().lower() not in INLINE_TAGS:
+                if str(node.tag).strip().lower() == "references" and not _attr(node, "group"):
+                    self._reference_list()
                 self.block(start)
                 if "\n" in value:
                     self.paragraph += 1
-            else:  # entities, arguments: part of the sentence
-                if self.start is None:
-                    self.open(start)
+            elif aside:
+                self.block(start)
+            elif self.start is None:  # links, inline tags, entities, arguments: in the sentence
+                self.open(start)
         self.flush(offset)
         return self.statements
+
+    def _reference_list(self) -> None:
+        if self.appendix is None:
+            self.appendix = self.section
+
+    def _record(self, statement: Statement | None, key: str, start: int, end: int, defines: bool) -> None:
+        if statement is None:
+            return
+        statement.citations.append(Citation(key, start, end, defines))
+        index = len(self.statements) - 1 if statement is self.statements[-1] else \
+            self.statements.index(statement)
+        if key in self.references and index not in self.references[key].uses:
+            self.references[key].uses.append(index)
 
     def _ref(self, node: Tag, start: int, end: int) -> None:
         name, group = _attr(node, "name"), _attr(node, "group")
@@ -372,31 +468,33 @@ class _Walker:
         defines = bool(body.strip()) and key not in self.defined
         if defines:
             self.defined.add(key)
-        if statement is not None:
-            statement.citations.append(Citation(key, start, end, defines))
-            index = len(self.statements) - 1 if statement is self.statements[-1] else \
-                self.statements.index(statement)
-            if key in self.references and index not in self.references[key].uses:
-                self.references[key].uses.append(index)
+        self._record(statement, key, start, end, defines)
 
     def _template(self, node: Template, value: str, start: int, end: int) -> None:
         name = template_key(str(node.name))
+        folded = name.casefold()
         if name in self.citation_needed:
             statement = self.cite(start, end)
             if statement is not None and statement.marker is None:
                 statement.marker = value
+                statement.before_marker = self.text[statement.end:start]
             return
-        if name.casefold() in SHORT_CITATIONS:
+        if folded in SHORT_CITATIONS:
             if self._bibliography is None:
                 self._bibliography = bibliography(self.code)
             key = _short_citation(self._bibliography, node, self.references)
-            statement = self.cite(start, end)
-            if statement is not None:
-                statement.citations.append(Citation(key, start, end, False))
-                index = self.statements.index(statement)
-                if index not in self.references[key].uses:
-                    self.references[key].uses.append(index)
+            self._record(self.cite(start, end), key, start, end, False)
             return
+        if folded in (REUSE, PAGES):
+            statement = self.cite(start, end)
+            group = _param(node, ("group",)) or None
+            for param in node.params if folded == REUSE else []:
+                key = _ref_key(param.value.strip_code().strip(), group, "")
+                if not param.showkey and key in self.references:
+                    self._record(statement, key, start, end, False)
+            return
+        if folded in REFERENCE_LISTS and not _param(node, ("group",)):
+            self._reference_list()
         line_start = start == 0 or self.text[start - 1] == "\n"
         if "\n" in value or (line_start and self.text[end:end + 1] in ("\n", "")):
             self.block(start)  # infobox, navbox, table-like: not part of a sentence
@@ -404,12 +502,28 @@ class _Walker:
             self.open(start)
 
 
+def _abbreviation(before: str) -> bool:
+    """Whether the word before a full stop is an initial or a dotted abbreviation ("J", "U.S",
+    "এ", "কে"): a capital letter without accents (not a Roman numeral), a letter of a script
+    without case, or single letters joined by dots."""
+    words = before.split()
+    parts = words[-1].lstrip("([\"'«“‘").split(".") if words else [""]
+    if len(parts) > 1:
+        return all(len(p) == 1 and p.isalpha() for p in parts)
+    word = parts[0]
+    if not word[:1].isalpha() or any(unicodedata.category(c)[0] != "M" for c in word[1:]):
+        return False
+    first = word[0]
+    if first.isupper() or first.islower():
+        return len(word) == 1 and first.isupper() and first not in ROMAN_NUMERALS and \
+            not unicodedata.decomposition(first)
+    return True
+
+
 def _plain(node: object) -> str:
     """Readable text of one inline node (as :func:`wikitext.plain_text` reads it)."""
     if isinstance(node, Wikilink):
-        if ":" in str(node.title).strip().lstrip(":"):
-            return ""
-        return str(node.text if node.text is not None else node.title)
+        return str(node.text) if node.text is not None else str(node.title).lstrip(":")
     if isinstance(node, ExternalLink):
         return str(node.title or "")
     if isinstance(node, Tag) and str(node.tag).strip().lower() in INLINE_TAGS and node.contents is not None:
@@ -417,16 +531,33 @@ def _plain(node: object) -> str:
     return ""
 
 
+def _cites_before_stop(statements: list[Statement], text: str) -> bool:
+    """Whether the article puts most citations before the full stop, as Japanese and Ukrainian
+    articles do ("出身<ref/>。"), rather than after it."""
+    before = after = 0
+    for statement in statements:
+        if statement.citations:
+            last = statement.citations[-1].end
+            after += statement.raw[-1:] in STOPS
+            before += statement.raw[-1:] not in STOPS and text[last:last + 1] in STOPS
+    return before > after
+
+
 def parse_article(wikitext: str, citation_needed: Iterable[str] = (),
-                  namespace_prefixes: Iterable[str] | None = None) -> ArticleReferences:
+                  namespace_prefixes: Iterable[str] | None = None,
+                  with_links: bool = True) -> ArticleReferences:
     """Statements (with what cites them) and references of one article; with the wiki's
-    ``namespace_prefixes`` also its article links (from the same parse)."""
+    ``namespace_prefixes`` links to articles whose titles hold a colon are read as part of their
+    sentence, and the article links are listed too (from the same parse) unless not ``with_links``."""
     code = wt.parse(wikitext)
     references = collect_references(code)
     names = {template_key(n) for n in citation_needed}
-    statements = _Walker(wikitext, code, names, references).walk()
-    links = wt.article_links(code, namespace_prefixes) if namespace_prefixes is not None else []
-    return ArticleReferences(statements, references, links)
+    prefixes = list(namespace_prefixes) if namespace_prefixes is not None else None
+    walker = _Walker(wikitext, code, names, references, prefixes)
+    statements = walker.walk()
+    links = wt.article_links(code, prefixes) if prefixes is not None and with_links else []
+    return ArticleReferences(statements, references, links, walker.appendix,
+                             _cites_before_stop(statements, wikitext))
 
 
 def remove_citation(wikitext: str, article: ArticleReferences, citation: Citation) -> str:
