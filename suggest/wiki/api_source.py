@@ -235,14 +235,9 @@ class ApiSource:
     def categories_of(self, titles: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for batch in title_batches(titles):
-            aliases: dict[str, str] = {t: t for t in batch}
             for doc in self._continued(prop="categories", clshow="!hidden", cllimit="max",
                                        redirects=1, titles="|".join(batch)):
                 query = doc.get("query", {})
-                for step in (*query.get("normalized", []), *query.get("redirects", [])):
-                    for original, alias in list(aliases.items()):
-                        if alias == step.get("from"):
-                            aliases[original] = step.get("to", alias)
                 for page in query.get("pages", []):
                     if page.get("missing") or page.get("invalid") or page.get("ns") != 0:
                         continue
