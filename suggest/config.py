@@ -86,10 +86,11 @@ DEFAULTS: dict[str, Any] = {
     # the Draft namespace (118 on the wikis that have one); per wiki: WIKIS__<ID>__NAMESPACES.
     "NAMESPACES": [0, 2, 118],
     "MAX_CONTENT_LENGTH": 16 * 1024,
-    # Token buckets (suggest/web/ratelimit.py): per wiki user and per wiki, never per IP address;
-    # rate in tokens per second, burst = bucket size. Redis down: per-worker buckets take over.
+    # Token buckets (suggest/web/ratelimit.py): per wiki user and per wiki, never per IP address,
+    # and one for the logins the whole tool starts (each asks the wiki); rate in tokens per
+    # second, burst = bucket size. Redis down: per-worker buckets take over.
     "RATE_LIMITS": {"enabled": True, "user": {"rate": 1.0, "burst": 120},
-                    "wiki": {"rate": 20.0, "burst": 400}},
+                    "wiki": {"rate": 20.0, "burst": 400}, "login": {"rate": 0.1, "burst": 30}},
     "HOSTING_TIER": "community",
     "HOSTING_PROVIDER": "Wikimedia Toolforge",
     "CONTACT_URL": "https://wiki-suggest.toolforge.org/",

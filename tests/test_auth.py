@@ -253,6 +253,28 @@ def test_login_never_redirects_off_site(app: Any) -> None:
     assert log_in(client, next_path="https://evil.example/").headers["Location"] == "/"
 
 
+def test_logins_the_tool_starts_are_limited_before_the_wiki_is_asked(sqlite_url: str,
+                                                                      provider: FakeMediaWiki) -> None:
+    from suggest.web import create_app
+
+    app = create_app(app_config(sqlite_url, OAUTH={
+        "consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET,
+        "mw_uri": provider.mw_uri, "callback": CALLBACK},
+        RATE_LIMITS={"login": {"rate": 0.01, "burst": 2}}))
+    started = [app.test_client().get("/login").status_code for _ in range(2)]
+    assert started == [302, 302] and provider.calls == ["Special:OAuth/initiate"] * 2
+    # Another browser (no cookie, no user): the bucket is the tool's, not a visitor's.
+    refused = app.test_client().get("/login", headers={"Accept": "text/html"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["X-Error-Code"] == "rate_limited"
+    assert "<h1>Please wait</h1>" in refused.get_data(as_text=True)
+    assert provider.calls == ["Special:OAuth/initiate"] * 2  # the wiki was not asked again
+    assert app.test_client().get("/login", headers={"Accept": "application/json"}).get_json()[
+        "error"]["code"] == "rate_limited"
+    # The other buckets keep their defaults when only the login one is set.
+    assert app.test_client().get("/api/v1/tasks").status_code == 200
+
+
 def test_callback_without_a_login_in_progress(app: Any) -> None:
     answer = app.test_client().get(f"/oauth-callback?oauth_verifier={VERIFIER}&oauth_token=x")
     assert answer.status_code == 400

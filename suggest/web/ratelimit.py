@@ -9,10 +9,17 @@ what the request is about:
   JSON body, or the signed-in user of the session) takes a token from that user's bucket (a batch
   of decisions takes one per decision); the decisions and edit reports that name nobody share one
   bucket, so that leaving the name out is not a way around the limit.
+* ``login``: every ``GET /login`` takes a token from one bucket for the whole tool. Each login
+  asks the wiki (Meta) to start an OAuth handshake under the tool's consumer, before anyone is
+  known, so nothing narrower than the tool can key it without IP addresses; the bucket bounds
+  the requests the tool makes to the wiki on anyone's behalf. The price: someone who keeps it
+  empty keeps others from logging in for as long (the maintainers' commands, ``flask pause`` and
+  ``flask resume``, need no login).
 
 A bucket holds ``burst`` tokens and refills at ``rate`` tokens per second. An empty bucket answers
-429 with ``Retry-After`` and the JSON error code ``rate_limited``. Settings: ``RATE_LIMITS`` in the
-configuration (``{"enabled": true, "user": {"rate": .., "burst": ..}, "wiki": {...}}``).
+429 with ``Retry-After`` and the error code ``rate_limited`` (JSON, or a page in a browser).
+Settings: ``RATE_LIMITS`` in the configuration (``{"enabled": true, "user": {"rate": ..,
+"burst": ..}, "wiki": {...}, "login": {...}}``).
 
 Buckets live in Redis (shared by every worker) under the secret key prefix, with a TTL of the time
 a bucket needs to refill, and their keys hold an HMAC of the user name or wiki id, never the text.
@@ -40,7 +47,7 @@ from flask import Flask, Request, Response, current_app, request, session
 
 from suggest.memo import Memo
 from suggest.validation import normalize_user_name
-from suggest.web.errors import error_response
+from suggest.web.errors import error_answer
 from suggest.wiki.registry import valid_wiki_id
 
 log = logging.getLogger(__name__)
@@ -56,7 +63,9 @@ LIMITED = {
     "/api/v1/decisions": ("user",),
     "/api/v1/decisions/batch": ("user",),  # a token per decision in it
     "/api/v1/edits": ("user",),
+    "/login": ("login",),
 }
+THE_TOOL = "all"  # the one subject of the login bucket
 
 # Atomic take-tokens: KEYS[1] bucket; ARGV rate, burst, ttl, cost. Returns {allowed, retry_ms}.
 # Redis's own clock keeps every worker on the same time.
@@ -104,6 +113,7 @@ DEFAULT_LIMITS: dict[str, Any] = {
     "enabled": True,
     "user": {"rate": 1.0, "burst": 120},
     "wiki": {"rate": 20.0, "burst": 400},
+    "login": {"rate": 0.1, "burst": 30},
 }
 
 
@@ -140,7 +150,7 @@ class RateLimiter:
         settings = {**DEFAULT_LIMITS, **(conf.get("RATE_LIMITS") or {})}
         self.enabled = bool(settings.get("enabled", True))
         self.limits = {kind: Limit(float(settings[kind]["rate"]), int(settings[kind]["burst"]))
-                       for kind in ("user", "wiki")}
+                       for kind in ("user", "wiki", "login")}
         self.prefix = f"{conf.get('REDIS_KEY_PREFIX') or ''}wiki-suggest:rl:"
         self._secret = str(conf["SECRET_KEY"]).encode()
         self._keys: Memo[tuple[str, str], str] = Memo(KEYS_KEPT)
@@ -204,8 +214,11 @@ class RateLimiter:
                 break
         if not wait:
             return None
-        response = error_response(429, "rate_limited",
-                                  "Too many requests for this user or wiki; please wait and retry.")
+        response = error_answer(429, "rate_limited",
+                                "Too many requests for this user or wiki; please wait and retry."
+                                if kinds != ("login",) else
+                                "Too many logins are being started right now; please wait a "
+                                "minute and try again.", title="Please wait")
         response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
         return response
 
@@ -228,6 +241,8 @@ def _cost(body: Any) -> int:
 
 
 def _subject(req: Request, body: Any, kind: str) -> str | None:
+    if kind == "login":
+        return THE_TOOL
     if kind == "wiki":
         wiki = req.args.get("wiki", "")
         return wiki if valid_wiki_id(wiki) else None  # malformed ids are refused anyway
