@@ -68,7 +68,8 @@ def test_system_section_after_models_in_both_forms(sqlite_url: str) -> None:
     configuration = section(part, '<details class="system-configuration">', "</details>")
     assert "<td><code>MAX_SUGGESTIONS</code></td><td>4</td>" in configuration
     assert "<td><code>NAMESPACES</code></td><td>0, 118</td>" in configuration
-    assert "<td><code>RATE_LIMITS</code></td><td>enabled: true, login: {burst: 30, rate: 0.1}, user: {burst:" in configuration
+    assert ("<td><code>RATE_LIMITS</code></td><td>enabled: true, login: {burst: 30, rate: 0.1}, "
+            "user: {burst:") in configuration
     assert len(system["configuration"]) == configuration.count("<tr><td><code>")
     assert "SECRET_KEY" not in configuration and "DATABASE_URL" not in configuration
 
