@@ -4,6 +4,11 @@ The access log records no client address, user agent, referer or query string: s
 ``suggest.logging_setup``.
 """
 
+import socket
+
+from gunicorn import sock as gunicorn_sock
+from gunicorn import util as gunicorn_util
+
 from suggest.logging_setup import GUNICORN_ACCESS_FORMAT
 
 wsgi_app = "app:app"
@@ -18,7 +23,40 @@ timeout = 120
 control_socket_disable = True
 
 
+def _own_sockets(worker) -> bool:  # noqa: ANN001 - gunicorn's worker
+    """Whether the worker opened listening sockets of its own (``--reuse-port``), as gunicorn
+    decides it: the sockets are then this process's alone, not the master's."""
+    return bool(worker.cfg.reuse_port and hasattr(socket, "SO_REUSEPORT"))
+
+
+def post_fork(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """With ``--reuse-port`` a worker opens its own listening socket as it is forked, and the
+    kernel deals new connections to it at once. A worker that replaces another (after a crash or
+    a timeout) would hold its share of new connections for its whole start, the imports and the
+    preload below (10-40 s with a model and dump wikis), while the other workers idle. Its socket
+    is closed here and opened when the worker is ready (end of ``post_worker_init``)."""
+    if _own_sockets(worker):
+        gunicorn_sock.close_sockets(worker.sockets)
+        worker.sockets = []
+
+
+def _listen(worker) -> None:  # noqa: ANN001 - gunicorn's worker
+    """Open the worker's own listening sockets now that it can answer at once."""
+    if not _own_sockets(worker) or worker.sockets:
+        return
+    worker.sockets = gunicorn_sock.create_sockets(worker.cfg, worker.log)
+    for listener in worker.sockets:
+        gunicorn_util.close_on_exec(listener)
+    worker.wait_fds = worker.sockets + [worker.PIPE[0]]
+
+
 def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """Preload, then listen (see ``post_fork``)."""
+    _preload(worker)
+    _listen(worker)
+
+
+def _preload(worker) -> None:  # noqa: ANN001 - gunicorn's worker
     """Load the model and the dump wikis (with their similarity index) when a worker starts, so
     that no editor's first request pays for it. A wiki that fails to load is loaded on demand."""
     import logging

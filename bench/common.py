@@ -168,6 +168,12 @@ def children_of(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
+def listening_sockets(port: int) -> int:
+    """Listening TCP sockets on 127.0.0.1:``port`` (one per gunicorn worker with --reuse-port)."""
+    rows = [row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return sum(1 for row in rows if row[1] == f"0100007F:{port:04X}" and row[3] == "0A")
+
+
 # -- servers ---------------------------------------------------------------------------------------
 class Server:
     """A WSGI server (gunicorn with the Procfile's settings unless ``server`` names another)
@@ -178,6 +184,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         VAR.mkdir(parents=True, exist_ok=True)
         self.log_path = VAR / f"{name}.log"
+        # gunicorn's workers (--reuse-port) each open a socket of their own once they are ready.
+        self.listeners = 2 if server == "gunicorn" else 1
         argv = server_argv(server, self.port, app)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env},
@@ -191,7 +199,8 @@ class Server:
                 raise RuntimeError(f"server exited; see {self.log_path}")
             try:
                 with urllib.request.urlopen(self.url + path, timeout=30) as response:
-                    if response.status == 200:
+                    # Every worker listening: the load's connections are spread over all of them.
+                    if response.status == 200 and listening_sockets(self.port) >= self.listeners:
                         return
             except OSError:
                 pass

@@ -218,7 +218,7 @@ def test_worker_start_loads_the_model_and_hides_it_from_the_garbage_collector(ap
     assert service._backend is None  # noqa: SLF001 - not loaded before the hook
     gc.unfreeze()
     try:
-        conf["post_worker_init"](SimpleNamespace(wsgi=app))
+        conf["post_worker_init"](SimpleNamespace(wsgi=app, cfg=SimpleNamespace(reuse_port=False)))
         assert service._backend is not None  # noqa: SLF001
         assert gc.get_freeze_count() > 10_000
     finally:
@@ -236,4 +236,5 @@ def test_worker_start_hook_leaves_another_wsgi_application_alone() -> None:
     def plain(environ: Any, start_response: Any) -> list[bytes]:
         return []
 
-    assert conf["post_worker_init"](SimpleNamespace(wsgi=plain)) is None
+    no_reuse_port = SimpleNamespace(reuse_port=False)  # the worker listens on the master's socket
+    assert conf["post_worker_init"](SimpleNamespace(wsgi=plain, cfg=no_reuse_port)) is None
