@@ -66,7 +66,7 @@ DEFAULTS: dict[str, Any] = {
                     "Citationneeded", "Needs citation", "Source needed", "Reference needed",
                     "Ref needed", "Citation required", "Facts", "Cite missing", "Proveit"],
         "uk": ["Джерело?", "Fact", "Cn", "Citation needed"],
-        "ja": ["要出典", "Fact", "Cn", "Citation needed"],
+        "ja": ["要出典", "要出典範囲", "Fact", "Cn", "Citation needed"],
         "vi": ["Cần chú thích", "Fact", "Cn", "Citation needed"],
         "bn": ["তথ্যসূত্র প্রয়োজন", "Citation needed", "Cn", "Fact"],
     },

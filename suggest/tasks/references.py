@@ -110,10 +110,13 @@ def portable(reference: refs.Reference) -> bool:
 def placement(article: refs.ArticleReferences, index: int) -> tuple[str, str | None]:
     """(anchor, replace): the reference goes right after the anchor, in place of ``replace``.
     A citation-needed template is replaced with the spaces before it ("end. {{cn}}"), after the
-    citations already there; one that holds the text it marks is kept (the reference follows it).
-    Without one, the reference goes before the full stop where the article cites so."""
+    citations already there; one that holds the text it marks is kept (the reference follows it,
+    after the marked text: the statement of ``{{要出典範囲|text}}`` is that text). Without one, the
+    reference goes before the full stop where the article cites so."""
     statement = article.statements[index]
     marker = statement.marker
+    if statement.in_marker:
+        return statement.raw, None
     if marker is not None:
         lead = statement.raw + statement.before_marker
         if refs.marks_text(marker):
@@ -151,7 +154,7 @@ class ReferencesTask:
         self.config = config
         self.ranker_dir = Path(ranker_dir or DATA_DIR)
         # The version names the ranker files too, so retraining invalidates cached suggestions.
-        self.version = f"2.1+{rankers_digest(self.ranker_dir, self.id)}"
+        self.version = f"2.2+{rankers_digest(self.ranker_dir, self.id)}"
         self.embeddings = EmbeddingCache()
         self._parsed: OrderedDict[str, refs.ArticleReferences] = OrderedDict()
         self._lock = threading.Lock()

@@ -1,10 +1,12 @@
 """References and the statements they support, read from wikitext with mwparserfromhell.
 
-An article is walked node by node at the top level. Text is cut into sentences (plain-text
-punctuation, never wikitext syntax; not at initials, dotted abbreviations, before a word in lower
-case, nor inside Japanese quotes); a ``<ref>`` tag, a short citation (``{{sfn}}``), a named
-reference cited again (``{{r}}``, with ``{{rp}}``) or a citation-needed template right after a
-sentence is attached to it. Files, categories and interlanguage links are no part of a sentence;
+An article is walked node by node at the top level, bold and italics read within their line as
+MediaWiki reads them. Text is cut into sentences (plain-text punctuation, never wikitext syntax;
+not at initials, dotted abbreviations, before a word in lower case, nor inside Japanese quotes);
+a ``<ref>`` tag, a short citation (``{{sfn}}``), a named reference cited again (``{{r}}``, with
+``{{rp}}``) or a citation-needed template right after a sentence is attached to it. A
+citation-needed template that holds the text it marks (``{{要出典範囲|text}}``) is that
+statement itself. Files, categories and interlanguage links are no part of a sentence;
 a link to a title with a colon is (given the wiki's namespace names). Every offset points into the
 original wikitext, so a statement's ``raw`` text is verbatim there (the gadget's anchor).
 
@@ -21,13 +23,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import mwparserfromhell
-from mwparserfromhell.nodes import Comment, ExternalLink, Heading, Tag, Template, Text, Wikilink
+from mwparserfromhell.nodes import (
+    Comment,
+    ExternalLink,
+    Heading,
+    HTMLEntity,
+    Node,
+    Tag,
+    Template,
+    Text,
+    Wikilink,
+)
 from mwparserfromhell.wikicode import Wikicode
 
 from suggest.wiki import wikitext as wt
 
-# Sentence ends: these characters followed by white space; the CJK ones anywhere.
-TERMINATORS = ".!?।"
+# Sentence ends: these characters followed by white space; the CJK ones anywhere; the danda also
+# right before a letter, a link or a space written as an entity ("হয়।বাংলাদেশে", "সফর।&nbsp;একটি").
+DANDA = "।"
+TERMINATORS = ".!?" + DANDA
 CJK_TERMINATORS = "。！？"
 STOPS = TERMINATORS + CJK_TERMINATORS
 CLOSERS = "\"”’»)"  # may follow a terminator: 'He said "no." Then'
@@ -50,6 +64,9 @@ EVIDENCE_FIELDS = ("title", "trans-title", "script-title", "chapter", "work", "w
                    "last", "last1", "first", "first1", "editor", "location", "date", "year", "quote",
                    "encyclopedia", "periodical", "others")
 TEXT_CHARS = 400
+# The parameters of a citation-needed template that hold the text it marks, besides the first
+# positional one ({{要出典範囲|text}}, {{fact|text}}).
+MARKED_TEXT_PARAMS = ("1", "範囲", "text")
 # Tags that sit inside a sentence (bold and italic markup parse as b and i).
 INLINE_TAGS = frozenset({"b", "i", "span", "sup", "sub", "small", "abbr", "q", "s", "u", "nowiki",
                          "math", "chem", "code", "big", "font", "var"})
@@ -150,6 +167,7 @@ class Statement:
     citations: list[Citation] = field(default_factory=list)
     marker: str | None = None  # the citation-needed template's wikitext, right after the sentence
     before_marker: str = ""  # what stands between the sentence and its marker (spaces, citations)
+    in_marker: bool = False  # the statement is the text its marker holds; raw is the whole marker
 
 
 @dataclass
@@ -177,13 +195,18 @@ def _attr(tag: Tag, name: str) -> str | None:
     return value or None
 
 
+def marked_text(template: Template) -> Wikicode | None:
+    """The text a citation-needed template holds and marks ({{要出典範囲|...}}, {{要出典|範囲=...}},
+    {{fact|text}}), if it holds any."""
+    return next((p.value for p in template.params if str(p.value).strip()
+                 and (not p.showkey or str(p.name).strip() in MARKED_TEXT_PARAMS)), None)
+
+
 def marks_text(marker: str) -> bool:
-    """Whether a citation-needed template holds the text it marks ({{要出典|範囲=...}},
-    {{fact|text}}): replacing it would delete that text."""
+    """Whether a citation-needed template holds the text it marks: replacing it would delete that
+    text."""
     template = next(iter(mwparserfromhell.parse(marker).filter_templates(recursive=False)), None)
-    return template is not None and any(
-        str(p.value).strip() and (not p.showkey or str(p.name).strip() in ("1", "範囲", "text"))
-        for p in template.params)
+    return template is not None and marked_text(template) is not None
 
 
 def _param(template: Template, names: Iterable[str]) -> str:
@@ -314,6 +337,7 @@ class _Walker:
         # plain text is built from the parsed nodes, never by parsing a sentence again.
         self.pieces: list[tuple[int, int, str | None]] = []
         self._bibliography: dict[str, list[Template]] | None = None
+        self.node_at: dict[int, Node] = {}  # the top-level node starting at each offset
 
     def flush(self, end: int) -> Statement | None:
         start, self.start, self.depth = self.start, None, 0
@@ -388,12 +412,24 @@ class _Walker:
         j = i + 1
         while value[j:j + 1] and value[j] in CLOSERS:
             j += 1
+        if ch == DANDA and self._danda_ends(value, i, j, offset):
+            return j
         if not value[j:j + 1].isspace():
             return 0
         following = self.text[offset + j:offset + j + 40].lstrip().lstrip("['")
         if following[:1].islower() or ch == "." and _abbreviation(value[max(0, i - 24):i]):
             return 0
         return j
+
+    def _danda_ends(self, value: str, i: int, j: int, offset: int) -> bool:
+        """Whether a danda ends its sentence with no white space after it: before a letter, a link
+        or a space written as an entity. Not after a digit ("১।সব" numbers an item, "৭।১।২" a verse)."""
+        if value[i - 1:i].isdigit():
+            return False
+        if value[j:j + 1]:
+            return value[j].isalpha()
+        following = self.node_at.get(offset + j)
+        return isinstance(following, Wikilink) or isinstance(following, HTMLEntity) and _blank(following)
 
     def _at_line_start(self, offset: int) -> bool:
         return offset == 0 or self.text[offset - 1] == "\n"
@@ -412,11 +448,14 @@ class _Walker:
                 or wt.normalize_title(title.partition(":")[0]).casefold() in self.prefixes)
 
     def walk(self) -> list[Statement]:
-        offset = 0
+        spans, offset = [], 0
         for node in self.code.nodes:
             value = str(node)
-            start, end = offset, offset + len(value)
-            offset = end
+            spans.append((node, value, offset))
+            self.node_at[offset] = node
+            offset += len(value)
+        for node, value, start in spans:
+            end = start + len(value)
             aside = isinstance(node, Wikilink) and self._aside(node, start, end)
             plain = None if isinstance(node, Text) else "" if aside else _plain(node)
             self.pieces.append((start, end, plain))
@@ -440,10 +479,25 @@ class _Walker:
                     self.paragraph += 1
             elif aside:
                 self.block(start)
+            elif isinstance(node, HTMLEntity) and _blank(node):
+                continue  # a space written as an entity ("&nbsp;") starts no sentence
             elif self.start is None:  # links, inline tags, entities, arguments: in the sentence
                 self.open(start)
         self.flush(offset)
         return self.statements
+
+    def _holds(self, value: str, held: Wikicode, start: int, end: int) -> bool:
+        """A citation-needed template that holds the text it marks ({{要出典範囲|text|date=...}}) is
+        a statement of its own: that text, anchored on the whole template (which stays)."""
+        text = " ".join(wt.plain_text(held).split())
+        if not text:
+            return False
+        self.block(start)
+        statement = Statement(start, end, value, text, self.paragraph, self.section, marker=value,
+                              in_marker=True)
+        self.statements.append(statement)
+        self.attach_to = statement
+        return True
 
     def _reference_list(self) -> None:
         if self.appendix is None:
@@ -473,6 +527,9 @@ class _Walker:
     def _template(self, node: Template, value: str, start: int, end: int) -> None:
         name = template_key(str(node.name))
         folded = name.casefold()
+        held = marked_text(node) if name in self.citation_needed else None
+        if held is not None and self._holds(value, held, start, end):
+            return
         if name in self.citation_needed:
             statement = self.cite(start, end)
             if statement is not None and statement.marker is None:
@@ -520,8 +577,15 @@ def _abbreviation(before: str) -> bool:
     return True
 
 
+def _blank(entity: HTMLEntity) -> bool:
+    return not entity.normalize().strip()
+
+
 def _plain(node: object) -> str:
-    """Readable text of one inline node (as :func:`wikitext.plain_text` reads it)."""
+    """Readable text of one inline node (as :func:`wikitext.plain_text` reads it; an entity is the
+    character it stands for)."""
+    if isinstance(node, HTMLEntity):
+        return node.normalize()
     if isinstance(node, Wikilink):
         return str(node.text) if node.text is not None else str(node.title).lstrip(":")
     if isinstance(node, ExternalLink):
@@ -549,7 +613,7 @@ def parse_article(wikitext: str, citation_needed: Iterable[str] = (),
     """Statements (with what cites them) and references of one article; with the wiki's
     ``namespace_prefixes`` links to articles whose titles hold a colon are read as part of their
     sentence, and the article links are listed too (from the same parse) unless not ``with_links``."""
-    code = wt.parse(wikitext)
+    code = wt.parse_by_line(wikitext)
     references = collect_references(code)
     names = {template_key(n) for n in citation_needed}
     prefixes = list(namespace_prefixes) if namespace_prefixes is not None else None

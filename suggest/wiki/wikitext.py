@@ -151,3 +151,35 @@ def append_category(wikitext: str, link: str, category_prefixes: Iterable[str]) 
         return wikitext.rstrip("\n") + "\n" + link + "\n"
     code.insert_after(last, "\n" + link)
     return str(code)
+
+
+STYLE_MARKUP = ("''", "'''")
+
+
+def parse_by_line(wikitext: str) -> Wikicode:
+    """The parse of a text with bold and italics read as MediaWiki reads them: each within its line.
+
+    mwparserfromhell pairs an unclosed ``''`` with one on a later line, so that everything between
+    becomes italic text (references and sentences included); MediaWiki closes it at the end of its
+    line. Where that happens, each line outside templates, tags and links is parsed on its own.
+    Otherwise this is :func:`parse` (the shared parse)."""
+    code = parse(wikitext)
+    if not any(isinstance(node, Tag) and node.wiki_markup in STYLE_MARKUP and "\n" in str(node)
+               for node in code.nodes):
+        return code
+    cuts, offset = [0], 0
+    for node in mwparserfromhell.parse(wikitext, skip_style_tags=True).nodes:
+        value = str(node)
+        if isinstance(node, Text):
+            cuts.extend(offset + i + 1 for i, ch in enumerate(value) if ch == "\n")
+        offset += len(value)
+    cuts.append(len(wikitext))
+    nodes: list[object] = []
+    for start, end in itertools.pairwise(cuts):
+        for node in mwparserfromhell.parse(wikitext[start:end]).nodes:
+            if isinstance(node, Text) and nodes and isinstance(nodes[-1], Text):
+                nodes[-1] = Text(str(nodes[-1]) + str(node))
+            else:
+                nodes.append(node)
+    return mwparserfromhell.utils.parse_anything(nodes)
+
