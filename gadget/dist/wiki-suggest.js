@@ -1471,7 +1471,10 @@
 	 * @return {string}
 	 */
 	function normaliseTitle( name ) {
-		name = String( name ).replace( /[ _]+/g, ' ' ).trim();
+		// Direction marks and embeddings (often at the end of a link typed in Indic or
+		// right-to-left text) are no part of a title: MediaWiki drops them.
+		name = String( name ).replace( /[\u200e\u200f\u202a-\u202e]/g, '' )
+			.replace( /[ _]+/g, ' ' ).trim();
 		return name.charAt( 0 ).toUpperCase() + name.slice( 1 );
 	}
 
@@ -1491,8 +1494,19 @@
 	}
 
 	/**
-	 * Where a run of stub templates at the end of the text starts (categories go before them,
-	 * as the usual order of an article's last lines has it), or -1.
+	 * Whether this wiki's articles end with their stub templates, after the categories (English
+	 * Wikipedia's order). The Bengali, Japanese, Ukrainian and Vietnamese Wikipedias, among
+	 * others, put the stub templates before the categories: there a category goes at the end.
+	 *
+	 * @return {boolean}
+	 */
+	function stubsFollowCategories() {
+		return String( mw.config.get( 'wgContentLanguage' ) || 'en' ).split( '-' )[ 0 ] === 'en';
+	}
+
+	/**
+	 * Where a run of stub templates at the end of the text starts (categories go before them
+	 * where the wiki's order has it so), or -1.
 	 *
 	 * @param {string} text Text without trailing white space
 	 * @return {number}
@@ -1524,7 +1538,8 @@
 	 * Where and how a suggestion goes into the text. Pure: the text is not changed.
 	 *
 	 * Categories go right after the last category link (on a new line), or else after a blank
-	 * line at the end of the text, before the stub templates that end it. References go right after their anchor; a citation-needed
+	 * line at the end of the text (before the stub templates that end it, on wikis whose
+	 * articles end with them). References go right after their anchor; a citation-needed
 	 * template directly following the anchor is replaced. A reference that the article cites
 	 * without a name (`insert.names_reference`) is inserted with a name, and its first use becomes
 	 * the short reuse tag (`plan.rename`), so that the two uses are one footnote.
@@ -1574,7 +1589,7 @@
 			return { start: end, inserted: '\n' + wikitext, removed: '' };
 		}
 		trimmed = text.replace( /\s+$/, '' );
-		start = trailingStubsStart( trimmed );
+		start = stubsFollowCategories() ? trailingStubsStart( trimmed ) : -1;
 		if ( start !== -1 ) {
 			// Before the white space that separates the text from the stub templates, if any.
 			end = trimmed.slice( 0, start ).replace( /\s+$/, '' ).length;

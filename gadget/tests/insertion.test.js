@@ -42,6 +42,32 @@ test( 'a category goes at the end after a blank line when the page has none, bef
 	assert.equal( insert( '', category( 'a', 'Optics' ) ), '[[Category:Optics]]' );
 } );
 
+test( 'on wikis whose stub templates come before the categories, a first category goes after them', () => {
+	// ukwiki, jawiki, bnwiki, viwiki: "{{Ling-stub}}" (or a local stub template), then the categories.
+	for ( const lang of [ 'uk', 'ja', 'bn', 'vi' ] ) {
+		mw.config.set( 'wgContentLanguage', lang );
+		try {
+			assert.equal(
+				insert( 'Текст.\n\n{{Ling-stub}}\n', category( 'a', 'Мовознавство' ) ),
+				'Текст.\n\n{{Ling-stub}}\n\n[[Category:Мовознавство]]\n', lang
+			);
+		} finally {
+			mw.config.set( 'wgContentLanguage', undefined );
+		}
+	}
+	mw.config.set( 'wgContentLanguage', 'en' );
+	assert.equal( insert( 'Text.\n\n{{Ling-stub}}\n', category( 'a', 'Linguistics' ) ),
+		'Text.\n\n[[Category:Linguistics]]\n\n{{Ling-stub}}\n' );
+	mw.config.set( 'wgContentLanguage', undefined );
+} );
+
+test( 'a category link ending in a direction mark is the same category', () => {
+	// bnwiki writes "[[বিষয়শ্রেণী:এশিয়ার রাষ্ট্র\u200e]]" in two articles of the development dump.
+	const text = 'লেখা।\n\n[[বিষয়শ্রেণী:এশিয়ার রাষ্ট্র\u200e]]\n';
+	assert.ok( ws.hasCategory( text, 'এশিয়ার রাষ্ট্র', [ 'category', 'বিষয়শ্রেণী' ] ) );
+	assert.ok( ws.hasCategory( '[[Category:\u202bSnow\u202c]]', 'Snow', [ 'category' ] ) );
+} );
+
 test( 'a category the text has already, under any spelling, is found', () => {
 	const text = 'Text.\n[[category:Climate_forcing|Albedo]]\n[[Категорія: снег ]]\n<!-- [[Category:Old]] -->\n[[:Category:Linked]]';
 	const names = [ 'category', 'категорія' ];

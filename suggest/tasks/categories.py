@@ -2,11 +2,14 @@
 
 Candidates come from the pages the article links to and from similar articles (never the article
 itself). Categories already on the page, hidden (maintenance) categories and the never-suggest list
-are dropped. Each candidate gets features (neighbour votes, similarity-weighted votes, similarity of
-the carrying neighbours, lead-to-name similarity through the configured backend, category size and
-specificity, link vs similar origin) and a calibrated probability from the learned ranker trained
-for that backend (``suggest/data/category-ranker-<backend>.json``, see :mod:`suggest.ranking`).
-Without a ranker file the v1 hand weights score the candidates.
+are dropped, and so are the parents of the page's categories (the page is in them through the more
+specific one) and categories no article belongs in (redirects, soft redirects, categories meant to
+stay empty), where the page source can tell. Each candidate gets features (neighbour votes,
+similarity-weighted votes, similarity of the carrying neighbours, lead-to-name similarity through
+the configured backend, category size and specificity, link vs similar origin) and a calibrated
+probability from the learned ranker trained for that backend
+(``suggest/data/category-ranker-<backend>.json``, see :mod:`suggest.ranking`). Without a ranker
+file the v1 hand weights score the candidates.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -32,6 +36,7 @@ TOP_SIMILAR = 5
 LEAD_CHARS = 400  # title and first sentences: what a category name can match; bounds model time
 # v1 weights of the logistic score, used only when no ranker is trained for the backend.
 WEIGHTS = {"bias": -3.0, "link_share": 4.0, "similar_share": 5.0, "name_rank": 1.0, "support": 0.5}
+T = TypeVar("T")
 FEATURES = (
     "link_votes", "link_share", "similar_votes", "similar_share", "similar_max", "similar_top",
     "support", "vote_share", "name_sim", "name_rank", "name_gap", "size_log", "specificity",
@@ -82,7 +87,7 @@ class CategoriesTask:
     def __init__(self, ranker_dir: str | Path | None = None) -> None:
         self.ranker_dir = Path(ranker_dir or DATA_DIR)
         # The version names the ranker files too, so retraining invalidates cached suggestions.
-        self.version = f"2.0+{_rankers_digest(self.ranker_dir)}"
+        self.version = f"2.1+{_rankers_digest(self.ranker_dir)}"
 
     def ranker(self, backend: Backend) -> Ranker | None:
         return load_ranker(backend.info.id, self.ranker_dir)
@@ -99,6 +104,7 @@ class CategoriesTask:
         similar = source.similar(page, SIMILAR_ARTICLES)
         similar_categories = source.categories_of([title for title, _ in similar])
         candidates = self.candidates(page, linked, similar, similar_categories, settings)
+        candidates = self.without_implied_or_unusable(page, candidates, source)
         if not candidates:
             return []
         own = wt.normalize_title(page.title)
@@ -152,6 +158,22 @@ class CategoriesTask:
                 if (candidate := add(name)) is not None:
                     candidate.similar.append((title, similar_score.get(title, 0.0)))
         return sorted(found.values(), key=lambda c: c.name)
+
+    @staticmethod
+    def without_implied_or_unusable(page: Page, candidates: list[Candidate],
+                                    source: PageSource) -> list[Candidate]:
+        """The candidates left when those the page is in already through a more specific category
+        (a parent of one of its categories) and those no article belongs in (a redirect, a soft
+        redirect, one meant to stay empty) are dropped, where the source can tell."""
+        if not candidates:
+            return candidates
+        no_parents: dict[str, list[str]] = {}
+        parents = {wt.normalize_title(name)
+                   for names in _ask(source, "parent_categories", page.categories, no_parents).values()
+                   for name in names}
+        unusable = {wt.normalize_title(name)
+                    for name in _ask(source, "unusable_categories", [c.name for c in candidates], set[str]())}
+        return [c for c in candidates if c.name not in parents and c.name not in unusable]
 
     def features(self, page: Page, candidates: list[Candidate], n_linked: int,
                  similar: list[tuple[str, float]], source: PageSource,
@@ -226,6 +248,14 @@ class CategoriesTask:
         if candidate.similar:
             parts.append(f"in {len(candidate.similar)} of the {n_similar} most similar articles")
         return "; ".join(parts)
+
+
+def _ask(source: PageSource, method: str, names: list[str], default: T) -> T:
+    """An optional question of the source about categories, or ``default`` when it has no answer."""
+    if not names or not hasattr(source, method):
+        return default
+    answer: T = getattr(source, method)(names)
+    return answer
 
 
 def category_sizes(source: PageSource, names: list[str], exclude_title: str) -> dict[str, int] | None:

@@ -14,6 +14,7 @@ import logging
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
@@ -159,6 +160,15 @@ def namespace_names(info: dict[str, Any], namespace: int) -> list[str]:
     return [n for n in dict.fromkeys(names) if isinstance(n, str) and n]
 
 
+CATEGORY_PAGES_KEPT = 10.0  # seconds: within one suggestion request, not across them
+
+
+@dataclass
+class CategoryPage:
+    size: int = 0
+    usable: bool = True
+
+
 class ApiSource:
     def __init__(self, wiki: Wiki, session: mwapi.Session, maxlag: int | None = 5,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -168,6 +178,7 @@ class ApiSource:
         self.maxlag = maxlag
         self._sleep = sleep
         self._siteinfo: dict[str, Any] | None = None
+        self._last_category_pages: tuple[float, set[str], dict[str, CategoryPage]] = (0.0, set(), {})
 
     # -- requests -------------------------------------------------------------------------------
     def _query(self, **params: Any) -> dict[str, Any]:
@@ -272,19 +283,63 @@ class ApiSource:
     def category_sizes(self, names: Sequence[str], exclude_title: str) -> dict[str, int]:
         """Articles in each category (``prop=categoryinfo``), in batches. The page asked about is
         not in the candidate categories it is asked about, so nothing is subtracted."""
+        pages = self._category_pages(names)
+        return {name: pages[name].size if name in pages else 0 for name in names}
+
+    def unusable_categories(self, names: Sequence[str]) -> set[str]:
+        """The categories among ``names`` no article should be put in: a redirect, a soft redirect
+        ({{Category redirect}} and the local equivalents), or marked ``__EXPECTUNUSEDCATEGORY__``
+        (meant to stay empty)."""
+        pages = self._category_pages(names)
+        return {name for name in names if name in pages and not pages[name].usable}
+
+    def parent_categories(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """The visible categories each of the categories ``names`` is in."""
+        prefix = self.category_prefixes()[0]
+        found: dict[str, list[str]] = {}
+        titles = [f"{prefix}:{name}" for name in dict.fromkeys(names)]
+        for batch in title_batches(titles):
+            for doc in self._continued(prop="categories", clshow="!hidden", cllimit="max",
+                                       titles="|".join(batch)):
+                for page in doc.get("query", {}).get("pages", []):
+                    if page.get("ns") != wt.CATEGORY_NS:
+                        continue
+                    parents = found.setdefault(self._strip_namespace(page.get("title", "")), [])
+                    for category in page.get("categories", []):
+                        name = self._strip_namespace(category.get("title", ""))
+                        if name not in parents:
+                            parents.append(name)
+        return found
+
+    def _category_pages(self, names: Sequence[str]) -> dict[str, CategoryPage]:
+        """Size and usability of each category, one query per batch for both (the answer for the
+        last names asked is kept for a few seconds: a task asks about the same candidates twice)."""
+        at, asked, known = self._last_category_pages
+        if set(names) <= asked and time.monotonic() - at < CATEGORY_PAGES_KEPT:
+            return known
         prefix = self.category_prefixes()[0]
         titles = {f"{prefix}:{name}": name for name in dict.fromkeys(names)}
-        sizes: dict[str, int] = {}
+        redirect_templates = "|".join(f"Template:{name}" for name in wt.CATEGORY_REDIRECT_TEMPLATES)
+        found: dict[str, CategoryPage] = {}
         for batch in title_batches(list(titles)):
-            doc = self._query(prop="categoryinfo", titles="|".join(batch))
-            query = doc.get("query", {})
-            renamed = {n.get("to"): n.get("from") for n in query.get("normalized", [])}
-            for page in query.get("pages", []):
-                asked = renamed.get(page.get("title"), page.get("title"))
-                if asked in titles:
-                    info = page.get("categoryinfo") or {}
-                    sizes[titles[asked]] = int(info.get("pages", 0))
-        return {name: sizes.get(name, 0) for name in names}
+            for doc in self._continued(prop="categoryinfo|info|pageprops|templates",
+                                       ppprop="expectunusedcategory", tltemplates=redirect_templates,
+                                       tllimit="max", titles="|".join(batch)):
+                query = doc.get("query", {})
+                renamed = {n.get("to"): n.get("from") for n in query.get("normalized", [])}
+                for page in query.get("pages", []):
+                    asked_title = renamed.get(page.get("title"), page.get("title"))
+                    if asked_title not in titles:
+                        continue
+                    entry = found.setdefault(titles[asked_title], CategoryPage())
+                    if "categoryinfo" in page:
+                        entry.size = int((page.get("categoryinfo") or {}).get("pages", 0))
+                    if (page.get("invalid") or page.get("redirect")
+                            or "expectunusedcategory" in (page.get("pageprops") or {})
+                            or page.get("templates")):
+                        entry.usable = False
+        self._last_category_pages = (time.monotonic(), set(titles.values()), found)
+        return found
 
     def similar(self, page: Page, limit: int) -> list[tuple[str, float]]:
         """CirrusSearch ``morelike:``; wikis without CirrusSearch have no similar articles."""

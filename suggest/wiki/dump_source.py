@@ -70,6 +70,10 @@ class DumpSource:
         self.articles: dict[str, DumpArticle] = {}
         self.redirects: dict[str, str] = {}
         self.hidden: set[str] = set()
+        # The categories the dump has a page for: their visible parent categories, and those no
+        # article belongs in (hard or soft redirects, categories expected to stay empty).
+        self.category_parents: dict[str, list[str]] = {}
+        self.redirect_categories: set[str] = set()
         self.namespaces: dict[int, list[str]] = {}
         self.dbname = ""
         # The wiki the text comes from, for attribution: its name, main page URL, generator.
@@ -115,9 +119,14 @@ class DumpSource:
                 self.redirects[title] = wt.normalize_title(page.redirect)
             else:
                 self.articles[title] = DumpArticle(title, int(page.id), int(revision.id), revision.text)
-        elif page.namespace == wt.CATEGORY_NS and HIDDENCAT in revision.text:
+        elif page.namespace == wt.CATEGORY_NS:
             # Dump titles carry the namespace; category links name the category without it.
-            self.hidden.add(wt.split_namespace(title, self.category_prefixes())[1])
+            name = wt.split_namespace(title, self.category_prefixes())[1]
+            if HIDDENCAT in revision.text:
+                self.hidden.add(name)
+            if page.redirect or wt.is_category_redirect(revision.text, self.namespaces.get(10, [])):
+                self.redirect_categories.add(name)
+            self.category_parents[name] = wt.category_links(revision.text, self.category_prefixes())
 
     # -- PageSource ----------------------------------------------------------------------------
     def category_prefixes(self) -> list[str]:
@@ -175,6 +184,19 @@ class DumpSource:
             self._sizes = Counter(c for categories in self._categories.values() for c in categories)
         own = set(self._categories.get(wt.normalize_title(exclude_title), []))
         return {n: self._sizes.get(n, 0) - (1 if n in own else 0) for n in names}
+
+    def parent_categories(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """The visible categories each category is in, for those the dump has a page for."""
+        found: dict[str, list[str]] = {}
+        for name in dict.fromkeys(wt.normalize_title(n) for n in names):
+            if name in self.category_parents:
+                found[name] = [c for c in self.category_parents[name] if c not in self.hidden]
+        return found
+
+    def unusable_categories(self, names: Sequence[str]) -> set[str]:
+        """The categories among ``names`` whose page makes them a redirect or expects them empty
+        (a category without a page in the dump is not judged: dumps are often cut short)."""
+        return {name for name in names if wt.normalize_title(name) in self.redirect_categories}
 
     def similar(self, page: Page, limit: int) -> list[tuple[str, float]]:
         titles, vectorizer, matrix = self._similarity_index()

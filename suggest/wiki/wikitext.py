@@ -183,3 +183,29 @@ def parse_by_line(wikitext: str) -> Wikicode:
                 nodes.append(node)
     return mwparserfromhell.utils.parse_anything(nodes)
 
+
+# Templates that turn a category into a soft redirect to another one ({{Category redirect}} and
+# its local equivalents on the wikis served). MediaWiki records a template's redirects beside the
+# template itself, so a page using another name of one of these is found through these names.
+CATEGORY_REDIRECT_TEMPLATES = (
+    "Category redirect", "Categoryredirect", "Đổi hướng thể loại", "Thể loại đổi hướng",
+    "Chuyển hướng thể loại",
+)
+# A category page with this behaviour switch is meant to stay empty (a redirect, a container).
+EXPECT_UNUSED_CATEGORY = "__EXPECTUNUSEDCATEGORY__"
+
+
+def is_category_redirect(wikitext: str, template_prefixes: Iterable[str]) -> bool:
+    """Whether a category page's text makes it a soft redirect or expects it to have no pages:
+    no article belongs in such a category."""
+    code = parse(wikitext)
+    if any(EXPECT_UNUSED_CATEGORY in str(node) for node in code.filter_text()):
+        return True
+    prefixes = list(template_prefixes)
+    names = {normalize_title(name) for name in CATEGORY_REDIRECT_TEMPLATES}
+    for template in code.filter_templates():
+        name = str(template.name).strip()
+        prefix, rest = split_namespace(name, prefixes)
+        if normalize_title(rest if prefix is not None else name) in names:
+            return True
+    return False
