@@ -86,10 +86,14 @@ def test_the_wiki_tells_parents_and_categories_no_article_belongs_in(
     wiki.run_jobs()
     wait_for_categories(wiki, "Thể loại:Vật lý học", {"Khoa học tự nhiên"})
     api = source_for(wiki, "localvi")
-    usable = ["Vật lý học", "Khoa học tự nhiên", "Hóa học", "Hóa hữu cơ", "Không có trang này"]
-    unusable = ["Hoá học", "Khoa học về Trái đất", "Thể loại chứa khoa học", "Hoá hữu cơ"]
+    usable = ["Vật lý học", "Khoa học tự nhiên", "Hóa học", "Hóa hữu cơ"]
+    # A red link: a category without a page, even with pages in it.
+    wiki.edit("Sinh học phân tử", "Sinh học phân tử là một ngành.\n[[Thể loại:Không có trang này]]")
+    wiki.run_jobs()
+    unusable = ["Hoá học", "Khoa học về Trái đất", "Thể loại chứa khoa học", "Hoá hữu cơ",
+                "Không có trang này"]
     assert api.unusable_categories(usable + unusable) == set(unusable)
     assert api.parent_categories(["Vật lý học", "Hóa hữu cơ"]) == {
         "Vật lý học": ["Khoa học tự nhiên"], "Hóa hữu cơ": ["Hóa học"]}
-    sizes = api.category_sizes(["Khoa học tự nhiên", "Không có trang này"], "Vật lý học")
-    assert sizes == {"Khoa học tự nhiên": 2, "Không có trang này": 0}
+    sizes = api.category_sizes(["Khoa học tự nhiên", "Không có trang này", "Không có gì"], "Vật lý học")
+    assert sizes == {"Khoa học tự nhiên": 2, "Không có trang này": 1, "Không có gì": 0}

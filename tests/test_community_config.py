@@ -35,6 +35,7 @@ def small_wiki(mediawiki_factory: MediaWikiFactory) -> LocalMediaWiki:
     wiki.edit("Alpha", "Alpha is a letter.\n[[Category:Greek letters]]\n[[Category:Vowels]]")
     wiki.edit("Beta", "Beta is a letter.\n[[Category:Greek letters]]\n[[Category:Consonants]]")
     wiki.edit("Gamma", "Gamma comes after [[Alpha]] and [[Beta]] among the letters.")
+    wiki.create_category_pages()
     return wiki
 
 

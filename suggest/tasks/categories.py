@@ -3,11 +3,11 @@
 Candidates come from the pages the article links to and from similar articles (never the article
 itself). Categories already on the page, hidden (maintenance) categories and the never-suggest list
 are dropped, and so are the parents of the page's categories (the page is in them through the more
-specific one) and categories no article belongs in (redirects, soft redirects, categories meant to
-stay empty), where the page source can tell. Each candidate gets features (neighbour votes,
-similarity-weighted votes, similarity of the carrying neighbours, lead-to-name similarity through
-the configured backend, category size and specificity, link vs similar origin) and a calibrated
-probability from the learned ranker trained for that backend
+specific one) and categories no article belongs in (without a page, redirects, soft redirects,
+categories meant to stay empty), where the page source can tell. Each candidate gets features
+(neighbour votes, similarity-weighted votes, similarity of the carrying neighbours, lead-to-name
+similarity through the configured backend, category size and specificity, link vs similar origin)
+and a calibrated probability from the learned ranker trained for that backend
 (``suggest/data/category-ranker-<backend>.json``, see :mod:`suggest.ranking`). Without a ranker
 file the v1 hand weights score the candidates.
 """
@@ -87,7 +87,7 @@ class CategoriesTask:
     def __init__(self, ranker_dir: str | Path | None = None) -> None:
         self.ranker_dir = Path(ranker_dir or DATA_DIR)
         # The version names the ranker files too, so retraining invalidates cached suggestions.
-        self.version = f"2.1+{_rankers_digest(self.ranker_dir)}"
+        self.version = f"2.2+{_rankers_digest(self.ranker_dir)}"
 
     def ranker(self, backend: Backend) -> Ranker | None:
         return load_ranker(backend.info.id, self.ranker_dir)

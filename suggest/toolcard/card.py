@@ -67,9 +67,9 @@ TASK_LIMITATIONS = {
     "categories": [
         "Suggestions come from the categories of linked and similar articles: a category no "
         "neighbour carries can never be suggested, and a small or new wiki has few neighbours.",
-        "Parents of the page's own categories, redirected categories and those meant to stay "
-        "empty are left out; a category with no page yet (a red link), a grandparent of one the "
-        "page has, and a container or project category that is not hidden can still be "
+        "Parents of the page's own categories, categories without a page (red links), "
+        "redirected ones and those meant to stay empty are left out; a grandparent of a category "
+        "the page has, and a container or project category that is not hidden, can still be "
         "suggested (a wiki can add these to its never-suggest list).",
     ],
     "references": [

@@ -287,9 +287,9 @@ class ApiSource:
         return {name: pages[name].size if name in pages else 0 for name in names}
 
     def unusable_categories(self, names: Sequence[str]) -> set[str]:
-        """The categories among ``names`` no article should be put in: a redirect, a soft redirect
-        ({{Category redirect}} and the local equivalents), or marked ``__EXPECTUNUSEDCATEGORY__``
-        (meant to stay empty)."""
+        """The categories among ``names`` no article should be put in: one without a page (a red
+        link, whatever pages are in it), a redirect, a soft redirect ({{Category redirect}} and
+        the local equivalents), or marked ``__EXPECTUNUSEDCATEGORY__`` (meant to stay empty)."""
         pages = self._category_pages(names)
         return {name for name in names if name in pages and not pages[name].usable}
 
@@ -334,7 +334,7 @@ class ApiSource:
                     entry = found.setdefault(titles[asked_title], CategoryPage())
                     if "categoryinfo" in page:
                         entry.size = int((page.get("categoryinfo") or {}).get("pages", 0))
-                    if (page.get("invalid") or page.get("redirect")
+                    if (page.get("invalid") or page.get("missing") or page.get("redirect")
                             or "expectunusedcategory" in (page.get("pageprops") or {})
                             or page.get("templates")):
                         entry.usable = False

@@ -47,6 +47,7 @@ def wiki(mediawiki_factory: MediaWikiFactory, tmp_path_factory: pytest.TempPathF
                            tmp_path_factory.mktemp("e2e") / "uk-subset.xml")
     # No job queue run: category links in the text are written at import time.
     wiki.php("importDump.php", "--username-prefix=imported", str(subset))
+    wiki.create_category_pages()
     wiki.create_user(DEPLOYER, DEPLOYER_PASSWORD, groups=("interface-admin", "bot"))
     # Normal accounts are made the quick way: through the API, like a person signing up.
     for user, password in ((EDITOR, EDITOR_PASSWORD), (READER, READER_PASSWORD)):
