@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from suggest.config import DEFAULTS, load_config
-from tests.reliability.helpers import free_port, wait_for_port, worker_pids
+from tests.reliability.helpers import free_port, listening_sockets, wait_for_listeners, worker_pids
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLFORGE = ROOT / "toolforge"
@@ -48,17 +48,6 @@ def test_procfile_runs_gunicorn_on_port_8000_with_the_app(app: Any) -> None:
     # gunicorn reads gunicorn.conf.py from the working directory: its access log has no IPs.
     conf = (ROOT / "gunicorn.conf.py").read_text()
     assert "access_log_format" in conf
-
-
-def listening_sockets(port: int) -> set[str]:
-    """Inodes of the TCP sockets listening on ``port`` (``/proc/net/tcp``, state 0A)."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text(encoding="ascii").splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                found.add(fields[9])
-    return found
 
 
 def sockets_of(pid: int) -> set[str]:
@@ -115,7 +104,7 @@ def test_procfile_workers_each_listen_on_their_own_socket(tmp_path: Path) -> Non
     workers = int(web[web.index("--workers") + 1])
     master, port, _ = start_procfile_web(tmp_path)
     try:
-        wait_for_port(port, timeout=60)
+        wait_for_listeners(port, workers)
         deadline = time.monotonic() + 60
         while True:  # workers bind one after the other
             children = worker_pids(master.pid)
@@ -142,7 +131,7 @@ def test_procfile_gunicorn_logs_no_client_address(tmp_path: Path) -> None:
 
     master, port, log_path = start_procfile_web(tmp_path)
     try:
-        wait_for_port(port, timeout=60)
+        wait_for_listeners(port, 1)
         unparsable = "GET /api/v1/suggestions?wiki=enwiki&user=Zoë_Editor HTTP/1.1\r\n\r\n".encode()
         for request in (b"GARBAGE LINE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", unparsable):
             with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:  # a worker may still load

@@ -39,6 +39,28 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
+def listening_sockets(port: int) -> set[str]:
+    """Inodes of the TCP sockets listening on ``port`` (``/proc/net/tcp``, state 0A)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text(encoding="ascii").splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(fields[9])
+    return found
+
+
+def wait_for_listeners(port: int, count: int, timeout: float = 180.0) -> None:
+    """Wait until ``count`` sockets listen on ``port``: gunicorn's workers with ``--reuse-port``
+    each open theirs once they have loaded the service (``gunicorn.conf.py``), so a port that
+    takes a connection is not yet a server that answers."""
+    deadline = time.monotonic() + timeout
+    while len(listening_sockets(port)) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"fewer than {count} sockets listen on 127.0.0.1:{port}")
+        time.sleep(0.05)
+
+
 def worker_pids(master: int) -> list[int]:
     """The processes a gunicorn master has forked (its workers)."""
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True)

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, func, select
 
 from suggest.store.schema import decisions, suggestions
 from tests.conftest import DUMPS, REDIS_URL, dump_wikis
-from tests.reliability.helpers import free_port, wait_for_port, worker_pids
+from tests.reliability.helpers import free_port, wait_for_listeners, worker_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 DURATION = 15.0  # seconds of load
@@ -142,7 +142,7 @@ def test_decisions_survive_a_worker_killed_under_load(tmp_path: Path, redis_pref
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     t0 = time.monotonic()
     try:
-        wait_for_port(port, timeout=60)
+        wait_for_listeners(port, WORKERS)
         load = Load(f"http://127.0.0.1:{port}", seed=8)
         # Warm-up: one request per worker (sync workers take one at a time), so that every worker
         # has read the dump and fitted the model before the clock starts.

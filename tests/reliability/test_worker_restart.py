@@ -21,17 +21,9 @@ import pytest
 import requests
 
 from tests.conftest import dump_wikis
-from tests.reliability.helpers import free_port, wait_for_port, worker_pids
+from tests.reliability.helpers import free_port, listening_sockets, wait_for_listeners, worker_pids
 
 ROOT = Path(__file__).resolve().parents[2]
-LISTEN = "0A"  # the LISTEN state in /proc/net/tcp
-
-
-def listening_sockets(port: int) -> int:
-    """Listening TCP sockets on 127.0.0.1:``port`` (one per worker with ``--reuse-port``)."""
-    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    local = f"0100007F:{port:04X}"
-    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == LISTEN)
 
 
 def wait_until(condition, timeout: float) -> bool:  # noqa: ANN001 - a callable returning bool
@@ -57,15 +49,14 @@ def test_a_replacement_worker_listens_only_when_ready(tmp_path: Path) -> None:
              "--workers", "2", "--threads", "2", "--reuse-port", "--bind", f"127.0.0.1:{port}",
              "app:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for_port(port, timeout=120)
-        assert wait_until(lambda: listening_sockets(port) == 2, timeout=120)
+        wait_for_listeners(port, 2)
         first = worker_pids(master.pid)
         assert len(first) == 2
         killed_at = time.monotonic()
         os.kill(first[0], signal.SIGKILL)
         assert wait_until(lambda: len(set(worker_pids(master.pid)) - set(first)) == 1, timeout=10)
         # The replacement is starting (imports, five dump wikis): one socket, the survivor's.
-        assert listening_sockets(port) == 1
+        assert len(listening_sockets(port)) == 1
 
         answered, stalled = 0, []
         while time.monotonic() - killed_at < 4:
@@ -80,7 +71,7 @@ def test_a_replacement_worker_listens_only_when_ready(tmp_path: Path) -> None:
         assert stalled == [] and answered >= 10, (answered, stalled)
 
         # Once ready, the replacement listens and takes its share again.
-        assert wait_until(lambda: listening_sockets(port) == 2, timeout=120)
+        assert wait_until(lambda: len(listening_sockets(port)) == 2, timeout=120)
         assert requests.get(f"http://127.0.0.1:{port}/api/v1/tasks", timeout=10).status_code == 200
     finally:
         master.send_signal(signal.SIGTERM)
