@@ -244,13 +244,18 @@ class ApiSource:
                     hidden_categories=hidden, links=found.links)
 
     def categories_of(self, titles: Sequence[str]) -> dict[str, list[str]]:
+        return self._visible_categories(titles, 0, redirects=1)
+
+    def _visible_categories(self, titles: Sequence[str], namespace: int,
+                            **params: Any) -> dict[str, list[str]]:
+        """The visible categories of each existing page among ``titles`` in ``namespace``, by the
+        page's title as the wiki gives it, in batches, continued."""
         found: dict[str, list[str]] = {}
         for batch in title_batches(titles):
             for doc in self._continued(prop="categories", clshow="!hidden", cllimit="max",
-                                       redirects=1, titles="|".join(batch)):
-                query = doc.get("query", {})
-                for page in query.get("pages", []):
-                    if page.get("missing") or page.get("invalid") or page.get("ns") != 0:
+                                       titles="|".join(batch), **params):
+                for page in doc.get("query", {}).get("pages", []):
+                    if page.get("missing") or page.get("invalid") or page.get("ns") != namespace:
                         continue
                     names = found.setdefault(page["title"], [])
                     for category in page.get("categories", []):
@@ -294,22 +299,11 @@ class ApiSource:
         return {name for name in names if name in pages and not pages[name].usable}
 
     def parent_categories(self, names: Sequence[str]) -> dict[str, list[str]]:
-        """The visible categories each of the categories ``names`` is in."""
+        """The visible categories each of the categories ``names`` that has a page is in."""
         prefix = self.category_prefixes()[0]
-        found: dict[str, list[str]] = {}
         titles = [f"{prefix}:{name}" for name in dict.fromkeys(names)]
-        for batch in title_batches(titles):
-            for doc in self._continued(prop="categories", clshow="!hidden", cllimit="max",
-                                       titles="|".join(batch)):
-                for page in doc.get("query", {}).get("pages", []):
-                    if page.get("ns") != wt.CATEGORY_NS:
-                        continue
-                    parents = found.setdefault(self._strip_namespace(page.get("title", "")), [])
-                    for category in page.get("categories", []):
-                        name = self._strip_namespace(category.get("title", ""))
-                        if name not in parents:
-                            parents.append(name)
-        return found
+        return {self._strip_namespace(title): parents
+                for title, parents in self._visible_categories(titles, wt.CATEGORY_NS).items()}
 
     def _category_pages(self, names: Sequence[str]) -> dict[str, CategoryPage]:
         """Size and usability of each category, one query per batch for both (the answer for the
