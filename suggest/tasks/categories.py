@@ -163,8 +163,9 @@ class CategoriesTask:
     def without_implied_or_unusable(page: Page, candidates: list[Candidate],
                                     source: PageSource) -> list[Candidate]:
         """The candidates left when those the page is in already through a more specific category
-        (a parent of one of its categories) and those no article belongs in (a redirect, a soft
-        redirect, one meant to stay empty) are dropped, where the source can tell."""
+        (a parent of one of its categories) and those no article belongs in (without a page, a
+        redirect, a soft redirect, one meant to stay empty) are dropped, where the source can
+        tell."""
         if not candidates:
             return candidates
         no_parents: dict[str, list[str]] = {}
