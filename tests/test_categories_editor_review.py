@@ -12,7 +12,7 @@ import pytest
 
 from suggest import backends
 from suggest.backends.base import Backend
-from suggest.tasks.base import TaskSettings
+from suggest.tasks.base import Suggestion, TaskSettings
 from suggest.tasks.categories import CategoriesTask
 from suggest.wiki import wikitext as wt
 from suggest.wiki.dump_source import DumpSource
@@ -41,6 +41,29 @@ def test_no_parent_of_a_category_the_page_has(source: DumpSource, backend: Backe
     labels = {s.label for s in CategoriesTask().rank(page, source, backend, ALL)}
     assert labels, "other candidates remain"
     assert not labels & parents
+
+
+def test_a_parent_of_another_suggestion_is_not_shown(source: DumpSource, backend: Backend) -> None:
+    """WP:SUBCAT: with "Hóa học" proposed, its parent "Môn học" would be redundant on the page."""
+    page = source.get_page("Vật lý học")
+    ranked = [s.label for s in CategoriesTask().rank(page, source, backend, ALL)]
+    assert {"Hóa học", "Môn học"} <= set(ranked)
+    assert "Môn học" in source.parent_categories(["Hóa học"])["Hóa học"]
+    shown = [s.label for s in CategoriesTask().suggest(page, source, backend, ALL)]
+    assert shown == [label for label in ranked if label != "Môn học"]
+    # Without the child among the suggestions (a wiki's never-suggest list), the parent is shown.
+    settings = TaskSettings(threshold=0.0, max_suggestions=1000, never_suggest=["Hóa học"])
+    assert "Môn học" in [s.label for s in CategoriesTask().suggest(page, source, backend, settings)]
+
+
+def test_categories_that_are_each_others_parent_are_both_kept(backend: Backend) -> None:
+    class Cycle:
+        def parent_categories(self, names: list[str]) -> dict[str, list[str]]:
+            return {"A": ["B"], "B": ["A", "C"], "C": []}
+
+    found = [Suggestion(task="categories", label=name, wikitext=f"[[Category:{name}]]", score=0.9,
+                        explanation="") for name in "ABC"]
+    assert [s.label for s in CategoriesTask.most_specific(found, Cycle())] == ["A", "B"]  # type: ignore[arg-type]
 
 
 def test_soft_redirected_categories_from_the_category_pages(source: DumpSource) -> None:
@@ -95,5 +118,18 @@ def test_the_wiki_tells_parents_and_categories_no_article_belongs_in(
     assert api.unusable_categories(usable + unusable) == set(unusable)
     assert api.parent_categories(["Vật lý học", "Hóa hữu cơ"]) == {
         "Vật lý học": ["Khoa học tự nhiên"], "Hóa hữu cơ": ["Hóa học"]}
+    # The candidates' parents come with their sizes and usability: no request more.
+    asked: list[dict[str, str]] = []
+    original = api.session.get
+
+    def counting(**params: str) -> object:
+        asked.append(params)
+        return original(**params)
+
+    api.session.get = counting  # type: ignore[method-assign]
+    assert api.unusable_categories([*usable, *unusable, "Khoa học"]) == set(unusable)
+    assert api.parent_categories(["Hóa hữu cơ", "Không có trang này", "Hoá hữu cơ"]) == {
+        "Hóa hữu cơ": ["Hóa học"], "Hoá hữu cơ": []}
+    assert len(asked) == 1
     sizes = api.category_sizes(["Khoa học tự nhiên", "Không có trang này", "Không có gì"], "Vật lý học")
     assert sizes == {"Khoa học tự nhiên": 2, "Không có trang này": 1, "Không có gì": 0}

@@ -4,7 +4,8 @@ Candidates come from the pages the article links to and from similar articles (n
 itself). Categories already on the page, hidden (maintenance) categories and the never-suggest list
 are dropped, and so are the parents of the page's categories (the page is in them through the more
 specific one) and categories no article belongs in (without a page, redirects, soft redirects,
-categories meant to stay empty), where the page source can tell. Each candidate gets features
+categories meant to stay empty), where the page source can tell. Of the suggestions above the
+threshold, one that is a parent of another is not shown. Each candidate gets features
 (neighbour votes, similarity-weighted votes, similarity of the carrying neighbours, lead-to-name
 similarity through the configured backend, category size and specificity, link vs similar origin)
 and a calibrated probability from the learned ranker trained for that backend
@@ -87,7 +88,7 @@ class CategoriesTask:
     def __init__(self, ranker_dir: str | Path | None = None) -> None:
         self.ranker_dir = Path(ranker_dir or DATA_DIR)
         # The version names the ranker files too, so retraining invalidates cached suggestions.
-        self.version = f"2.2+{_rankers_digest(self.ranker_dir)}"
+        self.version = f"2.3+{_rankers_digest(self.ranker_dir)}"
 
     def ranker(self, backend: Backend) -> Ranker | None:
         return load_ranker(backend.info.id, self.ranker_dir)
@@ -95,7 +96,22 @@ class CategoriesTask:
     def suggest(self, page: Page, source: PageSource, backend: Backend,
                 settings: TaskSettings) -> list[Suggestion]:
         kept = [s for s in self.rank(page, source, backend, settings) if s.score >= settings.threshold]
-        return kept[: settings.max_suggestions]
+        return self.most_specific(kept[: 2 * settings.max_suggestions], source)[: settings.max_suggestions]
+
+    @staticmethod
+    def most_specific(suggestions: list[Suggestion], source: PageSource) -> list[Suggestion]:
+        """The suggestions without those that are a parent of another one: the page is in the
+        parent through the more specific category, so an editor adds only that (WP:SUBCAT).
+        Two categories that are each other's parent are both kept."""
+        if len(suggestions) < 2:
+            return suggestions
+        labels = [s.label for s in suggestions]
+        parents = {label: {wt.normalize_title(p) for p in found}
+                   for label, found in _ask(source, "parent_categories", labels,
+                                            dict[str, list[str]]()).items()}
+        implied = {parent for child, found in parents.items() for parent in found
+                   if parent != child and child not in parents.get(parent, set())}
+        return [s for s in suggestions if s.label not in implied]
 
     def rank(self, page: Page, source: PageSource, backend: Backend,
              settings: TaskSettings) -> list[Suggestion]:

@@ -14,7 +14,7 @@ import logging
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
@@ -167,6 +167,8 @@ CATEGORY_PAGES_KEPT = 10.0  # seconds: within one suggestion request, not across
 class CategoryPage:
     size: int = 0
     usable: bool = True
+    exists: bool = True
+    parents: list[str] = field(default_factory=list)  # the visible categories it is in
 
 
 class ApiSource:
@@ -299,15 +301,16 @@ class ApiSource:
         return {name for name in names if name in pages and not pages[name].usable}
 
     def parent_categories(self, names: Sequence[str]) -> dict[str, list[str]]:
-        """The visible categories each of the categories ``names`` that has a page is in."""
-        prefix = self.category_prefixes()[0]
-        titles = [f"{prefix}:{name}" for name in dict.fromkeys(names)]
-        return {self._strip_namespace(title): parents
-                for title, parents in self._visible_categories(titles, wt.CATEGORY_NS).items()}
+        """The visible categories each of the categories ``names`` that has a page is in (from the
+        query that tells sizes and usability: asked of candidates already, no request more)."""
+        pages = self._category_pages(names)
+        return {name: pages[name].parents for name in dict.fromkeys(names)
+                if name in pages and pages[name].exists}
 
     def _category_pages(self, names: Sequence[str]) -> dict[str, CategoryPage]:
-        """Size and usability of each category, one query per batch for both (the answer for the
-        last names asked is kept for a few seconds: a task asks about the same candidates twice)."""
+        """Size, usability and parents of each category, one query per batch for all three (the
+        answer for the last names asked is kept for a few seconds: a task asks about the same
+        candidates more than once)."""
         at, asked, known = self._last_category_pages
         if set(names) <= asked and time.monotonic() - at < CATEGORY_PAGES_KEPT:
             return known
@@ -316,9 +319,10 @@ class ApiSource:
         redirect_templates = "|".join(f"Template:{name}" for name in wt.CATEGORY_REDIRECT_TEMPLATES)
         found: dict[str, CategoryPage] = {}
         for batch in title_batches(list(titles)):
-            for doc in self._continued(prop="categoryinfo|info|pageprops|templates",
+            for doc in self._continued(prop="categoryinfo|info|pageprops|templates|categories",
                                        ppprop="expectunusedcategory", tltemplates=redirect_templates,
-                                       tllimit="max", titles="|".join(batch)):
+                                       tllimit="max", clshow="!hidden", cllimit="max",
+                                       titles="|".join(batch)):
                 query = doc.get("query", {})
                 renamed = {n.get("to"): n.get("from") for n in query.get("normalized", [])}
                 for page in query.get("pages", []):
@@ -328,6 +332,11 @@ class ApiSource:
                     entry = found.setdefault(titles[asked_title], CategoryPage())
                     if "categoryinfo" in page:
                         entry.size = int((page.get("categoryinfo") or {}).get("pages", 0))
+                    entry.exists = not (page.get("invalid") or page.get("missing"))
+                    for category in page.get("categories", []):
+                        parent = self._strip_namespace(category.get("title", ""))
+                        if parent not in entry.parents:
+                            entry.parents.append(parent)
                     if (page.get("invalid") or page.get("missing") or page.get("redirect")
                             or "expectunusedcategory" in (page.get("pageprops") or {})
                             or page.get("templates")):
