@@ -246,25 +246,24 @@ class ApiSource:
                     hidden_categories=hidden, links=found.links)
 
     def categories_of(self, titles: Sequence[str]) -> dict[str, list[str]]:
-        return self._visible_categories(titles, 0, redirects=1)
-
-    def _visible_categories(self, titles: Sequence[str], namespace: int,
-                            **params: Any) -> dict[str, list[str]]:
-        """The visible categories of each existing page among ``titles`` in ``namespace``, by the
-        page's title as the wiki gives it, in batches, continued."""
+        """The visible categories of each existing article among ``titles`` (redirects followed),
+        by the article's title as the wiki gives it, in batches, continued."""
         found: dict[str, list[str]] = {}
         for batch in title_batches(titles):
             for doc in self._continued(prop="categories", clshow="!hidden", cllimit="max",
-                                       titles="|".join(batch), **params):
+                                       redirects=1, titles="|".join(batch)):
                 for page in doc.get("query", {}).get("pages", []):
-                    if page.get("missing") or page.get("invalid") or page.get("ns") != namespace:
+                    if page.get("missing") or page.get("invalid") or page.get("ns") != 0:
                         continue
-                    names = found.setdefault(page["title"], [])
-                    for category in page.get("categories", []):
-                        name = self._strip_namespace(category.get("title", ""))
-                        if name not in names:
-                            names.append(name)
+                    self._add_categories(found.setdefault(page["title"], []), page)
         return found
+
+    def _add_categories(self, names: list[str], page: dict[str, Any]) -> None:
+        """Add the categories a page's answer lists (one part of a continued answer) to ``names``."""
+        for category in page.get("categories", []):
+            name = self._strip_namespace(category.get("title", ""))
+            if name not in names:
+                names.append(name)
 
     def wikitext_of(self, titles: Sequence[str]) -> dict[str, str]:
         """Batches of at most ``BATCH`` titles (the API's limit for content of several pages),
@@ -333,11 +332,8 @@ class ApiSource:
                     if "categoryinfo" in page:
                         entry.size = int((page.get("categoryinfo") or {}).get("pages", 0))
                     entry.exists = not (page.get("invalid") or page.get("missing"))
-                    for category in page.get("categories", []):
-                        parent = self._strip_namespace(category.get("title", ""))
-                        if parent not in entry.parents:
-                            entry.parents.append(parent)
-                    if (page.get("invalid") or page.get("missing") or page.get("redirect")
+                    self._add_categories(entry.parents, page)
+                    if (not entry.exists or page.get("redirect")
                             or "expectunusedcategory" in (page.get("pageprops") or {})
                             or page.get("templates")):
                         entry.usable = False

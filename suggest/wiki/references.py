@@ -566,8 +566,7 @@ def _abbreviation(before: str) -> bool:
     """Whether the word before a full stop is an initial or a dotted abbreviation ("J", "U.S",
     "এ", "কে"): a capital letter without accents (not a Roman numeral), a letter of a script
     without case, or single letters joined by dots."""
-    words = before.split()
-    parts = words[-1].lstrip("([\"'«“‘").split(".") if words else [""]
+    parts = _last_word(before).split(".")
     if len(parts) > 1:
         return all(len(p) == 1 and p.isalpha() for p in parts)
     word = parts[0]
@@ -585,9 +584,14 @@ def _short_lower_word(before: str) -> bool:
     Before a number these are abbreviations: in the dumps "p. 12", "c. 1900", "с. 464", "пом. 1987"
     and "нар. 1939" outnumber sentences that end in such a word and start with a number (which
     style guides advise against) by far."""
-    words = before.split()
-    word = words[-1].lstrip("([\"'«“‘") if words else ""
+    word = _last_word(before)
     return 0 < len(word) <= 3 and word.isalpha() and word.islower()
+
+
+def _last_word(before: str) -> str:
+    """The last word of the text before a full stop, without the brackets and quotes it opens with."""
+    words = before.split()
+    return words[-1].lstrip("([\"'«“‘") if words else ""
 
 
 def _blank(entity: HTMLEntity) -> bool:
