@@ -56,7 +56,7 @@ def test_a_parent_of_another_suggestion_is_not_shown(source: DumpSource, backend
     assert "Môn học" in [s.label for s in CategoriesTask().suggest(page, source, backend, settings)]
 
 
-def test_categories_that_are_each_others_parent_are_both_kept(backend: Backend) -> None:
+def test_categories_that_are_each_others_parent_are_both_kept() -> None:
     class Cycle:
         def parent_categories(self, names: list[str]) -> dict[str, list[str]]:
             return {"A": ["B"], "B": ["A", "C"], "C": []}

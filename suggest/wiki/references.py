@@ -418,9 +418,10 @@ class _Walker:
         if not value[j:j + 1].isspace():
             return 0
         following = self.text[offset + j:offset + j + 40].lstrip().lstrip("['")
-        if following[:1].islower() or ch == "." and _abbreviation(value[max(0, i - 24):i]):
+        before = value[max(0, i - 24):i]
+        if following[:1].islower() or ch == "." and _abbreviation(before):
             return 0
-        if ch == "." and following[:1].isdigit() and _short_lower_word(value[max(0, i - 8):i]):
+        if ch == "." and following[:1].isdigit() and _short_lower_word(before):
             return 0  # "c. 400 BC", "p. 12", "(пом. 1987)": an abbreviation before a number
         return j
 
