@@ -50,15 +50,22 @@ def listening_sockets(port: int) -> set[str]:
     return found
 
 
+def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    """Poll ``condition`` every 50 ms until it holds (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def wait_for_listeners(port: int, count: int, timeout: float = 180.0) -> None:
     """Wait until ``count`` sockets listen on ``port``: gunicorn's workers with ``--reuse-port``
     each open theirs once they have loaded the service (``gunicorn.conf.py``), so a port that
     takes a connection is not yet a server that answers."""
-    deadline = time.monotonic() + timeout
-    while len(listening_sockets(port)) < count:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"fewer than {count} sockets listen on 127.0.0.1:{port}")
-        time.sleep(0.05)
+    if not wait_until(lambda: len(listening_sockets(port)) >= count, timeout):
+        raise TimeoutError(f"fewer than {count} sockets listen on 127.0.0.1:{port}")
 
 
 def worker_pids(master: int) -> list[int]:

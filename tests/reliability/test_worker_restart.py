@@ -21,18 +21,15 @@ import pytest
 import requests
 
 from tests.conftest import dump_wikis
-from tests.reliability.helpers import free_port, listening_sockets, wait_for_listeners, worker_pids
+from tests.reliability.helpers import (
+    free_port,
+    listening_sockets,
+    wait_for_listeners,
+    wait_until,
+    worker_pids,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_until(condition, timeout: float) -> bool:  # noqa: ANN001 - a callable returning bool
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.timeout(180)
