@@ -5,6 +5,8 @@ empty. Real viwiki pages (``fixtures/categories``) and a real local MediaWiki.""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from pathlib import Path
 
 import mwxml
@@ -14,9 +16,12 @@ from suggest import backends
 from suggest.backends.base import Backend
 from suggest.tasks.base import Suggestion, TaskSettings
 from suggest.tasks.categories import CategoriesTask
+from suggest.wiki import api_source
 from suggest.wiki import wikitext as wt
+from suggest.wiki.api_source import CATEGORY_PAGES_KEPT, ApiSource
 from suggest.wiki.dump_source import DumpSource
 from tests.conftest_mediawiki import MediaWikiFactory
+from tests.support.mediawiki import LocalMediaWiki
 from tests.test_api_source import source_for, wait_for_categories
 
 FIXTURE = Path(__file__).parent / "fixtures" / "categories" / "viwiki-subcategories.xml"
@@ -43,16 +48,35 @@ def test_no_parent_of_a_category_the_page_has(source: DumpSource, backend: Backe
     assert not labels & parents
 
 
-def test_a_parent_of_another_suggestion_is_not_shown(source: DumpSource, backend: Backend) -> None:
-    """WP:SUBCAT: with "Hóa học" proposed, its parent "Môn học" would be redundant on the page."""
+def test_no_grandparent_of_a_category_the_page_has(source: DumpSource, backend: Backend) -> None:
+    """Vật lý học → Khoa học tự nhiên → Môn học: the article is in "Môn học" through its category."""
     page = source.get_page("Vật lý học")
+    parents = {p for c in page.categories for p in source.parent_categories([c]).get(c, [])}
+    grandparents = {g for p in parents for g in source.parent_categories([p]).get(p, [])}
+    carried = {c for cats in source.categories_of(page.links).values() for c in cats}
+    assert "Môn học" in grandparents - parents
+    assert "Môn học" in carried
+    labels = {s.label for s in CategoriesTask().rank(page, source, backend, ALL)}
+    assert labels, "other candidates remain"
+    assert not labels & grandparents
+
+
+def test_a_parent_of_another_suggestion_is_not_shown(source: DumpSource, backend: Backend) -> None:
+    """WP:SUBCAT: with "Hóa học" proposed, its parent "Môn học" would be redundant on the page
+    (here the article before it had any category: an uncategorised article)."""
+    page = dataclasses.replace(source.get_page("Vật lý học"), categories=[])
     ranked = [s.label for s in CategoriesTask().rank(page, source, backend, ALL)]
     assert {"Hóa học", "Môn học"} <= set(ranked)
     assert "Môn học" in source.parent_categories(["Hóa học"])["Hóa học"]
     shown = [s.label for s in CategoriesTask().suggest(page, source, backend, ALL)]
-    assert shown == [label for label in ranked if label != "Môn học"]
-    # Without the child among the suggestions (a wiki's never-suggest list), the parent is shown.
-    settings = TaskSettings(threshold=0.0, max_suggestions=1000, never_suggest=["Hóa học"])
+    # "Môn học" is also a parent of "Khoa học tự nhiên", itself a parent of "Hóa học".
+    parents = {p for found in source.parent_categories(ranked).values() for p in found}
+    assert {"Môn học", "Khoa học tự nhiên"} <= parents
+    assert shown == [label for label in ranked if label not in parents]
+    assert "Hóa học" in shown
+    # Without the children among the suggestions (a wiki's never-suggest list), it is shown.
+    settings = TaskSettings(threshold=0.0, max_suggestions=1000,
+                            never_suggest=["Hóa học", "Khoa học tự nhiên"])
     assert "Môn học" in [s.label for s in CategoriesTask().suggest(page, source, backend, settings)]
 
 
@@ -94,11 +118,16 @@ def category_texts(source: DumpSource) -> dict[str, str]:
                 for p in mwxml.Dump.from_file(handle) if p.namespace == wt.CATEGORY_NS}
 
 
-@pytest.mark.mediawiki
-def test_the_wiki_tells_parents_and_categories_no_article_belongs_in(
-        mediawiki_factory: MediaWikiFactory) -> None:
+@pytest.fixture(scope="module")
+def vi_wiki(mediawiki_factory: MediaWikiFactory) -> LocalMediaWiki:
     wiki = mediawiki_factory("vi", shared=False)
     wiki.import_xml(FIXTURE)
+    return wiki
+
+
+@pytest.mark.mediawiki
+def test_the_wiki_tells_parents_and_categories_no_article_belongs_in(vi_wiki: LocalMediaWiki) -> None:
+    wiki = vi_wiki
     wiki.edit("Bản mẫu:Đổi hướng thể loại", "''Thể loại này đã được đổi tên thành [[:Thể loại:{{{1}}}]].''")
     # Another name of the template: found through the one it leads to.
     wiki.edit("Bản mẫu:Đổi hướng TL", "#REDIRECT [[Bản mẫu:Đổi hướng thể loại]]")
@@ -133,3 +162,74 @@ def test_the_wiki_tells_parents_and_categories_no_article_belongs_in(
     assert len(asked) == 1
     sizes = api.category_sizes(["Khoa học tự nhiên", "Không có trang này", "Không có gì"], "Vật lý học")
     assert sizes == {"Khoa học tự nhiên": 2, "Không có trang này": 1, "Không có gì": 0}
+
+
+@pytest.mark.mediawiki
+def test_parents_and_grandparents_from_one_query_then_one_more_for_the_rest(
+        vi_wiki: LocalMediaWiki, backend: Backend) -> None:
+    """On a live wiki the page's categories and the candidates are asked about together; the
+    parents not among the candidates are asked about once more, for the grandparents."""
+    wiki = vi_wiki
+    wiki.edit("Cơ học lượng tử", "'''Cơ học lượng tử''' là một nhánh của vật lý học, gần với "
+              "[[hóa học]] và [[khoa học tự nhiên]].\n[[Thể loại:Cơ học lượng tử]]")
+    wiki.edit("Thể loại:Cơ học lượng tử", "[[Thể loại:Vật lý học]]")
+    # Pages for the grandparents: usable categories, so only their place in the tree drops them.
+    for name in ("Môn học", "Tự nhiên", "Khoa học", "Chuyên ngành khoa học"):
+        wiki.edit(f"Thể loại:{name}", f"Thể loại {name}.")
+    wait_for_categories(wiki, "Thể loại:Cơ học lượng tử", {"Vật lý học"})
+    wait_for_categories(wiki, "Cơ học lượng tử", {"Cơ học lượng tử"})
+
+    def suggest(title: str) -> tuple[set[str], set[str], list[str]]:
+        """The candidates, the ranked suggestions and the category-page queries' titles, with a
+        source that knows nothing yet."""
+        api = source_for(wiki, "localvi")
+        page = api.get_page(title)
+        candidates = {c for cats in api.categories_of(page.links).values() for c in cats}
+        asked = category_page_queries(api)
+        ranked = {s.label for s in CategoriesTask().rank(page, api, backend, ALL)}
+        return candidates, ranked, asked
+
+    # Vật lý học → Khoa học tự nhiên (a candidate: its parents come in the same answer) → Môn học.
+    candidates, ranked, queries = suggest("Vật lý học")
+    assert {"Khoa học tự nhiên", "Môn học", "Tự nhiên", "Hóa học"} <= candidates
+    assert "Hóa học" in ranked
+    assert not {"Khoa học tự nhiên", "Môn học", "Tự nhiên"} & ranked
+    assert len(queries) == 1
+    assert {"Thể loại:Vật lý học", "Thể loại:Hóa học"} <= set(queries[0].split("|"))
+    # Cơ học lượng tử → Vật lý học (not a candidate: asked once more) → Khoa học tự nhiên.
+    candidates, ranked, queries = suggest("Cơ học lượng tử")
+    assert "Vật lý học" not in candidates and "Khoa học tự nhiên" in candidates
+    assert "Hóa học" in ranked and "Khoa học tự nhiên" not in ranked
+    assert {"Môn học", "Tự nhiên"} <= ranked  # three levels up: not looked for
+    assert queries[1:] == ["Thể loại:Vật lý học"]
+
+
+@pytest.mark.mediawiki
+def test_category_pages_are_asked_about_once_within_a_few_seconds(
+        vi_wiki: LocalMediaWiki, monkeypatch: pytest.MonkeyPatch) -> None:
+    api = source_for(vi_wiki, "localvi")
+    asked = category_page_queries(api)
+    assert api.parent_categories(["Vật lý học", "Hóa học"]) == {
+        "Vật lý học": ["Khoa học tự nhiên"], "Hóa học": ["Khoa học tự nhiên", "Môn học"]}
+    assert api.category_sizes(["Hóa học", "Khoa học tự nhiên"], "Vật lý học") == {
+        "Hóa học": 1, "Khoa học tự nhiên": 2}
+    assert api.unusable_categories(["Vật lý học", "Khoa học tự nhiên"]) == set()
+    assert asked == ["Thể loại:Vật lý học|Thể loại:Hóa học", "Thể loại:Khoa học tự nhiên"]
+    real = time.monotonic
+    monkeypatch.setattr(api_source.time, "monotonic", lambda: real() + CATEGORY_PAGES_KEPT)
+    assert api.parent_categories(["Vật lý học"]) == {"Vật lý học": ["Khoa học tự nhiên"]}
+    assert asked[2:] == ["Thể loại:Vật lý học"]
+
+
+def category_page_queries(api: ApiSource) -> list[str]:
+    """The titles of each category-page query ``api`` sends from now on, as they are sent."""
+    asked: list[str] = []
+    original = api.session.get
+
+    def counting(**params: str) -> object:
+        if "categoryinfo" in params.get("prop", ""):
+            asked.append(params["titles"])
+        return original(**params)
+
+    api.session.get = counting  # type: ignore[method-assign]
+    return asked

@@ -2,13 +2,13 @@
 
 Candidates come from the pages the article links to and from similar articles (never the article
 itself). Categories already on the page, hidden (maintenance) categories and the never-suggest list
-are dropped, and so are the parents of the page's categories (the page is in them through the more
-specific one) and categories no article belongs in (without a page, redirects, soft redirects,
-categories meant to stay empty), where the page source can tell. Of the suggestions above the
-threshold, one that is a parent of another is not shown. Each candidate gets features
-(neighbour votes, similarity-weighted votes, similarity of the carrying neighbours, lead-to-name
-similarity through the configured backend, category size and specificity, link vs similar origin)
-and a calibrated probability from the learned ranker trained for that backend
+are dropped, and so are the parents and grandparents of the page's categories (the page is in them
+through the more specific one) and categories no article belongs in (without a page, redirects,
+soft redirects, categories meant to stay empty), where the page source can tell. Of the
+suggestions above the threshold, one that is a parent of another is not shown. Each candidate
+gets features (neighbour votes, similarity-weighted votes, similarity of the carrying neighbours,
+lead-to-name similarity through the configured backend, category size and specificity, link vs
+similar origin) and a calibrated probability from the learned ranker trained for that backend
 (``suggest/data/category-ranker-<backend>.json``, see :mod:`suggest.ranking`). Without a ranker
 file the v1 hand weights score the candidates.
 """
@@ -88,7 +88,7 @@ class CategoriesTask:
     def __init__(self, ranker_dir: str | Path | None = None) -> None:
         self.ranker_dir = Path(ranker_dir or DATA_DIR)
         # The version names the ranker files too, so retraining invalidates cached suggestions.
-        self.version = f"2.3+{_rankers_digest(self.ranker_dir)}"
+        self.version = f"2.4+{_rankers_digest(self.ranker_dir)}"
 
     def ranker(self, backend: Backend) -> Ranker | None:
         return load_ranker(backend.info.id, self.ranker_dir)
@@ -179,18 +179,16 @@ class CategoriesTask:
     def without_implied_or_unusable(page: Page, candidates: list[Candidate],
                                     source: PageSource) -> list[Candidate]:
         """The candidates left when those the page is in already through a more specific category
-        (a parent of one of its categories) and those no article belongs in (without a page, a
-        redirect, a soft redirect, one meant to stay empty) are dropped, where the source can
-        tell."""
+        (a parent or grandparent of one of its categories) and those no article belongs in
+        (without a page, a redirect, a soft redirect, one meant to stay empty) are dropped, where
+        the source can tell."""
         if not candidates:
             return candidates
-        no_parents: dict[str, list[str]] = {}
-        parents = {wt.normalize_title(name)
-                   for names in _ask(source, "parent_categories", page.categories, no_parents).values()
-                   for name in names}
+        names = [c.name for c in candidates]
+        implied = implied_categories(source, [wt.normalize_title(c) for c in page.categories], names)
         unusable = {wt.normalize_title(name)
-                    for name in _ask(source, "unusable_categories", [c.name for c in candidates], set[str]())}
-        return [c for c in candidates if c.name not in parents and c.name not in unusable]
+                    for name in _ask(source, "unusable_categories", names, set[str]())}
+        return [c for c in candidates if c.name not in implied and c.name not in unusable]
 
     def features(self, page: Page, candidates: list[Candidate], n_linked: int,
                  similar: list[tuple[str, float]], source: PageSource,
@@ -265,6 +263,19 @@ class CategoriesTask:
         if candidate.similar:
             parts.append(f"in {len(candidate.similar)} of the {n_similar} most similar articles")
         return "; ".join(parts)
+
+
+def implied_categories(source: PageSource, categories: list[str], candidates: list[str]) -> set[str]:
+    """The parents and grandparents of ``categories`` (WP:SUBCAT: a page in a category is in its
+    ancestors through it), where the source can tell. The candidates are asked about in the same
+    question: a live wiki answers for both in one query, the later questions about the candidates
+    come from that answer, and a parent among them brings its own parents. The parents not among
+    them are asked about once more, for the grandparents."""
+    known = _ask(source, "parent_categories", [*categories, *candidates], dict[str, list[str]]())
+    parents = {wt.normalize_title(p) for c in categories for p in known.get(c, [])}
+    unknown = sorted(p for p in parents if p not in known)
+    known = {**known, **_ask(source, "parent_categories", unknown, dict[str, list[str]]())}
+    return parents | {wt.normalize_title(g) for p in parents for g in known.get(p, [])}
 
 
 def _ask(source: PageSource, method: str, names: list[str], default: T) -> T:

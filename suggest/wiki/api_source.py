@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import functools
 import logging
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -160,7 +161,7 @@ def namespace_names(info: dict[str, Any], namespace: int) -> list[str]:
     return [n for n in dict.fromkeys(names) if isinstance(n, str) and n]
 
 
-CATEGORY_PAGES_KEPT = 10.0  # seconds: within one suggestion request, not across them
+CATEGORY_PAGES_KEPT = 10.0  # seconds: about one suggestion request; a category page changes slowly
 
 
 @dataclass
@@ -180,7 +181,8 @@ class ApiSource:
         self.maxlag = maxlag
         self._sleep = sleep
         self._siteinfo: dict[str, Any] | None = None
-        self._last_category_pages: tuple[float, set[str], dict[str, CategoryPage]] = (0.0, set(), {})
+        self._category_page_cache: dict[str, tuple[float, CategoryPage]] = {}
+        self._cache_lock = threading.Lock()
 
     # -- requests -------------------------------------------------------------------------------
     def _query(self, **params: Any) -> dict[str, Any]:
@@ -303,18 +305,34 @@ class ApiSource:
         """The visible categories each of the categories ``names`` that has a page is in (from the
         query that tells sizes and usability: asked of candidates already, no request more)."""
         pages = self._category_pages(names)
-        return {name: pages[name].parents for name in dict.fromkeys(names)
+        return {name: list(pages[name].parents) for name in dict.fromkeys(names)
                 if name in pages and pages[name].exists}
 
     def _category_pages(self, names: Sequence[str]) -> dict[str, CategoryPage]:
-        """Size, usability and parents of each category, one query per batch for all three (the
-        answer for the last names asked is kept for a few seconds: a task asks about the same
-        candidates more than once)."""
-        at, asked, known = self._last_category_pages
-        if set(names) <= asked and time.monotonic() - at < CATEGORY_PAGES_KEPT:
-            return known
+        """Size, usability and parents of each category. Each answer is kept for a few seconds and
+        only the names not known yet are asked: a task asks about the page's categories, the
+        candidates and their parents, often the same names more than once."""
+        now = time.monotonic()
+        wanted = list(dict.fromkeys(names))
+        with self._cache_lock:
+            cached = {name: self._category_page_cache.get(name) for name in wanted}
+        known = {name: hit[1] for name, hit in cached.items()
+                 if hit is not None and now - hit[0] < CATEGORY_PAGES_KEPT}
+        missing = [name for name in wanted if name not in known]
+        if missing:
+            found = self._ask_category_pages(missing)
+            with self._cache_lock:
+                cache = self._category_page_cache
+                for name in [n for n, (at, _) in cache.items() if now - at >= CATEGORY_PAGES_KEPT]:
+                    del cache[name]
+                cache.update((name, (now, entry)) for name, entry in found.items())
+            known.update(found)
+        return known
+
+    def _ask_category_pages(self, names: list[str]) -> dict[str, CategoryPage]:
+        """One query per batch of category names for their sizes, usability and parents."""
         prefix = self.category_prefixes()[0]
-        titles = {f"{prefix}:{name}": name for name in dict.fromkeys(names)}
+        titles = {f"{prefix}:{name}": name for name in names}
         redirect_templates = "|".join(f"Template:{name}" for name in wt.CATEGORY_REDIRECT_TEMPLATES)
         found: dict[str, CategoryPage] = {}
         for batch in title_batches(list(titles)):
@@ -337,7 +355,6 @@ class ApiSource:
                             or "expectunusedcategory" in (page.get("pageprops") or {})
                             or page.get("templates")):
                         entry.usable = False
-        self._last_category_pages = (time.monotonic(), set(titles.values()), found)
         return found
 
     def similar(self, page: Page, limit: int) -> list[tuple[str, float]]:
