@@ -13,7 +13,7 @@ import pytest
 
 from suggest.backends.tfidf import CharNgramBackend
 from suggest.tasks.base import Suggestion, TaskSettings
-from suggest.tasks.references import ReferencesTask, citation_needed_names
+from suggest.tasks.references import ReferencesTask, citation_needed_names, placement
 from suggest.wiki import references as refs
 from suggest.wiki.source import Page
 from tests.test_references_audit import NAMESPACES, read
@@ -177,7 +177,7 @@ def test_an_unnamed_reference_is_named_where_it_stands() -> None:
     index = next(i for i, s in enumerate(article.statements) if s.marker)
     task = ReferencesTask()
     candidate = next(c for c in task.candidates(article, index, {}) if "41856" in c.reference.body)
-    suggestion = task.make(article, index, "citation_needed", candidate, 0.5, {})
+    suggestion = task.make(article, index, placement(article, index), "citation_needed", candidate, 0.5, {})
     assert suggestion.insert["names_reference"]["original"] in text
     edited = gadget(text, suggestion)
     assert edited.count("hakusensha.co.jp/comicslist/41856/") == 1

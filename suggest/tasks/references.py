@@ -128,11 +128,14 @@ def placement(article: refs.ArticleReferences, index: int) -> tuple[str, str | N
     return statement.raw, None
 
 
-def anchored(wikitext: str, article: refs.ArticleReferences, index: int) -> bool:
-    """Whether the gadget, which looks for the first copy of the anchor (followed by what it
-    replaces), finds this statement and not an earlier copy (in an infobox, another list)."""
+def anchored_placement(wikitext: str, article: refs.ArticleReferences,
+                       index: int) -> tuple[str, str | None] | None:
+    """The statement's placement, if the gadget, which looks for the first copy of the anchor
+    (followed by what it replaces), finds this statement and not an earlier copy (in an infobox,
+    another list); None otherwise."""
     anchor, replace = placement(article, index)
-    return wikitext.find(anchor + (replace or "")) == article.statements[index].start
+    found = wikitext.find(anchor + (replace or "")) == article.statements[index].start
+    return (anchor, replace) if found else None
 
 
 class ReferencesTask:
@@ -164,13 +167,14 @@ class ReferencesTask:
                 settings: TaskSettings) -> list[Suggestion]:
         names = citation_needed_names(wiki_language(source), self.config)
         article = refs.parse_article(page.wikitext, names, source.namespace_prefixes(), with_links=False)
-        targets = [t for t in self.targets(article) if anchored(page.wikitext, article, t[0])]
+        targets = [(index, priority, place) for index, priority in self.targets(article)
+                   if (place := anchored_placement(page.wikitext, article, index)) is not None]
         if not targets:
             return []
         linked = self.linked_references(source, page.links, names)
         suggestions: list[Suggestion] = []
         domains = listed_domains(settings.never_suggest)
-        for index, priority in targets:
+        for index, priority, place in targets:
             candidates = [c for c in self.candidates(article, index, linked)
                           if not blocked(c.reference, settings.never_suggest, domains)]
             if not candidates:
@@ -182,7 +186,8 @@ class ReferencesTask:
             for score, _, candidate, feats in scored[:PER_STATEMENT]:
                 score = round(score * (1.0 if priority == "citation_needed" else UNSOURCED_FACTOR), 4)
                 if score >= settings.threshold:
-                    suggestions.append(self.make(article, index, priority, candidate, score, feats))
+                    suggestions.append(self.make(article, index, place, priority, candidate, score,
+                                                 feats))
         suggestions.sort(key=lambda s: (s.insert["replace"] is None, -s.score, s.label))
         return suggestions[: settings.max_suggestions]
 
@@ -299,11 +304,14 @@ class ReferencesTask:
         }
 
     # -- the suggestion -------------------------------------------------------------------------
-    def make(self, article: refs.ArticleReferences, index: int, priority: str, candidate: Candidate,
-             score: float, features: dict[str, float]) -> Suggestion:
+    def make(self, article: refs.ArticleReferences, index: int, place: tuple[str, str | None],
+             priority: str, candidate: Candidate, score: float,
+             features: dict[str, float]) -> Suggestion:
+        """The suggestion of ``candidate`` for statement ``index``, to go in at ``place`` (its
+        anchor and what it replaces, from :func:`placement`)."""
         statement = article.statements[index]
         reference = candidate.reference
-        anchor, replace = placement(article, index)
+        anchor, replace = place
         insert: dict[str, Any] = {"kind": "reference", "anchor": anchor, "replace": replace,
                                   "statement": statement.text, "priority": priority}
         if candidate.origin is None and reference.name:
