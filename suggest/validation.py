@@ -24,9 +24,9 @@ def normalize_input_title(value: str) -> str:
 
 def normalize_user_name(name: str) -> str:
     """MediaWiki's form of a user name: spaces not underscores, no repeated or outer spaces,
-    first letter upper case (as for every user page title), so one editor is one name. Only
-    where that is one letter for one: Python makes "SS" of "ß" and "FI" of "ﬁ", but "ßob" and
-    "SSob" are two accounts on the wiki."""
+    first letter upper case as Wikimedia's wikis make it (:func:`upper_first`), so one editor is
+    one name. Only where that is one letter for one: Python makes "SS" of "ß" and "FI" of "ﬁ",
+    but "ßob" and "SSob" are two accounts on the wiki, as are "ნიკა" and "Ნიკა"."""
     return upper_first(normalize_input_title(name))
 
 

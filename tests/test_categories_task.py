@@ -152,3 +152,14 @@ def test_the_article_itself_is_no_evidence(sources: dict[str, DumpSource], backe
     after = {s.label: s.features["link_votes"]
              for s in CategoriesTask().suggest(self_linked, uk, backend, ALL)}
     assert before and after == before
+
+
+def test_a_georgian_category_keeps_its_first_letter() -> None:
+    """On kawiki "ისტორია" and "Ისტორია" (Mtavruli, which Python's upper() gives) are two
+    categories: the one the neighbours carry is suggested, under its own name, and the one the
+    page has is recognised as present."""
+    page = Page(wiki="kawiki", title="ქუთაისი", wikitext="", categories=["საქართველოს ქალაქები"])
+    linked = {"ბათუმი": ["საქართველოს ქალაქები", "აჭარა"], "თბილისი": ["საქართველოს ქალაქები"]}
+    candidates = CategoriesTask().candidates(page, linked, [], {}, ALL)
+    assert [c.name for c in candidates] == ["აჭარა"]
+    assert candidates[0].linked == ["ბათუმი"]

@@ -199,6 +199,7 @@ def test_malformed_alarms_stop_the_monitor_loudly(sqlite_url: str, alarms: Any) 
     ([None], 1), (["Mallory"], 1), ([None, "A", "B", "C"], 4),
     (["Mallory", "mallory", "Mallory_", " Mallory", "Mallory "], 1),  # one name, spelled five ways
     (["ßob", "SSob", "ﬁxer", "FIxer"], 4),  # four accounts on the wiki (Python's upper() joins them)
+    (["ნიკა", "Ნიკა", "ǅemal", "Ǆemal"], 4),  # four on Wikimedia's wikis (Mkhedruli, ǅ stay)
 ])
 def test_fewer_editors_than_the_minimum_cannot_pause_a_task(sqlite_url: str, users: list[str | None],
                                                             editors: int) -> None:

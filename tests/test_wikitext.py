@@ -125,7 +125,15 @@ def test_append_category_on_a_real_article_adds_exactly_one_category() -> None:
     ("foo_bar", "Foo bar"), ("  a   b ", "A b"), ("émile", "Émile"), ("коло", "Коло"),
     # MediaWiki drops direction marks and keeps a first letter that has no one-letter capital.
     ("পদার্থবিজ্ঞান\u200e", "পদার্থবিজ্ঞান"), ("\u202bكرة\u202c القدم", "كرة القدم"),
-    ("ßeta", "ßeta"), ("ﬁlm", "ﬁlm")])
+    ("ßeta", "ßeta"), ("ﬁlm", "ﬁlm"),
+    # As Wikimedia's wikis make a first letter upper case ($wgOverrideUcfirstCharacters in
+    # wmf-config/UcfirstOverrides.php), where Python's upper() would not: Georgian Mkhedruli and
+    # titlecase digraphs stay, lower-case digraphs become capitals, letters without a capital in
+    # PHP 7.2's tables stay, Greek with ypogegrammeni takes its titlecase form.
+    ("ისტორია", "ისტორია"), ("ჰიმნი", "ჰიმნი"), ("ǅemal", "ǅemal"), ("ǈubljana", "ǈubljana"),
+    ("ǆemal", "Ǆemal"), ("ⅳ", "ⅳ"), ("ⓐ", "ⓐ"), ("ꞹ", "ꞹ"), ("\U00016e60", "\U00016e60"),
+    ("\u0345", "\u0345"), ("ᾀ", "ᾈ"), ("ᾧ", "ᾯ"), ("ᾳ", "ᾼ"), ("ῳ", "ῼ"), ("ᾈ", "ᾈ"),
+    ("ὐ", "ὐ"), ("ǰ", "ǰ"), ("ω", "Ω"), ("ǳ", "Ǳ")])
 def test_normalize_title(title: str, expected: str) -> None:
     assert wt.normalize_title(title) == expected
 

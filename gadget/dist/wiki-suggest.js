@@ -1475,7 +1475,44 @@
 		// right-to-left text) are no part of a title: MediaWiki drops them.
 		name = String( name ).replace( /[\u200e\u200f\u202a-\u202e]/g, '' )
 			.replace( /[ _]+/g, ' ' ).trim();
-		return name.charAt( 0 ).toUpperCase() + name.slice( 1 );
+		return upperFirst( name );
+	}
+
+	// Code points (one, or the first and last of a range) of the first letters that
+	// upperFirst keeps.
+	var KEPT_FIRST_LETTERS = [ [ 0x01c5 ], [ 0x01c8 ], [ 0x01cb ], [ 0x01f2 ], [ 0x0345 ],
+		[ 0x10d0, 0x10fa ], [ 0x10fd, 0x10ff ], [ 0x2170, 0x217f ], [ 0x24d0, 0x24e9 ], [ 0xa7b9 ],
+		[ 0x16e60, 0x16e7f ] ];
+
+	/**
+	 * The first letter upper case as Wikimedia's wikis make it ($wgOverrideUcfirstCharacters,
+	 * as suggest/wiki/wikitext.py's upper_first): only one letter for one ("ß" stays),
+	 * Georgian Mkhedruli, titlecase digraphs and letters without a capital in PHP 7.2's tables
+	 * stay, and a Greek letter with ypogegrammeni takes its titlecase form ("ᾀ" → "ᾈ").
+	 *
+	 * @param {string} name
+	 * @return {string}
+	 */
+	function upperFirst( name ) {
+		var code = name.charCodeAt( 0 ),
+			wide = code >= 0xd800 && code <= 0xdbff,
+			first = wide ? name.slice( 0, 2 ) : name.charAt( 0 ),
+			point = wide ? ( code - 0xd800 ) * 0x400 + name.charCodeAt( 1 ) - 0xdc00 + 0x10000 : code,
+			upper;
+		if ( KEPT_FIRST_LETTERS.some( function ( range ) {
+			return point >= range[ 0 ] && point <= range[ range.length - 1 ];
+		} ) ) {
+			return name;
+		}
+		if ( ( code >= 0x1f80 && code <= 0x1f87 ) || ( code >= 0x1f90 && code <= 0x1f97 ) ||
+			( code >= 0x1fa0 && code <= 0x1fa7 ) ) {
+			upper = String.fromCharCode( code + 8 );
+		} else if ( code === 0x1fb3 || code === 0x1fc3 || code === 0x1ff3 ) {
+			upper = String.fromCharCode( code + 9 );
+		} else {
+			upper = first.toUpperCase();
+		}
+		return ( upper.length === first.length ? upper : first ) + name.slice( first.length );
 	}
 
 	/**

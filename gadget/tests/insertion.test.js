@@ -68,6 +68,18 @@ test( 'a category link ending in a direction mark is the same category', () => {
 	assert.ok( ws.hasCategory( '[[Category:\u202bSnow\u202c]]', 'Snow', [ 'category' ] ) );
 } );
 
+test( 'a first letter is upper case as on Wikimedia\'s wikis, so another category is not taken for this one', () => {
+	// On kawiki "Ისტორია" (Mtavruli) is not "ისტორია", and "SSeta" is not "ßeta" anywhere.
+	const names = [ 'category', 'კატეგორია' ];
+	assert.ok( ws.hasCategory( '[[კატეგორია:ისტორია]]', 'ისტორია', names ) );
+	assert.ok( !ws.hasCategory( '[[კატეგორია:Ისტორია]]', 'ისტორია', names ) );
+	assert.ok( !ws.hasCategory( '[[Category:SSeta]]', 'ßeta', names ) );
+	assert.ok( !ws.hasCategory( '[[Category:Ǆemal]]', 'ǅemal', names ) );
+	assert.ok( ws.hasCategory( '[[Category:ǆemal]]', 'Ǆemal', names ) );
+	assert.ok( ws.hasCategory( '[[Category:ᾀx]]', 'ᾈx', names ) );
+	assert.ok( !ws.hasCategory( '[[Category:\ud81b\ude40x]]', '\ud81b\ude60x', names ), 'Medefaidrin stays' );
+} );
+
 test( 'a category the text has already, under any spelling, is found', () => {
 	const text = 'Text.\n[[category:Climate_forcing|Albedo]]\n[[Категорія: снег ]]\n<!-- [[Category:Old]] -->\n[[:Category:Linked]]';
 	const names = [ 'category', 'категорія' ];

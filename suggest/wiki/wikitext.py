@@ -19,11 +19,33 @@ CATEGORY_NS = 14
 DIRECTION_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"))
 
 
+def _letters(first: int, last: int) -> str:
+    return "".join(map(chr, range(first, last + 1)))
+
+
+# Wikimedia's wikis upper-case a title's first letter as PHP 7.2 did, kept through later PHP and
+# Unicode versions by $wgOverrideUcfirstCharacters (wmf-config/UcfirstOverrides.php). Where
+# Python's upper() differs: Georgian Mkhedruli letters stay (their capitals, Mtavruli, are not
+# used in titles: kawiki's "ისტორია" is not "Ისტორია"), titlecase digraphs stay ("ǅ", not "Ǆ"),
+# letters that had no capital then stay (small Roman numerals, circled letters, "ꞹ",
+# Medefaidrin, the combining ypogegrammeni), and a Greek letter with ypogegrammeni takes its
+# titlecase form ("ᾀ" → "ᾈ") where upper() gives two letters.
+KEPT_FIRST_LETTERS = frozenset(
+    "ǅǈǋǲ\u0345ꞹ" + _letters(0x10D0, 0x10FA) + _letters(0x10FD, 0x10FF) + _letters(0x2170, 0x217F)
+    + _letters(0x24D0, 0x24E9) + _letters(0x16E60, 0x16E7F))
+TITLECASED_FIRST_LETTERS = frozenset(
+    "ᾳῃῳ" + _letters(0x1F80, 0x1F87) + _letters(0x1F90, 0x1F97) + _letters(0x1FA0, 0x1FA7))
+
+
 def upper_first(text: str) -> str:
-    """The first letter upper case, where that is one letter for one (as MediaWiki keeps "ß"
-    and "ﬁ" at the start of a title; Python's upper() makes "SS" and "FI" of them)."""
-    first = text[:1].upper()
-    return (first if len(first) == 1 else text[:1]) + text[1:]
+    """The first letter upper case as Wikimedia's wikis make it: where that is one letter for
+    one (MediaWiki keeps "ß" and "ﬁ" at the start of a title; Python's upper() makes "SS" and
+    "FI" of them), and with the exceptions above."""
+    first = text[:1]
+    if first in KEPT_FIRST_LETTERS:
+        return text
+    upper = first.title() if first in TITLECASED_FIRST_LETTERS else first.upper()
+    return (upper if len(upper) == 1 else first) + text[1:]
 
 
 def normalize_title(title: str) -> str:
