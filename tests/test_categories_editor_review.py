@@ -101,7 +101,7 @@ def test_soft_redirected_categories_from_the_category_pages(source: DumpSource) 
 
 def test_a_neighbour_in_a_soft_redirected_category_does_not_propose_it(source: DumpSource,
                                                                      backend: Backend) -> None:
-    redirected = next(iter(source.redirect_categories))
+    redirected = next(iter(source.no_article_categories))
     page = source.get_page("Vật lý học")
     neighbour = next(t for t in page.links if t in source.articles)
     source._categories[neighbour] = [*source._categories[neighbour], redirected]
@@ -135,6 +135,9 @@ def test_the_wiki_tells_parents_and_categories_no_article_belongs_in(vi_wiki: Lo
     wiki.edit("Thể loại:Thể loại chứa khoa học", "__EXPECTUNUSEDCATEGORY__\n[[Thể loại:Khoa học]]")
     wiki.edit("Thể loại:Hoá hữu cơ", "#REDIRECT [[Thể loại:Hóa hữu cơ]]")
     wiki.edit("Thể loại:Hóa hữu cơ", "[[Thể loại:Hóa học]]")
+    # A container: subcategories only (the template under the name enwiki gives it).
+    wiki.edit("Bản mẫu:Container category", "Thể loại này chỉ chứa các thể loại con.")
+    wiki.edit("Thể loại:Khoa học theo quốc gia", "{{Container category}}\n[[Thể loại:Khoa học]]")
     wiki.run_jobs()
     wait_for_categories(wiki, "Thể loại:Vật lý học", {"Khoa học tự nhiên"})
     api = source_for(wiki, "localvi")
@@ -143,7 +146,7 @@ def test_the_wiki_tells_parents_and_categories_no_article_belongs_in(vi_wiki: Lo
     wiki.edit("Sinh học phân tử", "Sinh học phân tử là một ngành.\n[[Thể loại:Không có trang này]]")
     wiki.run_jobs()
     unusable = ["Hoá học", "Khoa học về Trái đất", "Thể loại chứa khoa học", "Hoá hữu cơ",
-                "Không có trang này"]
+                "Không có trang này", "Khoa học theo quốc gia"]
     assert api.unusable_categories(usable + unusable) == set(unusable)
     assert api.parent_categories(["Vật lý học", "Hóa hữu cơ"]) == {
         "Vật lý học": ["Khoa học tự nhiên"], "Hóa hữu cơ": ["Hóa học"]}

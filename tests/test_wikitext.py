@@ -186,3 +186,17 @@ def _first_uk_title() -> str:
         if wt.category_links(text, UK_CATEGORY):
             return page.findtext(f"{NS}title") or ""
     raise AssertionError("no uk fixture article with categories")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("{{Container category}}\n[[Category:Science by country]]", True),
+    ("{{Template:container category}}", True),
+    ("{{Category redirect|Chemistry}}", True),
+    ("{{Đổi hướng thể loại|Hóa học}}", True),
+    ("__EXPECTUNUSEDCATEGORY__", True),
+    ("{{Category diffuse}}\n{{Commons category|Physics}}\n[[Category:Natural sciences]]", False),
+    ("<!-- {{Container category}} -->", False),
+])
+def test_a_category_page_that_holds_no_articles(text: str, expected: bool) -> None:
+    """A soft redirect, a container (subcategories only) or a category meant to stay empty."""
+    assert wt.holds_no_articles(text, ["Template", "Bản mẫu"]) is expected

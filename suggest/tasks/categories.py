@@ -4,7 +4,7 @@ Candidates come from the pages the article links to and from similar articles (n
 itself). Categories already on the page, hidden (maintenance) categories and the never-suggest list
 are dropped, and so are the parents and grandparents of the page's categories (the page is in them
 through the more specific one) and categories no article belongs in (without a page, redirects,
-soft redirects, categories meant to stay empty), where the page source can tell. Of the
+soft redirects, containers, categories meant to stay empty), where the page source can tell. Of the
 suggestions above the threshold, one that is a parent of another is not shown. Each candidate
 gets features (neighbour votes, similarity-weighted votes, similarity of the carrying neighbours,
 lead-to-name similarity through the configured backend, category size and specificity, link vs
@@ -88,7 +88,7 @@ class CategoriesTask:
     def __init__(self, ranker_dir: str | Path | None = None) -> None:
         self.ranker_dir = Path(ranker_dir or DATA_DIR)
         # The version names the ranker files too, so retraining invalidates cached suggestions.
-        self.version = f"2.5+{_rankers_digest(self.ranker_dir)}"
+        self.version = f"2.6+{_rankers_digest(self.ranker_dir)}"
 
     def ranker(self, backend: Backend) -> Ranker | None:
         return load_ranker(backend.info.id, self.ranker_dir)
@@ -180,8 +180,8 @@ class CategoriesTask:
                                     source: PageSource) -> list[Candidate]:
         """The candidates left when those the page is in already through a more specific category
         (a parent or grandparent of one of its categories) and those no article belongs in
-        (without a page, a redirect, a soft redirect, one meant to stay empty) are dropped, where
-        the source can tell."""
+        (without a page, a redirect, a soft redirect, a container, one meant to stay empty) are
+        dropped, where the source can tell."""
         if not candidates:
             return candidates
         names = [c.name for c in candidates]

@@ -68,10 +68,11 @@ TASK_LIMITATIONS = {
         "Suggestions come from the categories of linked and similar articles: a category no "
         "neighbour carries can never be suggested, and a small or new wiki has few neighbours.",
         "Parents and grandparents of the page's own categories, categories without a page (red "
-        "links), redirected ones and those meant to stay empty are left out, and so is a "
-        "suggestion that is the parent of another one shown; a category three or more levels "
-        "above one the page has, and a container or project category that is not hidden, can "
-        "still be suggested (a wiki can add these to its never-suggest list).",
+        "links), redirected ones, containers marked with {{Container category}} and those meant "
+        "to stay empty are left out, and so is a suggestion that is the parent of another one "
+        "shown; a category three or more levels above one the page has, and a container or "
+        "project category that is neither hidden nor marked so, can still be suggested (a wiki "
+        "can add these to its never-suggest list).",
     ],
     "references": [
         "A reference is suggested only if the article already cites it elsewhere or an article it "

@@ -297,7 +297,8 @@ class ApiSource:
     def unusable_categories(self, names: Sequence[str]) -> set[str]:
         """The categories among ``names`` no article should be put in: one without a page (a red
         link, whatever pages are in it), a redirect, a soft redirect ({{Category redirect}} and
-        the local equivalents), or marked ``__EXPECTUNUSEDCATEGORY__`` (meant to stay empty)."""
+        the local equivalents), a container ({{Container category}}: subcategories only), or
+        marked ``__EXPECTUNUSEDCATEGORY__`` (meant to stay empty)."""
         pages = self._category_pages(names)
         return {name for name in names if name in pages and not pages[name].usable}
 
@@ -333,11 +334,11 @@ class ApiSource:
         """One query per batch of category names for their sizes, usability and parents."""
         prefix = self.category_prefixes()[0]
         titles = {f"{prefix}:{name}": name for name in names}
-        redirect_templates = "|".join(f"Template:{name}" for name in wt.CATEGORY_REDIRECT_TEMPLATES)
+        no_article_templates = "|".join(f"Template:{name}" for name in wt.NO_ARTICLE_CATEGORY_TEMPLATES)
         found: dict[str, CategoryPage] = {}
         for batch in title_batches(list(titles)):
             for doc in self._continued(prop="categoryinfo|info|pageprops|templates|categories",
-                                       ppprop="expectunusedcategory", tltemplates=redirect_templates,
+                                       ppprop="expectunusedcategory", tltemplates=no_article_templates,
                                        tllimit="max", clshow="!hidden", cllimit="max",
                                        titles="|".join(batch)):
                 query = doc.get("query", {})

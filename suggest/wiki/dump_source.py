@@ -71,9 +71,10 @@ class DumpSource:
         self.redirects: dict[str, str] = {}
         self.hidden: set[str] = set()
         # The categories the dump has a page for: their visible parent categories, and those no
-        # article belongs in (hard or soft redirects, categories expected to stay empty).
+        # article belongs in (hard or soft redirects, containers, categories expected to stay
+        # empty).
         self.category_parents: dict[str, list[str]] = {}
-        self.redirect_categories: set[str] = set()
+        self.no_article_categories: set[str] = set()
         self.namespaces: dict[int, list[str]] = {}
         self.dbname = ""
         # The wiki the text comes from, for attribution: its name, main page URL, generator.
@@ -124,8 +125,8 @@ class DumpSource:
             name = wt.split_namespace(title, self.category_prefixes())[1]
             if HIDDENCAT in revision.text:
                 self.hidden.add(name)
-            if page.redirect or wt.is_category_redirect(revision.text, self.namespaces.get(10, [])):
-                self.redirect_categories.add(name)
+            if page.redirect or wt.holds_no_articles(revision.text, self.namespaces.get(10, [])):
+                self.no_article_categories.add(name)
             self.category_parents[name] = wt.category_links(revision.text, self.category_prefixes())
 
     # -- PageSource ----------------------------------------------------------------------------
@@ -194,9 +195,10 @@ class DumpSource:
         return found
 
     def unusable_categories(self, names: Sequence[str]) -> set[str]:
-        """The categories among ``names`` whose page makes them a redirect or expects them empty
-        (a category without a page in the dump is not judged: dumps are often cut short)."""
-        return {name for name in names if wt.normalize_title(name) in self.redirect_categories}
+        """The categories among ``names`` whose page makes them a redirect or a container or
+        expects them empty (a category without a page in the dump is not judged: dumps are often
+        cut short)."""
+        return {name for name in names if wt.normalize_title(name) in self.no_article_categories}
 
     def similar(self, page: Page, limit: int) -> list[tuple[str, float]]:
         titles, vectorizer, matrix = self._similarity_index()

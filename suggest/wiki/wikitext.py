@@ -213,18 +213,23 @@ CATEGORY_REDIRECT_TEMPLATES = (
     "Category redirect", "Categoryredirect", "Đổi hướng thể loại", "Thể loại đổi hướng",
     "Chuyển hướng thể loại",
 )
+# A container category holds only subcategories (WP:SUBCAT): {{Container category}}, on enwiki
+# and on the wikis that took the template with its name.
+CONTAINER_CATEGORY_TEMPLATES = ("Container category",)
+# The templates that make a category one no article belongs in.
+NO_ARTICLE_CATEGORY_TEMPLATES = CATEGORY_REDIRECT_TEMPLATES + CONTAINER_CATEGORY_TEMPLATES
 # A category page with this behaviour switch is meant to stay empty (a redirect, a container).
 EXPECT_UNUSED_CATEGORY = "__EXPECTUNUSEDCATEGORY__"
 
 
-def is_category_redirect(wikitext: str, template_prefixes: Iterable[str]) -> bool:
-    """Whether a category page's text makes it a soft redirect or expects it to have no pages:
-    no article belongs in such a category."""
+def holds_no_articles(wikitext: str, template_prefixes: Iterable[str]) -> bool:
+    """Whether a category page's text makes it a soft redirect or a container, or expects it to
+    have no pages: no article belongs in such a category."""
     code = parse(wikitext)
     if any(EXPECT_UNUSED_CATEGORY in str(node) for node in code.filter_text()):
         return True
     prefixes = list(template_prefixes)
-    names = {normalize_title(name) for name in CATEGORY_REDIRECT_TEMPLATES}
+    names = {normalize_title(name) for name in NO_ARTICLE_CATEGORY_TEMPLATES}
     for template in code.filter_templates():
         name = str(template.name).strip()
         prefix, rest = split_namespace(name, prefixes)
