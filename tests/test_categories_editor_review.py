@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Categories an editor would refuse: a parent of a category the page has (the page is in it
-through the more specific one), a redirected or soft-redirected category, one meant to stay
-empty. Real viwiki pages (``fixtures/categories``) and a real local MediaWiki."""
+"""Categories an editor would refuse: a parent or grandparent of a category the page has (the
+page is in it through the more specific one), a parent of another suggestion, a redirected or
+soft-redirected category, a container, one meant to stay empty. Real viwiki pages
+(``fixtures/categories``) and a real local MediaWiki, whose queries are counted."""
 
 from __future__ import annotations
 
