@@ -152,14 +152,7 @@ def test_the_wiki_tells_parents_and_categories_no_article_belongs_in(vi_wiki: Lo
     assert api.parent_categories(["Vật lý học", "Hóa hữu cơ"]) == {
         "Vật lý học": ["Khoa học tự nhiên"], "Hóa hữu cơ": ["Hóa học"]}
     # The candidates' parents come with their sizes and usability: no request more.
-    asked: list[dict[str, str]] = []
-    original = api.session.get
-
-    def counting(**params: str) -> object:
-        asked.append(params)
-        return original(**params)
-
-    api.session.get = counting  # type: ignore[method-assign]
+    asked = requests_sent(api)
     assert api.unusable_categories([*usable, *unusable, "Khoa học"]) == set(unusable)
     assert api.parent_categories(["Hóa hữu cơ", "Không có trang này", "Hoá hữu cơ"]) == {
         "Hóa hữu cơ": ["Hóa học"], "Hoá hữu cơ": []}
@@ -189,9 +182,9 @@ def test_parents_and_grandparents_from_one_query_then_one_more_for_the_rest(
         api = source_for(wiki, "localvi")
         page = api.get_page(title)
         candidates = {c for cats in api.categories_of(page.links).values() for c in cats}
-        asked = category_page_queries(api)
+        sent = requests_sent(api)
         ranked = {s.label for s in CategoriesTask().rank(page, api, backend, ALL)}
-        return candidates, ranked, asked
+        return candidates, ranked, category_page_titles(sent)
 
     # Vật lý học → Khoa học tự nhiên (a candidate: its parents come in the same answer) → Môn học.
     candidates, ranked, queries = suggest("Vật lý học")
@@ -212,28 +205,33 @@ def test_parents_and_grandparents_from_one_query_then_one_more_for_the_rest(
 def test_category_pages_are_asked_about_once_within_a_few_seconds(
         vi_wiki: LocalMediaWiki, monkeypatch: pytest.MonkeyPatch) -> None:
     api = source_for(vi_wiki, "localvi")
-    asked = category_page_queries(api)
+    sent = requests_sent(api)
     assert api.parent_categories(["Vật lý học", "Hóa học"]) == {
         "Vật lý học": ["Khoa học tự nhiên"], "Hóa học": ["Khoa học tự nhiên", "Môn học"]}
     assert api.category_sizes(["Hóa học", "Khoa học tự nhiên"], "Vật lý học") == {
         "Hóa học": 1, "Khoa học tự nhiên": 2}
     assert api.unusable_categories(["Vật lý học", "Khoa học tự nhiên"]) == set()
-    assert asked == ["Thể loại:Vật lý học|Thể loại:Hóa học", "Thể loại:Khoa học tự nhiên"]
+    assert category_page_titles(sent) == ["Thể loại:Vật lý học|Thể loại:Hóa học",
+                                          "Thể loại:Khoa học tự nhiên"]
     real = time.monotonic
     monkeypatch.setattr(api_source.time, "monotonic", lambda: real() + CATEGORY_PAGES_KEPT)
     assert api.parent_categories(["Vật lý học"]) == {"Vật lý học": ["Khoa học tự nhiên"]}
-    assert asked[2:] == ["Thể loại:Vật lý học"]
+    assert category_page_titles(sent)[2:] == ["Thể loại:Vật lý học"]
 
 
-def category_page_queries(api: ApiSource) -> list[str]:
-    """The titles of each category-page query ``api`` sends from now on, as they are sent."""
-    asked: list[str] = []
+def requests_sent(api: ApiSource) -> list[dict[str, str]]:
+    """The parameters of each request ``api`` sends from now on, as they are sent."""
+    sent: list[dict[str, str]] = []
     original = api.session.get
 
     def counting(**params: str) -> object:
-        if "categoryinfo" in params.get("prop", ""):
-            asked.append(params["titles"])
+        sent.append(params)
         return original(**params)
 
     api.session.get = counting  # type: ignore[method-assign]
-    return asked
+    return sent
+
+
+def category_page_titles(sent: list[dict[str, str]]) -> list[str]:
+    """The titles of each category-page query among ``sent``."""
+    return [params["titles"] for params in sent if "categoryinfo" in params.get("prop", "")]
