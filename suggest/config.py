@@ -109,6 +109,10 @@ DEFAULTS: dict[str, Any] = {
     "ALARM_MIN_DECISIONS": 50,
     "ALARM_MIN_EDITORS": 5,
     "ALARM_WINDOW_DAYS": 14,
+    # True: alarms count only decisions whose user name a ticket of the tool's login confirmed
+    # (the gadget's optional "Confirm your account", suggest/web/confirm.py), so that decisions
+    # sent under invented names cannot pause a task; they then wait for confirmed editors.
+    "ALARM_CONFIRMED_ONLY": False,
     # Verification (suggest/metrics/verify.py): survival of a verified edit is judged this many
     # hours after it was saved; an acceptance not linked to a saved revision after
     # NOT_SAVED_AFTER_HOURS counts as "accepted, not saved".

@@ -236,23 +236,24 @@ class SuggestionService:
         return issued
 
     def decide(self, suggestion_id: str, decision: str, reason: str | None, comment: str | None,
-               user: str | None, check: Check) -> dict[str, Any]:
+               user: str | None, check: Check, confirmed: bool = False) -> dict[str, Any]:
         """Store an editor's decision on an issued suggestion; returns once it is committed.
         ``check`` sees the suggestion as issued before anything is stored (what it raises is
         raised here). Raises UnknownSuggestion for an id this service did not issue and
         AlreadyDecided for a second decision (see :meth:`decide_many`)."""
         item = {"suggestion_id": suggestion_id, "decision": decision, "reason": reason,
                 "comment": comment}
-        outcome = self.decide_many([item], user, lambda _item, issued: check(issued))[0]
+        outcome = self.decide_many([item], user, lambda _item, issued: check(issued), confirmed)[0]
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
-    def decide_many(self, items: list[dict[str, Any]], user: str | None, check: ItemCheck
-                    ) -> list[dict[str, Any] | Exception]:
+    def decide_many(self, items: list[dict[str, Any]], user: str | None, check: ItemCheck,
+                    confirmed: bool = False) -> list[dict[str, Any] | Exception]:
         """Store decisions of one editor (each ``suggestion_id``, ``decision`` and optional
         ``reason`` and ``comment``) on issued suggestions; ``check(item, issued)`` sees each
-        suggestion as issued before anything is stored. The stored row or the exception of each,
+        suggestion as issued before anything is stored; ``confirmed``: a ticket of the tool's login
+        named ``user`` (:mod:`suggest.web.confirm`). The stored row or the exception of each,
         in order, once all are committed: what fails one (UnknownSuggestion for an id this
         service did not issue, AlreadyDecided for a second decision, what the check raises) does
         not fail the others. An unavailable database raises StoreUnavailable.
@@ -272,7 +273,8 @@ class SuggestionService:
             sid = item["suggestion_id"]
             opened = self.ids.open(sid)
             if opened is not None:
-                row = decision_row(sid, item["decision"], item.get("reason"), item.get("comment"), user)
+                row = decision_row(sid, item["decision"], item.get("reason"), item.get("comment"),
+                                   user, confirmed)
                 pending[i] = PendingDecision(row, opened[0], opened[1], functools.partial(check, item))
                 continue
             stored = self.store.get_suggestion(sid)
@@ -281,7 +283,7 @@ class SuggestionService:
                     raise UnknownSuggestion(sid)
                 check(item, stored)
                 outcomes[i] = self.store.record_decision(sid, item["decision"], item.get("reason"),
-                                                         item.get("comment"), user)
+                                                         item.get("comment"), user, confirmed)
             except Exception as error:  # noqa: BLE001 - that item's own outcome
                 outcomes[i] = error
         outcomes.update(zip(pending, self.store.record_first_decisions(list(pending.values())),

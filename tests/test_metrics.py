@@ -86,14 +86,16 @@ def test_weekly_rows_per_model(store: EventStore) -> None:
     a, b = rows
     assert {k: a[k] for k in aggregates.COUNTS} == {
         "shown": 10, "decided": 9, "accepted": 6, "rejected": 2, "skipped": 1, "saved": 4,
-        "verified": 2, "not_verified": 1, "kept": 1, "reverted": 1, "not_saved": 2}
+        "verified": 2, "not_verified": 1, "kept": 1, "reverted": 1, "not_saved": 2,
+        "confirmed": 0}
     assert a["rejected_by_reason"] == {"wrong": 1, "too_general": 1}
     assert a["rates"]["acceptance"]["value"] == pytest.approx(6 / 9, abs=1e-4)
     assert a["rates"]["verified_acceptance"]["value"] == pytest.approx(2 / 9, abs=1e-4)
     assert a["rates"]["revert"]["value"] == 0.5 and a["rates"]["revert"]["total"] == 2
     assert {k: b[k] for k in aggregates.COUNTS} == {
         "shown": 4, "decided": 4, "accepted": 2, "rejected": 2, "skipped": 0, "saved": 1,
-        "verified": 1, "not_verified": 0, "kept": 0, "reverted": 0, "not_saved": 0}
+        "verified": 1, "not_verified": 0, "kept": 0, "reverted": 0, "not_saved": 0,
+        "confirmed": 0}
     assert b["rejected_by_reason"] == {"wrong": 2}
     assert b["rates"]["revert"]["value"] is None  # nothing checked yet
 

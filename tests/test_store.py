@@ -79,6 +79,30 @@ def test_upgrade_is_idempotent_and_adds_new_columns(url: str) -> None:
     engine.dispose()
 
 
+def test_upgrade_adds_the_confirmed_flag_to_old_decisions(url: str) -> None:
+    """Decisions stored before account confirmation existed keep their rows, unconfirmed."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        conn.execute(text("ALTER TABLE decisions DROP COLUMN confirmed"))
+    store = EventStore(url)
+    store.upgrade()  # creates nothing new but the column
+    old, new = row(), row()
+    store.issue([old, new])
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE decisions DROP COLUMN confirmed"))
+        conn.execute(text("INSERT INTO decisions (suggestion_id, decision, user_name, created_at) "
+                          "VALUES (:sid, 'accept', 'Editor', '2026-11-01 00:00:00')"), {"sid": old["id"]})
+    store = EventStore(url)
+    store.upgrade()
+    assert "confirmed" in {c["name"] for c in inspect(engine).get_columns("decisions")}
+    store.record_decision(new["id"], "reject", "other", None, "Editor", confirmed=True)
+    with engine.connect() as conn:
+        flags = dict(conn.execute(select(decisions.c.suggestion_id, decisions.c.confirmed)).all())
+    assert flags == {old["id"]: None, new["id"]: True}
+    engine.dispose()
+
+
 def test_issue_and_get(store: EventStore) -> None:
     rows = [row(rank=i, label=f"Кола {i}") for i in range(3)]
     store.issue(rows)

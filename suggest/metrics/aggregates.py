@@ -55,7 +55,7 @@ Z95 = 1.959963984540054
 OVER_ACCEPTANCE_MIN_DECISIONS = 5
 GROUP_KEYS = ("task", "wiki", "backend", "model_checksum", "week")
 COUNTS = ("shown", "decided", "accepted", "rejected", "skipped", "saved", "verified",
-          "not_verified", "kept", "reverted", "not_saved")
+          "not_verified", "kept", "reverted", "not_saved", "confirmed")
 RATES = {  # rate -> (numerator, denominator)
     "acceptance": ("accepted", "decided"),
     "rejection": ("rejected", "decided"),
@@ -183,6 +183,7 @@ def _count_columns(now: dt.datetime, not_saved_after: dt.timedelta) -> list[Any]
         _count_if(and_(edits.c.status == "verified", edits.c.survival == "reverted")).label("reverted"),
         _count_if(and_(decision == "accept", edits.c.suggestion_id.is_(None),
                        decisions.c.created_at < now - not_saved_after)).label("not_saved"),
+        _count_if(decisions.c.confirmed.is_(True)).label("confirmed"),
     ]
 
 
@@ -375,13 +376,15 @@ def models(conn: Connection) -> list[str]:
 
 
 def window_counts(conn: Connection, wiki: str, task: str, since: dt.datetime,
-                  now: dt.datetime) -> dict[str, int]:
-    """Counts for one task on one wiki over decisions made since ``since`` (the monitor's window).
+                  now: dt.datetime, confirmed_only: bool = False) -> dict[str, int]:
+    """Counts for one task on one wiki over decisions made since ``since`` (the monitor's window);
+    ``confirmed_only``: over the decisions whose user name a ticket confirmed only.
 
     Unlike the weekly rows this is keyed on decision time: the monitor judges recent behaviour."""
-    query = (select(*_count_columns(now, dt.timedelta(hours=24)))
-             .select_from(_joined())
-             .where(suggestions.c.wiki == wiki, suggestions.c.task == task,
-                    decisions.c.created_at >= since, decisions.c.created_at <= now))
+    where = [suggestions.c.wiki == wiki, suggestions.c.task == task,
+             decisions.c.created_at >= since, decisions.c.created_at <= now]
+    if confirmed_only:
+        where.append(decisions.c.confirmed.is_(True))
+    query = select(*_count_columns(now, dt.timedelta(hours=24))).select_from(_joined()).where(*where)
     row = conn.execute(query).one()
     return {name: int(value) for name, value in row._mapping.items()}

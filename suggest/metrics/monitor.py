@@ -11,7 +11,9 @@ the revert rate verified edits whose survival was checked), decided by at least
 ``ALARM_MIN_EDITORS`` editors among that denominator: user names as the clients report them
 (in MediaWiki's form, see :func:`suggest.validation.normalize_user_name`), and every decision without
 one counted as a single editor, so that one client (or anonymous ones) cannot pause a task by
-itself. The window is the last
+itself. With ``ALARM_CONFIRMED_ONLY`` the rates and their editors count only the decisions whose
+user name a ticket of the tool's login confirmed (:mod:`suggest.web.confirm`): then decisions
+sent under invented names move no alarm. The window is the last
 ``ALARM_WINDOW_DAYS`` of decisions, and never reaches back before the latest resume of that task on
 that wiki: a maintainer who resumes a task gives it a fresh start instead of an instant re-pause.
 """
@@ -73,7 +75,7 @@ def window_start(store: EventStore, wiki: str, task: str, now: dt.datetime, days
 
 
 def window_editors(conn: Connection, wiki: str, task: str, since: dt.datetime, now: dt.datetime,
-                   denominator: str = "decided") -> int:
+                   denominator: str = "decided", confirmed_only: bool = False) -> int:
     """Editors behind a rate's denominator in the window: distinct user names, plus one for all
     the decisions without a name. ``decided``: every decision; ``survival_checked`` (the revert
     rate): the decisions whose verified edit was checked for survival, so that one editor's
@@ -84,6 +86,8 @@ def window_editors(conn: Connection, wiki: str, task: str, since: dt.datetime, n
     if denominator == "survival_checked":
         joined = joined.join(edits, edits.c.suggestion_id == suggestions.c.id)
         where += [edits.c.status == "verified", edits.c.survival.in_(("kept", "reverted"))]
+    if confirmed_only:
+        where.append(decisions.c.confirmed.is_(True))
     unnamed = func.max(case((decisions.c.user_name.is_(None), 1), else_=0))
     named, any_unnamed = conn.execute(select(func.count(func.distinct(decisions.c.user_name)), unnamed)
                                       .select_from(joined).where(*where)).one()
@@ -131,12 +135,14 @@ def evaluate(store: EventStore, config: dict[str, Any],
             .where(decisions.c.created_at >= now - dt.timedelta(days=days))
             .group_by(suggestions.c.wiki, suggestions.c.task)).all()
     results = []
+    confirmed = bool(config.get("ALARM_CONFIRMED_ONLY"))
     for wiki, task in pairs:
         since = window_start(store, wiki, task, now, days)
         denominators = {RATES[alarm["rate"]][1] for alarm in config["ALARMS"]}
         with store.engine.connect() as conn:
-            counts = window_counts(conn, wiki, task, since, now)
-            editors = {d: window_editors(conn, wiki, task, since, now, d) for d in sorted(denominators)}
+            counts = window_counts(conn, wiki, task, since, now, confirmed)
+            editors = {d: window_editors(conn, wiki, task, since, now, d, confirmed)
+                       for d in sorted(denominators)}
         for alarm in config["ALARMS"]:
             results.append(judge(alarm, counts, int(config["ALARM_MIN_DECISIONS"]), wiki, task, since,
                                  editors[RATES[alarm["rate"]][1]], int(config["ALARM_MIN_EDITORS"])))

@@ -89,9 +89,11 @@ Check = Callable[[dict[str, Any]], None]
 
 
 def decision_row(suggestion_id: str, decision: str, reason: str | None, comment: str | None,
-                 user_name: str | None) -> dict[str, Any]:
+                 user_name: str | None, confirmed: bool = False) -> dict[str, Any]:
+    """``confirmed``: a ticket of the tool's login named ``user_name`` (suggest.web.confirm)."""
     return {"suggestion_id": suggestion_id, "decision": decision, "reason": reason,
-            "comment": comment, "user_name": user_name, "created_at": utcnow()}
+            "comment": comment, "user_name": user_name, "created_at": utcnow(),
+            "confirmed": confirmed}
 
 
 @dataclass
@@ -386,10 +388,11 @@ class EventStore:
         return dict(row._mapping) if row else None
 
     def record_decision(self, suggestion_id: str, decision: str, reason: str | None,
-                        comment: str | None, user_name: str | None) -> dict[str, Any]:
+                        comment: str | None, user_name: str | None, confirmed: bool = False
+                        ) -> dict[str, Any]:
         """Store a decision on a suggestion stored already (issued before ids were signed), once
         per suggestion id; returns once it is committed."""
-        row = decision_row(suggestion_id, decision, reason, comment, user_name)
+        row = decision_row(suggestion_id, decision, reason, comment, user_name, confirmed)
         self._decide_one(row, None)
         self._marks = None
         return row

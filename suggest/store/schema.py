@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -106,6 +107,9 @@ decisions = Table(
     Column("comment", Text, comment="Optional free-text comment of the editor"),
     Column("user_name", String(255), comment="Wiki user name, if the client gave one"),
     Column("created_at", DateTime, nullable=False, index=True, comment="When it was decided (UTC)"),
+    Column("confirmed", Boolean,
+           comment="True when a ticket from the tool's login (OAuth) named the user: the name was "
+                   "checked; false or empty when it is only what the client said"),
     UniqueConstraint("suggestion_id", name="uq_decisions_suggestion"),
     info={"retention": "user name and comment removed after 90 days; counts kept",
           "purpose": "edit-acceptance metrics, monitoring, reviewer feedback"},

@@ -48,7 +48,10 @@ LICENCE = {"code": "GPL-3.0-or-later",
 BROWSER_OUTBOX = ("The gadget keeps the editor's decisions that the service has not yet confirmed "
                   "(suggestion id, decision, reason, comment, user name) in the browser's local "
                   "storage, sends them when the service answers again, and deletes each once the "
-                  "service has answered for it; none is kept longer than 7 days.")
+                  "service has answered for it; none is kept longer than 7 days. An editor who "
+                  "confirms their account (optional: a login to the tool in a popup) also keeps "
+                  "there a ticket naming it, sent with their decisions for 30 days; the tool "
+                  "stores only that a decision was confirmed, no token of the wiki.")
 REQUIRED_KEYS = ("identity", "tasks", "models", "system", "hosting", "data_flow", "evaluation",
                  "limitations", "monitoring", "governance", "licence")
 
@@ -57,11 +60,20 @@ TOOL_LIMITATIONS = [
     "Scores are comparable within a task and backend only; thresholds are chosen per wiki.",
     "The tool sees one revision of the page; it does not know the editor's intent or talk pages.",
     "Acceptance measures what editors took, not what is right; reviewer labels complement it.",
-    "A decision carries the user name the gadget reports, which the tool cannot check: a client "
-    "that invents decisions can skew the acceptance and rejection rates, and an alarm on them can "
-    "pause a task. Only the revert rate rests on edits checked against the wiki. Every pause is "
-    "in the public audit log, and maintainers can resume the task.",
 ]
+# Who decided: the user name the gadget reports, checked only for confirmed accounts.
+NAMES_UNCHECKED = (
+    "A decision carries the user name the gadget reports. The tool checks it only for editors who "
+    "confirmed their account (the gadget's optional login, counted on the statistics page): a "
+    "client that invents decisions can skew the acceptance and rejection rates, and an alarm on "
+    "them can pause a task. Only the revert rate rests on edits checked against the wiki. Every "
+    "pause is in the public audit log, and maintainers can resume the task.")
+NAMES_CONFIRMED = (
+    "A decision carries the user name the gadget reports. The tool checks it only for editors who "
+    "confirmed their account (the gadget's optional login, counted on the statistics page), and "
+    "the alarms count only their decisions: invented decisions cannot pause a task, but the "
+    "alarms wait until enough editors have confirmed. The acceptance and rejection rates shown "
+    "count every decision.")
 # Each task's own, shown when it is enabled.
 TASK_LIMITATIONS = {
     "categories": [
@@ -84,9 +96,10 @@ TASK_LIMITATIONS = {
 TASK_PURPOSES = {"categories": "categories", "references": "references for unsourced statements"}
 
 
-def _limitations(tasks: list[str]) -> list[str]:
+def _limitations(tasks: list[str], confirmed_only: bool) -> list[str]:
     return [f"{task.capitalize()}: {item}" for task in tasks
-            for item in TASK_LIMITATIONS.get(task, [])] + TOOL_LIMITATIONS
+            for item in TASK_LIMITATIONS.get(task, [])] + TOOL_LIMITATIONS + [
+        NAMES_CONFIRMED if confirmed_only else NAMES_UNCHECKED]
 
 
 def _purpose(tasks: list[str]) -> str:
@@ -177,6 +190,7 @@ def _monitoring(svc: SuggestionService, pauses: list[Any], audit: list[Any], bas
         "alarm_rules": alarm_rules(config),
         "alarm_min_decisions": config.get("ALARM_MIN_DECISIONS"),
         "alarm_window_days": config.get("ALARM_WINDOW_DAYS"),
+        "alarm_confirmed_only": bool(config.get("ALARM_CONFIRMED_ONLY")),
         "recent_actions": audit,
         "metrics": metrics,
         "rates": live_rates(metrics),
@@ -277,7 +291,7 @@ def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
             "note": None if evaluations else "No committed evaluation results were found under eval/.",
         },
         "limitations": {
-            "tool": _limitations(list(config["TASKS"])),
+            "tool": _limitations(list(config["TASKS"]), bool(config.get("ALARM_CONFIRMED_ONLY"))),
             "model": {info.id: list(info.limitations)},
         },
         "monitoring": _monitoring(svc, pauses, audit, base_url, warnings),

@@ -166,6 +166,9 @@ def alarm_rules(config: dict[str, Any]) -> list[dict[str, Any]]:
     """Each configured alarm in words, as the monitor judges it."""
     minimum, days = config.get("ALARM_MIN_DECISIONS"), config.get("ALARM_WINDOW_DAYS")
     editors = config.get("ALARM_MIN_EDITORS")
+    counted = ("decisions from accounts confirmed with the tool's login only"
+               if config.get("ALARM_CONFIRMED_ONLY") else "all decisions, with the user names the "
+               "clients send")
     rules = []
     for alarm in config.get("ALARMS") or []:
         rate = alarm.get("rate")
@@ -174,7 +177,7 @@ def alarm_rules(config: dict[str, Any]) -> list[dict[str, Any]]:
         rules.append({**alarm, "rule": f"pauses the task on a wiki when {' or '.join(parts)}, judged "
                                        f"with at least {minimum} in the rate's denominator, from at "
                                        f"least {editors} editors, over the last {days} days (since "
-                                       "the latest resume)"})
+                                       f"the latest resume), counting {counted}"})
     return rules
 
 

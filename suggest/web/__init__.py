@@ -50,10 +50,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(transparency.bp)
     app.register_blueprint(review.bp)
     from suggest import cli
-    from suggest.web import admin, auth, stats
+    from suggest.web import admin, auth, confirm, stats
 
     app.register_blueprint(stats.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(confirm.bp)
     app.register_blueprint(admin.bp)
     cli.register(app)
     from suggest import deploy

@@ -10,7 +10,7 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from suggest.services import ItemCheck, SuggestionService, TaskDisabled
 from suggest.store.events import AlreadyDecided, NotAccepted, StoreUnavailable, UnknownSuggestion
-from suggest.web import validation
+from suggest.web import confirm, validation
 from suggest.web.errors import ApiError
 from suggest.web.openapi import SPEC
 from suggest.wiki.registry import UnknownWiki
@@ -105,7 +105,21 @@ def _as_api_error(error: Exception) -> ApiError:
 
 
 def _decided(row: dict[str, Any]) -> dict[str, Any]:
-    return {"suggestion_id": row["suggestion_id"], "decision": row["decision"], "reason": row["reason"]}
+    return {"suggestion_id": row["suggestion_id"], "decision": row["decision"],
+            "reason": row["reason"], "confirmed": bool(row.get("confirmed"))}
+
+
+def _confirmed(data: dict[str, Any]) -> bool:
+    """Whether the request's ``ticket`` confirms its ``user`` (False without one, or when it
+    expired); a ticket this tool did not sign, or one naming another user, refuses the request."""
+    ticket = data.get("ticket")
+    if ticket is None:
+        return False
+    try:
+        return confirm.confirms(current_app.secret_key or "", ticket, data.get("user"))
+    except confirm.InvalidTicket as error:
+        raise ApiError(400, "invalid_ticket", f"ticket: {error}; send the decision without it, "
+                                              "or confirm the account again") from None
 
 
 @bp.post("/decisions")
@@ -115,10 +129,12 @@ def decisions() -> tuple[Response, int]:
     refused = _reason_error(data["decision"], data.get("reason"))
     if refused is not None:
         raise refused
+    confirmed = _confirmed(data)
     check = _checker(svc)
     try:
         row = svc.decide(data["suggestion_id"], data["decision"], data.get("reason"),
-                         data.get("comment"), data.get("user"), lambda issued: check(data, issued))
+                         data.get("comment"), data.get("user"), lambda issued: check(data, issued),
+                         confirmed)
     except (UnknownSuggestion, AlreadyDecided) as error:
         raise _as_api_error(error) from None
     return jsonify(_decided(row)), 201
@@ -129,6 +145,7 @@ def decisions_batch() -> Response:
     """Several decisions of one editor: each checked and stored as /decisions would, the stored
     ones committed together before the answer; an outcome per decision, in order."""
     data = validation.body("/api/v1/decisions/batch", json_body())
+    confirmed = _confirmed(data)
     items: list[dict[str, Any]] = data["decisions"]
     results: list[dict[str, Any] | None] = [None] * len(items)
     valid: list[int] = []
@@ -139,7 +156,7 @@ def decisions_batch() -> Response:
         else:
             results[i] = _failed(item, refused)
     svc = service()
-    outcomes = svc.decide_many([items[i] for i in valid], data.get("user"), _checker(svc))
+    outcomes = svc.decide_many([items[i] for i in valid], data.get("user"), _checker(svc), confirmed)
     for i, outcome in zip(valid, outcomes, strict=True):
         results[i] = (_failed(items[i], _item_error(outcome)) if isinstance(outcome, Exception)
                       else {**_decided(outcome), "status": 201})

@@ -14,6 +14,11 @@ USER = {"type": "string", "minLength": 1, "maxLength": 255,
         "pattern": "^[^\\x00-\\x1f\\x7f#<>\\[\\]|{}]+$"}
 # Free text may hold tabs and line breaks, not the other control characters.
 TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+# A ticket from /confirm (suggest.web.confirm): itsdangerous's URL-safe signed text.
+TICKET = {"type": "string", "minLength": 1, "maxLength": 400, "pattern": "^[A-Za-z0-9_.-]+$",
+          "description": "From the tool's /confirm page: the signed-in account's ticket. With it "
+                         "(naming `user`) the decision is stored as confirmed; a ticket the tool "
+                         "did not sign, or naming another user, is a 400 invalid_ticket"}
 DECISION_FIELDS: dict[str, Any] = {
     "suggestion_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,32}$"},
     "decision": {"type": "string", "enum": ["accept", "reject", "skip"]},
@@ -147,11 +152,12 @@ SPEC: dict[str, Any] = {
         "DecisionRequest": {
             "type": "object", "additionalProperties": False,
             "required": ["suggestion_id", "decision"],
-            "properties": {**DECISION_FIELDS, "user": USER}},
+            "properties": {**DECISION_FIELDS, "user": USER, "ticket": TICKET}},
         "DecisionBatchRequest": {
             "type": "object", "additionalProperties": False, "required": ["decisions"],
             "properties": {
                 "user": USER,
+                "ticket": TICKET,
                 "decisions": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {
                     "type": "object", "additionalProperties": False,
                     "required": ["suggestion_id", "decision"], "properties": DECISION_FIELDS}},
@@ -168,11 +174,14 @@ SPEC: dict[str, Any] = {
                                "again later)"},
                     "decision": {"type": "string"},
                     "reason": {"type": "string", "nullable": True},
+                    "confirmed": {"type": "boolean"},
                     "error": {"$ref": "#/components/schemas/Error/properties/error"}}}}}},
         "Decision": {"type": "object", "required": ["suggestion_id", "decision"],
                      "properties": {"suggestion_id": {"type": "string"},
                                     "decision": {"type": "string"},
-                                    "reason": {"type": "string", "nullable": True}}},
+                                    "reason": {"type": "string", "nullable": True},
+                                    "confirmed": {"type": "boolean", "description": "A ticket "
+                                                  "named the user (false: none, or expired)"}}},
         "EditRequest": {
             "type": "object", "additionalProperties": False, "required": ["suggestion_ids", "revid"],
             "properties": {

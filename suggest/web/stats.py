@@ -40,6 +40,8 @@ DEFINITIONS = {
                            "is on the same page, by the same user, and its diff adds the suggested text",
     "revert": "reverted / (reverted + kept), verified edits checked after VERIFY_DELAY hours",
     "not_saved": "accepted but no saved revision reported within NOT_SAVED_AFTER_HOURS",
+    "confirmed": "decisions whose user name a ticket of the tool's login confirmed (the gadget's "
+                 "optional \"Confirm your account\"); the others carry the name the client sent",
     "over_acceptance": "share of users with at least 5 decisions in the last 28 days who "
                        "accepted every suggestion they decided on",
     "interval": "Wilson score 95% interval",
@@ -87,7 +89,8 @@ def collect(filters: aggregates.Filters, weeks: int) -> dict[str, Any]:
         "definitions": DEFINITIONS,
         "alarms": {"rules": config["ALARMS"], "min_decisions": config["ALARM_MIN_DECISIONS"],
                    "min_editors": config["ALARM_MIN_EDITORS"],
-                   "window_days": config["ALARM_WINDOW_DAYS"]},
+                   "window_days": config["ALARM_WINDOW_DAYS"],
+                   "confirmed_only": bool(config.get("ALARM_CONFIRMED_ONLY"))},
         "totals": totals,
         "weeks": series,
         "weeks_by_model": by_model,
