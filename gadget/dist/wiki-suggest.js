@@ -65,7 +65,11 @@
 			"wiki-suggest-locate": "পাঠ্যে দেখান",
 			"wiki-suggest-evidence-linked": "সংযুক্ত $2টি নিবন্ধের মধ্যে $1টিতে",
 			"wiki-suggest-evidence-similar": "সবচেয়ে সদৃশ $2টি নিবন্ধের মধ্যে $1টিতে",
-			"wiki-suggest-limit": "আপনি এই উইকির আজকের সীমা ($1টি প্রস্তাব) পূর্ণ করেছেন। ধন্যবাদ! আবার আগামীকাল।"
+			"wiki-suggest-limit": "আপনি এই উইকির আজকের সীমা ($1টি প্রস্তাব) পূর্ণ করেছেন। ধন্যবাদ! আবার আগামীকাল।",
+			"wiki-suggest-confirm": "আপনার অ্যাকাউন্ট নিশ্চিত করুন",
+			"wiki-suggest-confirm-help": "ঐচ্ছিক: সরঞ্জামটিতে একবার লগ ইন করুন, যাতে সরঞ্জামটির মান পর্যবেক্ষণে আপনার সিদ্ধান্তগুলি একটি নিশ্চিত অ্যাকাউন্টের সিদ্ধান্ত হিসেবে গণ্য হয়।",
+			"wiki-suggest-confirmed": "অ্যাকাউন্ট নিশ্চিত হয়েছে",
+			"wiki-suggest-confirm-other": "সরঞ্জামটি অন্য একটি অ্যাকাউন্ট ($1) নিশ্চিত করেছে, আপনি এখানে যেটি দিয়ে লগ ইন করেছেন সেটি নয়, তাই এটি ব্যবহার করা হবে না। নিশ্চিত করতে এই অ্যাকাউন্ট দিয়ে সরঞ্জামটিতে লগ ইন করুন।"
 		},
 		"en": {
 			"wiki-suggest-heading": "Suggestions for this page",
@@ -113,7 +117,11 @@
 			"wiki-suggest-locate": "Show in text",
 			"wiki-suggest-evidence-linked": "in $1 of the $2 linked {{PLURAL:$2|article|articles}}",
 			"wiki-suggest-evidence-similar": "in $1 of the $2 most similar {{PLURAL:$2|article|articles}}",
-			"wiki-suggest-limit": "You have reached this wiki's daily limit of $1 {{PLURAL:$1|suggestion|suggestions}}. Thank you! More tomorrow."
+			"wiki-suggest-limit": "You have reached this wiki's daily limit of $1 {{PLURAL:$1|suggestion|suggestions}}. Thank you! More tomorrow.",
+			"wiki-suggest-confirm": "Confirm your account",
+			"wiki-suggest-confirm-help": "Optional: log in to the tool once, so that your decisions count as from a confirmed account in the tool's quality monitoring.",
+			"wiki-suggest-confirmed": "Account confirmed",
+			"wiki-suggest-confirm-other": "The tool confirmed another account ($1), not the one you are logged in with here, so it is not used. Log in to the tool with this account to confirm it."
 		},
 		"ja": {
 			"wiki-suggest-heading": "このページへの提案",
@@ -161,7 +169,11 @@
 			"wiki-suggest-locate": "本文で表示",
 			"wiki-suggest-evidence-linked": "リンク先の記事 $2 件中 $1 件",
 			"wiki-suggest-evidence-similar": "最も類似した記事 $2 件中 $1 件",
-			"wiki-suggest-limit": "このウィキの1日の上限（$1 件）に達しました。ありがとうございます。続きはまた明日。"
+			"wiki-suggest-limit": "このウィキの1日の上限（$1 件）に達しました。ありがとうございます。続きはまた明日。",
+			"wiki-suggest-confirm": "アカウントを確認",
+			"wiki-suggest-confirm-help": "任意: ツールに一度ログインすると、ツールの品質監視であなたの選択が確認済みアカウントによるものとして扱われます。",
+			"wiki-suggest-confirmed": "アカウント確認済み",
+			"wiki-suggest-confirm-other": "ツールが確認したのは別のアカウント ($1) で、ここでログインしているアカウントではないため、使用されません。確認するには、このアカウントでツールにログインしてください。"
 		},
 		"uk": {
 			"wiki-suggest-heading": "Пропозиції для цієї сторінки",
@@ -209,7 +221,11 @@
 			"wiki-suggest-locate": "Показати в тексті",
 			"wiki-suggest-evidence-linked": "у $1 з $2 {{PLURAL:$2|пов'язаної статті|пов'язаних статей|пов'язаних статей}}",
 			"wiki-suggest-evidence-similar": "у $1 з $2 {{PLURAL:$2|найбільш схожої статті|найбільш схожих статей|найбільш схожих статей}}",
-			"wiki-suggest-limit": "Ви досягли денного ліміту цієї вікі: $1 {{PLURAL:$1|пропозиція|пропозиції|пропозицій}}. Дякуємо! Більше — завтра."
+			"wiki-suggest-limit": "Ви досягли денного ліміту цієї вікі: $1 {{PLURAL:$1|пропозиція|пропозиції|пропозицій}}. Дякуємо! Більше — завтра.",
+			"wiki-suggest-confirm": "Підтвердити обліковий запис",
+			"wiki-suggest-confirm-help": "Необов'язково: увійдіть в інструмент один раз, щоб у моніторингу якості інструменту ваші рішення враховувалися як рішення підтвердженого облікового запису.",
+			"wiki-suggest-confirmed": "Обліковий запис підтверджено",
+			"wiki-suggest-confirm-other": "Інструмент підтвердив інший обліковий запис ($1), а не той, з яким ви увійшли тут, тому його не використано. Увійдіть в інструмент із цим обліковим записом, щоб підтвердити його."
 		},
 		"vi": {
 			"wiki-suggest-heading": "Đề xuất cho trang này",
@@ -257,7 +273,11 @@
 			"wiki-suggest-locate": "Hiện trong văn bản",
 			"wiki-suggest-evidence-linked": "trong $1 trên $2 bài được liên kết",
 			"wiki-suggest-evidence-similar": "trong $1 trên $2 bài tương tự nhất",
-			"wiki-suggest-limit": "Bạn đã đạt giới hạn hằng ngày của wiki này ($1 gợi ý). Cảm ơn bạn! Hẹn gặp lại ngày mai."
+			"wiki-suggest-limit": "Bạn đã đạt giới hạn hằng ngày của wiki này ($1 gợi ý). Cảm ơn bạn! Hẹn gặp lại ngày mai.",
+			"wiki-suggest-confirm": "Xác nhận tài khoản của bạn",
+			"wiki-suggest-confirm-help": "Không bắt buộc: đăng nhập vào công cụ một lần để các lựa chọn của bạn được tính là của một tài khoản đã xác nhận trong việc giám sát chất lượng của công cụ.",
+			"wiki-suggest-confirmed": "Đã xác nhận tài khoản",
+			"wiki-suggest-confirm-other": "Công cụ đã xác nhận một tài khoản khác ($1), không phải tài khoản bạn đang đăng nhập ở đây, nên tài khoản đó không được dùng. Hãy đăng nhập vào công cụ bằng tài khoản này để xác nhận."
 		}
 	}; // build:messages
 
@@ -293,6 +313,11 @@
 	// Retries without Retry-After: after 2 s, doubling up to 5 minutes.
 	var RETRY_FIRST = 2000;
 	var RETRY_MAX = 5 * 60 * 1000;
+
+	// Tickets from the tool's account confirmation (see readTickets()).
+	var TICKET_KEY = 'wiki-suggest-ticket';
+	// A ticket is sent only while it has more than this left to run.
+	var TICKET_MARGIN = 60 * 60 * 1000;
 
 	/* ------------------------------------------------------------------ utilities */
 
@@ -579,7 +604,7 @@
 	};
 
 	/**
-	 * @param {{user: (string|undefined), decisions: Object[]}} body
+	 * @param {{user: (string|undefined), ticket: (string|undefined), decisions: Object[]}} body
 	 * @param {Object} [options] As for request()
 	 * @return {Promise<{status: number, ok: boolean, data: *, retryAfter: (number|null)}>}
 	 */
@@ -590,6 +615,87 @@
 	Client.prototype.postEdit = function ( body ) {
 		return this.request( 'POST', '/api/v1/edits', body );
 	};
+
+	/* ------------------------------------------------------------------ account confirmation */
+
+	/**
+	 * The tickets of the tool's account confirmation (see Panel.prototype.confirm()): localStorage
+	 * key TICKET_KEY holds `{<user name>: {user, ticket, expires}}`, by user name as MediaWiki
+	 * spells it (normaliseTitle()), expires in seconds since the epoch.
+	 *
+	 * @param {Object} storage mw.storage, or an object with the same get/set/remove
+	 * @return {Object<string, Object>}
+	 */
+	function readTickets( storage ) {
+		var tickets;
+		try {
+			tickets = JSON.parse( storage.get( TICKET_KEY ) || '{}' );
+		} catch ( e ) {
+			tickets = null;
+		}
+		return isPlainObject( tickets ) ? tickets : {};
+	}
+
+	/**
+	 * @param {Object} tickets From readTickets()
+	 * @param {string} user
+	 * @param {number} now Milliseconds since the epoch
+	 * @return {string|null} The user's ticket, while it has more than TICKET_MARGIN left to run
+	 */
+	function validTicket( tickets, user, now ) {
+		var key = normaliseTitle( user ), record = hasOwn( tickets, key ) ? tickets[ key ] : null;
+		return isPlainObject( record ) && typeof record.ticket === 'string' && record.ticket &&
+			typeof record.expires === 'number' && record.expires * 1000 - TICKET_MARGIN > now ?
+			record.ticket : null;
+	}
+
+	/**
+	 * @param {Object} storage As for readTickets()
+	 * @param {string|null} user
+	 * @param {number} now Milliseconds since the epoch
+	 * @return {string|null} The stored ticket of exactly this user, if it is still good
+	 */
+	function ticketFor( storage, user, now ) {
+		return user ? validTicket( readTickets( storage ), user, now ) : null;
+	}
+
+	/**
+	 * Store a user's ticket (in place of the one before), and drop those run out.
+	 *
+	 * @param {Object} storage As for readTickets()
+	 * @param {{user: string, ticket: string, expires: number}} record
+	 * @param {number} now Milliseconds since the epoch
+	 * @return {boolean} Whether it was stored
+	 */
+	function storeTicket( storage, record, now ) {
+		var tickets = readTickets( storage ), key;
+		for ( key in tickets ) {
+			if ( hasOwn( tickets, key ) && !validTicket( tickets, key, now ) ) {
+				delete tickets[ key ];
+			}
+		}
+		tickets[ normaliseTitle( record.user ) ] = record;
+		return storage.set( TICKET_KEY, JSON.stringify( tickets ) );
+	}
+
+	/**
+	 * Forget a ticket the service refused (unless another one was stored since).
+	 *
+	 * @param {Object} storage As for readTickets()
+	 * @param {string} user
+	 * @param {string} ticket
+	 */
+	function dropTicket( storage, user, ticket ) {
+		var tickets = readTickets( storage ), key = normaliseTitle( user );
+		if ( hasOwn( tickets, key ) && isPlainObject( tickets[ key ] ) && tickets[ key ].ticket === ticket ) {
+			delete tickets[ key ];
+			if ( Object.keys( tickets ).length ) {
+				storage.set( TICKET_KEY, JSON.stringify( tickets ) );
+			} else {
+				storage.remove( TICKET_KEY );
+			}
+		}
+	}
 
 	/* ------------------------------------------------------------------ decision outbox */
 
@@ -716,7 +822,9 @@
 	 * next request: the oldest entries of one user and service, at most BATCH_MAX and at most
 	 * BATCH_MAX_BYTES of JSON (halved after a 413). The entries of a user and service whose
 	 * last request could not be stored go after the others (a service that does not answer
-	 * holds back no other).
+	 * holds back no other). A request carries the user's ticket when one is stored for that user
+	 * (see ticketFor(); read as the request is made, not kept in the entries); a request whose
+	 * ticket the service refuses is sent again without it (see post()).
 	 *
 	 * A sent entry may have been stored though its answer was lost (a timeout, a closed page): a
 	 * later 409 for an entry that was sent before is therefore that earlier attempt's success,
@@ -1019,14 +1127,14 @@
 	/**
 	 * The next request to make: the oldest entries not claimed by another tab, of the first
 	 * one's user and service (see this.behind), at most this.limit of them and at most
-	 * BATCH_MAX_BYTES of JSON (always at least one). Sets this.claimedUntil when claimed entries
-	 * were left out.
+	 * BATCH_MAX_BYTES of JSON (always at least one), with the user's ticket when one is stored
+	 * (see ticketFor()). Sets this.claimedUntil when claimed entries were left out.
 	 *
 	 * @return {{entries: Object[], body: Object, backend: string, tries: Object<string, number>}|null}
 	 */
 	Outbox.prototype.take = function () {
 		var outbox = this, now = this.now(), first = null, full = false,
-			list = this.read(), entries, body, size;
+			list = this.read(), entries, body, size, ticket;
 		function behind( entry ) {
 			return outbox.behind[ outboxGroup( entry ) ] || 0;
 		}
@@ -1058,6 +1166,11 @@
 		body = { decisions: [] };
 		if ( first.user !== null ) {
 			body.user = first.user;
+			// Read now: the entry may be from before the user confirmed the account.
+			ticket = ticketFor( this.storage, first.user, now );
+			if ( ticket ) {
+				body.ticket = ticket;
+			}
 		}
 		size = utf8Length( JSON.stringify( body ) );
 		entries = entries.filter( function ( entry ) {
@@ -1215,13 +1328,38 @@
 		var outbox = this;
 		this.mark( batch, true );
 		this.inFlight = batch;
-		return this.client( batch.backend ).postDecisions( batch.body ).then( function ( response ) {
+		return this.post( batch ).then( function ( response ) {
 			outbox.inFlight = null;
 			return outbox.answer( batch, response );
 		}, function () {
 			// Network error or timeout: the decisions may or may not have been stored.
 			outbox.inFlight = null;
 			return outbox.retryLater( batch.entries, null );
+		} );
+	};
+
+	/**
+	 * Post a request. A ticket the service refuses (400 invalid_ticket: malformed, forged, or of
+	 * another user) cost the whole request and stored nothing: it is forgotten, and the same
+	 * decisions are posted again without it.
+	 *
+	 * @private
+	 * @param {Object} batch From take(); its body loses a refused ticket
+	 * @param {Object} [options] As for Client.prototype.request()
+	 * @return {Promise<{status: number, ok: boolean, data: *, retryAfter: (number|null)}>}
+	 */
+	Outbox.prototype.post = function ( batch, options ) {
+		var outbox = this;
+		return this.client( batch.backend ).postDecisions( batch.body, options ).then( function ( response ) {
+			var error = isPlainObject( response.data ) ? response.data.error : null;
+			if ( batch.body.ticket !== undefined && response.status === 400 && isPlainObject( error ) &&
+				error.code === 'invalid_ticket'
+			) {
+				dropTicket( outbox.storage, batch.body.user, batch.body.ticket );
+				delete batch.body.ticket;
+				return outbox.post( batch, options );
+			}
+			return response;
 		} );
 	};
 
@@ -1360,8 +1498,7 @@
 			return false;
 		}
 		this.mark( batch, false );
-		this.client( batch.backend ).postDecisions( batch.body, { keepalive: true } )
-			.then( null, function () {} );
+		this.post( batch, { keepalive: true } ).then( null, function () {} );
 		return true;
 	};
 
@@ -1891,6 +2028,9 @@
 			.text( msg( 'loading' ) );
 		this.$body = $( '<div>' ).addClass( 'wiki-suggest-body' );
 		this.$panel.append( this.$heading, this.$status, this.$body );
+		if ( this.user() ) {
+			this.accountLine();
+		}
 	}
 
 	Panel.prototype.accepted = function () {
@@ -1915,6 +2055,107 @@
 		return $( '<div>' )
 			.addClass( 'wiki-suggest-disclaimer mw-message-box mw-message-box-notice' )
 			.append( $( '<span>' ).text( msg( 'disclaimer' ) + ' ' ), $link );
+	};
+
+	/**
+	 * The account line at the foot of the panel (logged-in users; it goes in with the suggestions,
+	 * see render()): "Confirm your account", a button that looks like a link, with what it is for; or
+	 * "Account confirmed".
+	 */
+	Panel.prototype.accountLine = function () {
+		var panel = this;
+		this.$confirm = $( '<button>' )
+			.attr( { type: 'button', 'aria-describedby': 'wiki-suggest-confirm-help' } )
+			.addClass( 'wiki-suggest-confirm' )
+			.text( msg( 'confirm' ) )
+			.on( 'click', function () {
+				panel.confirm();
+			} );
+		this.$confirmHelp = $( '<span>' )
+			.attr( 'id', 'wiki-suggest-confirm-help' )
+			.addClass( 'wiki-suggest-confirm-help' )
+			.text( msg( 'confirm-help' ) );
+		this.$accountStatus = $( '<span>' ).addClass( 'wiki-suggest-account-status' ).attr( 'aria-live', 'polite' );
+		this.$account = $( '<div>' ).addClass( 'wiki-suggest-account' ).append( this.$accountStatus );
+		// Whether the line says "Account confirmed".
+		this.confirmed = null;
+		this.showAccount();
+	};
+
+	/**
+	 * Bring the account line up to date with the stored ticket (the service may have refused it
+	 * since, or it may have run out). A note that the tool confirmed another account stays until
+	 * the line changes.
+	 *
+	 * @param {string} [otherUser] The account the tool confirmed instead of this user's
+	 */
+	Panel.prototype.showAccount = function ( otherUser ) {
+		var confirmed, focused;
+		if ( !this.$account ) {
+			return;
+		}
+		confirmed = !!ticketFor( mw.storage, this.user(), Date.now() );
+		// The popup has the focus: document.activeElement is what had it in this window.
+		focused = document.activeElement === this.$confirm[ 0 ];
+		if ( confirmed ) {
+			this.$confirm.add( this.$confirmHelp ).detach();
+		} else if ( !this.$confirm.parent().length ) {
+			this.$account.prepend( this.$confirm, ' ', this.$confirmHelp, ' ' );
+		}
+		if ( otherUser || confirmed !== this.confirmed ) {
+			this.confirmed = confirmed;
+			this.$accountStatus
+				.text( confirmed ? msg( 'confirmed' ) : otherUser ? msg( 'confirm-other', otherUser ) : '' )
+				.toggleClass( 'wiki-suggest-confirmed', confirmed )
+				.toggleClass( 'wiki-suggest-item-error', !confirmed && !!otherUser );
+		}
+		if ( confirmed && focused ) {
+			this.$accountStatus.attr( 'tabindex', '-1' ).trigger( 'focus' );
+		}
+	};
+
+	/**
+	 * Open the tool's confirmation page in a popup (in the click, so that popup blockers let it
+	 * through). It logs the editor in to the tool with Wikimedia OAuth and posts a ticket back to
+	 * this window (see receiveTicket()), which the outbox then sends with the decisions.
+	 */
+	Panel.prototype.confirm = function () {
+		var panel = this;
+		if ( !this.onMessage ) {
+			this.onMessage = function ( event ) {
+				panel.receiveTicket( event );
+			};
+			window.addEventListener( 'message', this.onMessage );
+		}
+		window.open( this.config.backend + '/confirm?origin=' + encodeURIComponent( window.location.origin ),
+			'wiki-suggest-confirm', 'popup,width=600,height=700' );
+	};
+
+	/**
+	 * A message to this window: the confirmation popup's
+	 * `{type: 'wiki-suggest-ticket', user, ticket, expires}`, from the service's origin, is
+	 * stored when it names the user logged in here; for another account the panel says so and
+	 * nothing is stored. Other messages are not for the gadget.
+	 *
+	 * @param {MessageEvent} event
+	 * @return {boolean} Whether a ticket was stored
+	 */
+	Panel.prototype.receiveTicket = function ( event ) {
+		var data = event.data;
+		if ( event.origin !== new URL( this.config.backend ).origin || !isPlainObject( data ) ||
+			data.type !== 'wiki-suggest-ticket' || typeof data.user !== 'string' || !data.user ||
+			typeof data.ticket !== 'string' || !data.ticket ||
+			typeof data.expires !== 'number' || !isFinite( data.expires )
+		) {
+			return false;
+		}
+		if ( normaliseTitle( data.user ) !== normaliseTitle( this.user() ) ) {
+			this.showAccount( data.user );
+			return false;
+		}
+		storeTicket( mw.storage, { user: data.user, ticket: data.ticket, expires: data.expires }, Date.now() );
+		this.showAccount();
+		return true;
 	};
 
 	/**
@@ -1980,6 +2221,9 @@
 			return;
 		}
 		this.$body.append( this.disclaimer() );
+		if ( this.$account ) {
+			this.$panel.append( this.$account );
+		}
 		if ( errors.length ) {
 			this.notice( 'wiki-suggest-error mw-message-box mw-message-box-error', msg( 'error', errors.join( ', ' ) ) );
 		}
@@ -2264,6 +2508,8 @@
 		var panel = this;
 		return function ( outcome, id ) {
 			var waiting;
+			// A request's answer: the service may have refused the ticket.
+			panel.showAccount();
 			if ( outcome === 'retrying' ) {
 				item.unsent[ id ] = true;
 				panel.say( item, msg( 'post-retrying' ), true );

@@ -132,7 +132,9 @@
 	 * next request: the oldest entries of one user and service, at most BATCH_MAX and at most
 	 * BATCH_MAX_BYTES of JSON (halved after a 413). The entries of a user and service whose
 	 * last request could not be stored go after the others (a service that does not answer
-	 * holds back no other).
+	 * holds back no other). A request carries the user's ticket when one is stored for that user
+	 * (see ticketFor(); read as the request is made, not kept in the entries); a request whose
+	 * ticket the service refuses is sent again without it (see post()).
 	 *
 	 * A sent entry may have been stored though its answer was lost (a timeout, a closed page): a
 	 * later 409 for an entry that was sent before is therefore that earlier attempt's success,
@@ -435,14 +437,14 @@
 	/**
 	 * The next request to make: the oldest entries not claimed by another tab, of the first
 	 * one's user and service (see this.behind), at most this.limit of them and at most
-	 * BATCH_MAX_BYTES of JSON (always at least one). Sets this.claimedUntil when claimed entries
-	 * were left out.
+	 * BATCH_MAX_BYTES of JSON (always at least one), with the user's ticket when one is stored
+	 * (see ticketFor()). Sets this.claimedUntil when claimed entries were left out.
 	 *
 	 * @return {{entries: Object[], body: Object, backend: string, tries: Object<string, number>}|null}
 	 */
 	Outbox.prototype.take = function () {
 		var outbox = this, now = this.now(), first = null, full = false,
-			list = this.read(), entries, body, size;
+			list = this.read(), entries, body, size, ticket;
 		function behind( entry ) {
 			return outbox.behind[ outboxGroup( entry ) ] || 0;
 		}
@@ -474,6 +476,11 @@
 		body = { decisions: [] };
 		if ( first.user !== null ) {
 			body.user = first.user;
+			// Read now: the entry may be from before the user confirmed the account.
+			ticket = ticketFor( this.storage, first.user, now );
+			if ( ticket ) {
+				body.ticket = ticket;
+			}
 		}
 		size = utf8Length( JSON.stringify( body ) );
 		entries = entries.filter( function ( entry ) {
@@ -631,13 +638,38 @@
 		var outbox = this;
 		this.mark( batch, true );
 		this.inFlight = batch;
-		return this.client( batch.backend ).postDecisions( batch.body ).then( function ( response ) {
+		return this.post( batch ).then( function ( response ) {
 			outbox.inFlight = null;
 			return outbox.answer( batch, response );
 		}, function () {
 			// Network error or timeout: the decisions may or may not have been stored.
 			outbox.inFlight = null;
 			return outbox.retryLater( batch.entries, null );
+		} );
+	};
+
+	/**
+	 * Post a request. A ticket the service refuses (400 invalid_ticket: malformed, forged, or of
+	 * another user) cost the whole request and stored nothing: it is forgotten, and the same
+	 * decisions are posted again without it.
+	 *
+	 * @private
+	 * @param {Object} batch From take(); its body loses a refused ticket
+	 * @param {Object} [options] As for Client.prototype.request()
+	 * @return {Promise<{status: number, ok: boolean, data: *, retryAfter: (number|null)}>}
+	 */
+	Outbox.prototype.post = function ( batch, options ) {
+		var outbox = this;
+		return this.client( batch.backend ).postDecisions( batch.body, options ).then( function ( response ) {
+			var error = isPlainObject( response.data ) ? response.data.error : null;
+			if ( batch.body.ticket !== undefined && response.status === 400 && isPlainObject( error ) &&
+				error.code === 'invalid_ticket'
+			) {
+				dropTicket( outbox.storage, batch.body.user, batch.body.ticket );
+				delete batch.body.ticket;
+				return outbox.post( batch, options );
+			}
+			return response;
 		} );
 	};
 
@@ -776,7 +808,6 @@
 			return false;
 		}
 		this.mark( batch, false );
-		this.client( batch.backend ).postDecisions( batch.body, { keepalive: true } )
-			.then( null, function () {} );
+		this.post( batch, { keepalive: true } ).then( null, function () {} );
 		return true;
 	};

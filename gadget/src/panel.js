@@ -66,6 +66,9 @@
 			.text( msg( 'loading' ) );
 		this.$body = $( '<div>' ).addClass( 'wiki-suggest-body' );
 		this.$panel.append( this.$heading, this.$status, this.$body );
+		if ( this.user() ) {
+			this.accountLine();
+		}
 	}
 
 	Panel.prototype.accepted = function () {
@@ -90,6 +93,107 @@
 		return $( '<div>' )
 			.addClass( 'wiki-suggest-disclaimer mw-message-box mw-message-box-notice' )
 			.append( $( '<span>' ).text( msg( 'disclaimer' ) + ' ' ), $link );
+	};
+
+	/**
+	 * The account line at the foot of the panel (logged-in users; it goes in with the suggestions,
+	 * see render()): "Confirm your account", a button that looks like a link, with what it is for; or
+	 * "Account confirmed".
+	 */
+	Panel.prototype.accountLine = function () {
+		var panel = this;
+		this.$confirm = $( '<button>' )
+			.attr( { type: 'button', 'aria-describedby': 'wiki-suggest-confirm-help' } )
+			.addClass( 'wiki-suggest-confirm' )
+			.text( msg( 'confirm' ) )
+			.on( 'click', function () {
+				panel.confirm();
+			} );
+		this.$confirmHelp = $( '<span>' )
+			.attr( 'id', 'wiki-suggest-confirm-help' )
+			.addClass( 'wiki-suggest-confirm-help' )
+			.text( msg( 'confirm-help' ) );
+		this.$accountStatus = $( '<span>' ).addClass( 'wiki-suggest-account-status' ).attr( 'aria-live', 'polite' );
+		this.$account = $( '<div>' ).addClass( 'wiki-suggest-account' ).append( this.$accountStatus );
+		// Whether the line says "Account confirmed".
+		this.confirmed = null;
+		this.showAccount();
+	};
+
+	/**
+	 * Bring the account line up to date with the stored ticket (the service may have refused it
+	 * since, or it may have run out). A note that the tool confirmed another account stays until
+	 * the line changes.
+	 *
+	 * @param {string} [otherUser] The account the tool confirmed instead of this user's
+	 */
+	Panel.prototype.showAccount = function ( otherUser ) {
+		var confirmed, focused;
+		if ( !this.$account ) {
+			return;
+		}
+		confirmed = !!ticketFor( mw.storage, this.user(), Date.now() );
+		// The popup has the focus: document.activeElement is what had it in this window.
+		focused = document.activeElement === this.$confirm[ 0 ];
+		if ( confirmed ) {
+			this.$confirm.add( this.$confirmHelp ).detach();
+		} else if ( !this.$confirm.parent().length ) {
+			this.$account.prepend( this.$confirm, ' ', this.$confirmHelp, ' ' );
+		}
+		if ( otherUser || confirmed !== this.confirmed ) {
+			this.confirmed = confirmed;
+			this.$accountStatus
+				.text( confirmed ? msg( 'confirmed' ) : otherUser ? msg( 'confirm-other', otherUser ) : '' )
+				.toggleClass( 'wiki-suggest-confirmed', confirmed )
+				.toggleClass( 'wiki-suggest-item-error', !confirmed && !!otherUser );
+		}
+		if ( confirmed && focused ) {
+			this.$accountStatus.attr( 'tabindex', '-1' ).trigger( 'focus' );
+		}
+	};
+
+	/**
+	 * Open the tool's confirmation page in a popup (in the click, so that popup blockers let it
+	 * through). It logs the editor in to the tool with Wikimedia OAuth and posts a ticket back to
+	 * this window (see receiveTicket()), which the outbox then sends with the decisions.
+	 */
+	Panel.prototype.confirm = function () {
+		var panel = this;
+		if ( !this.onMessage ) {
+			this.onMessage = function ( event ) {
+				panel.receiveTicket( event );
+			};
+			window.addEventListener( 'message', this.onMessage );
+		}
+		window.open( this.config.backend + '/confirm?origin=' + encodeURIComponent( window.location.origin ),
+			'wiki-suggest-confirm', 'popup,width=600,height=700' );
+	};
+
+	/**
+	 * A message to this window: the confirmation popup's
+	 * `{type: 'wiki-suggest-ticket', user, ticket, expires}`, from the service's origin, is
+	 * stored when it names the user logged in here; for another account the panel says so and
+	 * nothing is stored. Other messages are not for the gadget.
+	 *
+	 * @param {MessageEvent} event
+	 * @return {boolean} Whether a ticket was stored
+	 */
+	Panel.prototype.receiveTicket = function ( event ) {
+		var data = event.data;
+		if ( event.origin !== new URL( this.config.backend ).origin || !isPlainObject( data ) ||
+			data.type !== 'wiki-suggest-ticket' || typeof data.user !== 'string' || !data.user ||
+			typeof data.ticket !== 'string' || !data.ticket ||
+			typeof data.expires !== 'number' || !isFinite( data.expires )
+		) {
+			return false;
+		}
+		if ( normaliseTitle( data.user ) !== normaliseTitle( this.user() ) ) {
+			this.showAccount( data.user );
+			return false;
+		}
+		storeTicket( mw.storage, { user: data.user, ticket: data.ticket, expires: data.expires }, Date.now() );
+		this.showAccount();
+		return true;
 	};
 
 	/**
@@ -155,6 +259,9 @@
 			return;
 		}
 		this.$body.append( this.disclaimer() );
+		if ( this.$account ) {
+			this.$panel.append( this.$account );
+		}
 		if ( errors.length ) {
 			this.notice( 'wiki-suggest-error mw-message-box mw-message-box-error', msg( 'error', errors.join( ', ' ) ) );
 		}
@@ -439,6 +546,8 @@
 		var panel = this;
 		return function ( outcome, id ) {
 			var waiting;
+			// A request's answer: the service may have refused the ticket.
+			panel.showAccount();
 			if ( outcome === 'retrying' ) {
 				item.unsent[ id ] = true;
 				panel.say( item, msg( 'post-retrying' ), true );

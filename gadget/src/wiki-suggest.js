@@ -52,6 +52,11 @@
 	var RETRY_FIRST = 2000;
 	var RETRY_MAX = 5 * 60 * 1000;
 
+	// Tickets from the tool's account confirmation (see readTickets()).
+	var TICKET_KEY = 'wiki-suggest-ticket';
+	// A ticket is sent only while it has more than this left to run.
+	var TICKET_MARGIN = 60 * 60 * 1000;
+
 	/* ------------------------------------------------------------------ utilities */
 
 	function hasOwn( obj, key ) {
@@ -337,7 +342,7 @@
 	};
 
 	/**
-	 * @param {{user: (string|undefined), decisions: Object[]}} body
+	 * @param {{user: (string|undefined), ticket: (string|undefined), decisions: Object[]}} body
 	 * @param {Object} [options] As for request()
 	 * @return {Promise<{status: number, ok: boolean, data: *, retryAfter: (number|null)}>}
 	 */
@@ -348,6 +353,87 @@
 	Client.prototype.postEdit = function ( body ) {
 		return this.request( 'POST', '/api/v1/edits', body );
 	};
+
+	/* ------------------------------------------------------------------ account confirmation */
+
+	/**
+	 * The tickets of the tool's account confirmation (see Panel.prototype.confirm()): localStorage
+	 * key TICKET_KEY holds `{<user name>: {user, ticket, expires}}`, by user name as MediaWiki
+	 * spells it (normaliseTitle()), expires in seconds since the epoch.
+	 *
+	 * @param {Object} storage mw.storage, or an object with the same get/set/remove
+	 * @return {Object<string, Object>}
+	 */
+	function readTickets( storage ) {
+		var tickets;
+		try {
+			tickets = JSON.parse( storage.get( TICKET_KEY ) || '{}' );
+		} catch ( e ) {
+			tickets = null;
+		}
+		return isPlainObject( tickets ) ? tickets : {};
+	}
+
+	/**
+	 * @param {Object} tickets From readTickets()
+	 * @param {string} user
+	 * @param {number} now Milliseconds since the epoch
+	 * @return {string|null} The user's ticket, while it has more than TICKET_MARGIN left to run
+	 */
+	function validTicket( tickets, user, now ) {
+		var key = normaliseTitle( user ), record = hasOwn( tickets, key ) ? tickets[ key ] : null;
+		return isPlainObject( record ) && typeof record.ticket === 'string' && record.ticket &&
+			typeof record.expires === 'number' && record.expires * 1000 - TICKET_MARGIN > now ?
+			record.ticket : null;
+	}
+
+	/**
+	 * @param {Object} storage As for readTickets()
+	 * @param {string|null} user
+	 * @param {number} now Milliseconds since the epoch
+	 * @return {string|null} The stored ticket of exactly this user, if it is still good
+	 */
+	function ticketFor( storage, user, now ) {
+		return user ? validTicket( readTickets( storage ), user, now ) : null;
+	}
+
+	/**
+	 * Store a user's ticket (in place of the one before), and drop those run out.
+	 *
+	 * @param {Object} storage As for readTickets()
+	 * @param {{user: string, ticket: string, expires: number}} record
+	 * @param {number} now Milliseconds since the epoch
+	 * @return {boolean} Whether it was stored
+	 */
+	function storeTicket( storage, record, now ) {
+		var tickets = readTickets( storage ), key;
+		for ( key in tickets ) {
+			if ( hasOwn( tickets, key ) && !validTicket( tickets, key, now ) ) {
+				delete tickets[ key ];
+			}
+		}
+		tickets[ normaliseTitle( record.user ) ] = record;
+		return storage.set( TICKET_KEY, JSON.stringify( tickets ) );
+	}
+
+	/**
+	 * Forget a ticket the service refused (unless another one was stored since).
+	 *
+	 * @param {Object} storage As for readTickets()
+	 * @param {string} user
+	 * @param {string} ticket
+	 */
+	function dropTicket( storage, user, ticket ) {
+		var tickets = readTickets( storage ), key = normaliseTitle( user );
+		if ( hasOwn( tickets, key ) && isPlainObject( tickets[ key ] ) && tickets[ key ].ticket === ticket ) {
+			delete tickets[ key ];
+			if ( Object.keys( tickets ).length ) {
+				storage.set( TICKET_KEY, JSON.stringify( tickets ) );
+			} else {
+				storage.remove( TICKET_KEY );
+			}
+		}
+	}
 
 	// build:include outbox.js
 

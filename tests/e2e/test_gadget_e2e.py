@@ -21,6 +21,7 @@ from tests.conftest_mediawiki import MediaWikiFactory
 from tests.e2e import helpers as h
 from tests.support.browser import save_screenshot
 from tests.support.mediawiki import LocalMediaWiki
+from tests.test_auth import CONSUMER_KEY, CONSUMER_SECRET, FakeMediaWiki
 
 pytestmark = pytest.mark.mediawiki
 
@@ -36,6 +37,7 @@ READER, READER_PASSWORD = "Reader Ukr", "Reader-password-1234"
 # Grants of the deploy bot password: create and edit pages, the MediaWiki namespace, site JS/CSS.
 DEPLOY_GRANTS = ("basic", "highvolume", "editpage", "createeditmovepage", "editinterface",
                  "editsiteconfig")
+CONFIRM, CONFIRMED = ".wiki-suggest-confirm", ".wiki-suggest-confirmed"  # the account's control, status
 OTHER_GADGET_LINES = "== tools ==\n* other-gadget[ResourceLoader]|other-gadget.js\n"
 
 
@@ -61,14 +63,28 @@ def wiki(mediawiki_factory: MediaWikiFactory, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture(scope="module")
-def service(wiki: LocalMediaWiki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def oauth() -> Iterator[FakeMediaWiki]:
+    """Special:OAuth for the tool's login (the extension cannot run here: test_auth's fake, which
+    checks the signatures and replays recorded answers)."""
+    fake = FakeMediaWiki()
+    yield fake
+    fake.local.close()
+
+
+@pytest.fixture(scope="module")
+def service(wiki: LocalMediaWiki, oauth: FakeMediaWiki,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from suggest.web import create_app
 
     database = tmp_path_factory.mktemp("e2e-store") / "events.sqlite3"
     app = create_app(app_config(f"sqlite:///{database}",
-                                EXTRA_WIKIS={wiki.dbname: {"api_url": wiki.api_url, "lang": "uk"}}))
+                                EXTRA_WIKIS={wiki.dbname: {"api_url": wiki.api_url, "lang": "uk"}},
+                                OAUTH={"consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET,
+                                       "mw_uri": oauth.mw_uri}))
     assert app.extensions["wiki_suggest"].backend.info.id == "tfidf"  # loaded now, not on request
+    app.config["SESSION_COOKIE_SECURE"] = False  # the test serves the tool over http
     with h.ServiceServer(app) as server:
+        app.config["OAUTH"]["callback"] = f"{server.url}/oauth-callback"
         server.app = app
         server.store = app.extensions["wiki_suggest"].store
         yield server
@@ -271,6 +287,48 @@ def test_editor_adds_rejects_skips_and_saves(wiki: LocalMediaWiki, service: Any,
     assert [(e["suggestion_id"], e["revid"], e["user_name"]) for e in linked] == [
         (added["id"], revision["revid"], EDITOR)]
     print(f"suggestions shown {shown_after:.1f} s after opening the edit page")
+
+
+def test_editor_confirms_the_account_and_the_decisions_count_as_confirmed(
+        wiki: LocalMediaWiki, service: Any, oauth: FakeMediaWiki, stripped: dict[str, Any],
+        browser: Any) -> None:
+    """"Confirm your account" opens the tool's /confirm in a popup: the tool's login goes through
+    the wiki's Special:OAuth (the fake, which names the editor), and the popup hands the ticket to
+    the wiki page and closes. The ticket outlives the page, and the editor's decisions are
+    stored as confirmed."""
+    from selenium.webdriver.common.by import By
+
+    oauth.identity["username"] = EDITOR  # the account the OAuth login confirms
+    oauth.calls.clear()
+    editor = enable_gadget(wiki, service, EDITOR, EDITOR_PASSWORD, enable=True)
+    h.browser_session(browser, editor)
+    browser.get(wiki.page_url(ARTICLE, action="edit"))
+    assert h.gadget_startup(browser) == "panel"
+    h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".wiki-suggest-item"), what="suggestions")
+    assert not browser.find_elements(By.CSS_SELECTOR, CONFIRMED)
+    save_screenshot(browser, "e2e-panel-confirm")
+    page = browser.current_window_handle
+    since = len(service.requests)
+    browser.find_element(By.CSS_SELECTOR, CONFIRM).click()
+    h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, CONFIRMED), timeout=20,
+               what="the confirmed status")
+    h.wait_for(lambda: browser.window_handles == [page] or None, what="the popup to close itself")
+    assert oauth.calls == ["Special:OAuth/initiate", "Special:OAuth/authenticate",
+                           "Special:OAuth/token", "Special:OAuth/identify"]
+    assert service.answered("GET", "/confirm", since)[-1] == 200
+    assert not browser.find_elements(By.CSS_SELECTOR, CONFIRM)
+
+    browser.get(wiki.page_url(ARTICLE, action="edit"))  # another page view: the ticket is kept
+    assert h.gadget_startup(browser) == "panel"
+    items = h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".wiki-suggest-item"),
+                       what="suggestions")
+    assert browser.find_elements(By.CSS_SELECTOR, CONFIRMED)
+    save_screenshot(browser, "e2e-panel-confirmed")
+    sid = items[0].get_attribute("data-id")
+    items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-skip").click()
+    (row,) = h.wait_for(lambda: stored(service, decisions, decisions.c.suggestion_id == sid),
+                        what="the decision")
+    assert (row["decision"], row["user_name"], row["confirmed"]) == ("skip", EDITOR, True)
 
 
 def test_paused_task_shows_only_the_notice(wiki: LocalMediaWiki, service: Any,
