@@ -314,5 +314,8 @@ class SuggestionService:
                             "checksum": info.checksum, "hosting_tier": info.hosting_tier},
                 "config_hash": self.config_hash,
                 "hosting_tier": self.config["HOSTING_TIER"],
+                # Whether /confirm can log editors in (an OAuth consumer is configured): the
+                # gadget offers "Confirm your account" only then.
+                "account_confirmation": bool((self.config.get("OAUTH") or {}).get("consumer_key")),
             }
         return {**fixed, "paused": {t: t in pauses for t in self.config["TASKS"]}, "cache": "miss"}

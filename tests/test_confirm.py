@@ -80,6 +80,16 @@ def test_the_popup_logs_in_and_hands_a_ticket_to_the_wiki_that_opened_it(app: An
         assert "confirm-ticket" not in refused.get_data(as_text=True)
 
 
+def test_the_answers_say_whether_the_tool_can_confirm_accounts(app: Any, sqlite_url: str) -> None:
+    """The gadget offers "Confirm your account" only when the service has a login to do it with."""
+    query = {"wiki": "fixture-ukwiki", "title": "Коло", "task": "categories"}
+    with_login = app.test_client().get("/api/v1/suggestions", query_string=query).get_json()
+    without = create_app(app_config(sqlite_url)).test_client().get(
+        "/api/v1/suggestions", query_string=query).get_json()
+    assert with_login["meta"]["account_confirmation"] is True
+    assert without["meta"]["account_confirmation"] is False
+
+
 def test_a_decision_with_its_users_ticket_is_stored_as_confirmed(app: Any) -> None:
     ticket = confirmed_ticket(app)
     client = app.test_client()

@@ -96,8 +96,9 @@
 	};
 
 	/**
-	 * The account line at the foot of the panel (logged-in users; it goes in with the suggestions,
-	 * see render()): "Confirm your account", a button that looks like a link, with what it is for; or
+	 * The account line at the foot of the panel (logged-in users; it goes in with the suggestions
+	 * when the service says it can confirm accounts, `meta.account_confirmation`, see render()):
+	 * "Confirm your account", a button that looks like a link, with what it is for; or
 	 * "Account confirmed".
 	 */
 	Panel.prototype.accountLine = function () {
@@ -206,7 +207,7 @@
 	 */
 	Panel.prototype.render = function ( results, carried, decided ) {
 		var panel = this, pauses = [], limits = [], suggestions = [], errors = [], $list,
-			carriedIds = {}, carriedText = {};
+			carriedIds = {}, carriedText = {}, confirmable = false;
 		decided = decided || [];
 		carried.concat( decided ).forEach( function ( record ) {
 			carriedIds[ record.suggestion.id ] = true;
@@ -227,6 +228,8 @@
 				limits.push( Number( data.limit.cap ) || 0 );
 				return;
 			}
+			// The service can confirm accounts (it has a login): see accountLine().
+			confirmable = confirmable || !!( data.meta && data.meta.account_confirmation === true );
 			reasons = data.meta && data.meta.task && Array.isArray( data.meta.task.reasons ) ?
 				data.meta.task.reasons : null;
 			( Array.isArray( data.suggestions ) ? data.suggestions : [] ).forEach( function ( suggestion ) {
@@ -259,8 +262,10 @@
 			return;
 		}
 		this.$body.append( this.disclaimer() );
-		if ( this.$account ) {
+		if ( this.$account && confirmable ) {
 			this.$panel.append( this.$account );
+		} else if ( this.$account ) {
+			this.$account.detach();
 		}
 		if ( errors.length ) {
 			this.notice( 'wiki-suggest-error mw-message-box mw-message-box-error', msg( 'error', errors.join( ', ' ) ) );

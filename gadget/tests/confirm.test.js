@@ -41,7 +41,7 @@ function setTickets( value ) {
  */
 function service() {
 	const fetch = fakeFetch( ( call ) => {
-		if ( call.path === '/api/v1/suggestions' ) {
+		if ( call.path.endsWith( '/api/v1/suggestions' ) ) {
 			return { status: 200, body: suggestionsResponse( [ category( 's1', 'Topic s1' ), category( 's2', 'Topic s2' ) ] ) };
 		}
 		return fetch.decide( call );
@@ -151,6 +151,15 @@ test( 'anonymous users and a panel with nothing but a pause notice show no accou
 	await editPage( { fetch: fakeFetch( () => ( { status: 200, body: suggestionsResponse( [], { pause: { reason: 'too many rejections' } } ) } ) ) } );
 	assert.ok( document.querySelector( '.wiki-suggest-paused' ) );
 	assert.equal( account(), null );
+} );
+
+test( 'a service that cannot log editors in (no OAuth consumer) gets no account line', async () => {
+	const body = suggestionsResponse( [ category( 's1', 'Topic s1' ) ] );
+	body.meta.account_confirmation = false;
+	await editPage( { fetch: fakeFetch( () => ( { status: 200, body } ) ) } );
+	assert.equal( items().length, 1 );
+	assert.equal( account(), null );
+	assert.equal( document.querySelector( '.wiki-suggest-confirm' ), null );
 } );
 
 test( 'the popup\'s ticket is stored for this user, as MediaWiki spells the name, and the panel says so', async () => {

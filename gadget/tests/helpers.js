@@ -70,6 +70,7 @@ function suggestionsResponse( suggestions, extra ) {
 		meta: {
 
 			app_version: '0.1.0',
+			account_confirmation: true,
 			task: { id: 'categories', version: '1.0', reasons: REASONS },
 			backend: {},
 			paused: { categories: false, references: false },
