@@ -109,6 +109,9 @@ def test_a_decision_with_its_users_ticket_is_stored_as_confirmed(app: Any) -> No
     assert rows[batched] == ("skip", USER, True)
     assert not rows[plain][2]
     assert unnamed_batch not in rows
+    (totals,) = client.get("/api/v1/stats").get_json()["totals"]
+    assert (totals["decided"], totals["confirmed"]) == (3, 2)
+    assert "decided by confirmed accounts" in client.get("/stats").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("kind", ["forged", "tampered", "another user", "no user", "another salt"])
