@@ -219,6 +219,44 @@ def test_category_pages_are_asked_about_once_within_a_few_seconds(
     assert category_page_titles(sent)[2:] == ["Thể loại:Vật lý học"]
 
 
+# What the Disambiguator extension (on every Wikimedia wiki, not packaged by Debian) does to mark a
+# page: the magic word __DISAMBIG__, which MediaWiki's parser turns into the page property
+# "disambiguation" (as it does for every double-underscore word), usually through a template.
+DISAMBIGUATOR_MAGIC = "<?php\n$magicWords = ['en' => ['disambiguation' => [0, '__DISAMBIG__']]];\n"
+DISAMBIGUATOR_SETTINGS = """
+$wgExtensionMessagesFiles['TestDisambiguatorMagic'] = '{magic}';
+$wgHooks['GetDoubleUnderscoreIDs'][] = static function ( &$ids ) {{ $ids[] = 'disambiguation'; }};
+"""
+
+
+@pytest.mark.mediawiki
+def test_disambiguation_pages_among_the_links_propose_nothing(vi_wiki: LocalMediaWiki,
+                                                             backend: Backend) -> None:
+    """A link to a disambiguation page (often a link that should go elsewhere) brings the
+    page's own categories, "disambiguation pages", which say nothing of the article."""
+    wiki = vi_wiki
+    magic = wiki.state_dir / "TestDisambiguator.i18n.magic.php"
+    magic.write_text(DISAMBIGUATOR_MAGIC, encoding="utf-8")
+    wiki.append_settings(DISAMBIGUATOR_SETTINGS.format(magic=magic))
+    wiki.edit("Bản mẫu:Trang định hướng", "''Trang định hướng.''__DISAMBIG__[[Thể loại:Trang định hướng]]")
+    wiki.edit("Thể loại:Trang định hướng", "Các trang định hướng.")
+    wiki.edit("Sóng", "Sóng có thể là:\n* [[Sóng cơ học]]\n* [[Sóng điện từ]]\n{{Trang định hướng}}")
+    wiki.edit("Quang học", "Quang học nghiên cứu [[sóng]] ánh sáng, một phần của [[vật lý học]] "
+              "và [[khoa học tự nhiên]].")
+    wiki.run_jobs()
+    wait_for_categories(wiki, "Sóng", {"Trang định hướng"})
+    props = wiki.api_get(action="query", prop="pageprops", titles="Sóng")
+    assert "disambiguation" in props["query"]["pages"][0].get("pageprops", {}), "marked as on Wikimedia"
+
+    api = source_for(wiki, "localvi")
+    assert set(api.categories_of(["Sóng", "Vật lý học"])) == {"Vật lý học"}
+    page = api.get_page("Quang học")
+    assert "Sóng" in page.links
+    labels = {s.label for s in CategoriesTask().rank(page, api, backend, ALL)}
+    assert labels, "the other links' categories remain"
+    assert "Trang định hướng" not in labels
+
+
 def requests_sent(api: ApiSource) -> list[dict[str, str]]:
     """The parameters of each request ``api`` sends from now on, as they are sent."""
     sent: list[dict[str, str]] = []

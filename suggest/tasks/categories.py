@@ -88,7 +88,7 @@ class CategoriesTask:
     def __init__(self, ranker_dir: str | Path | None = None) -> None:
         self.ranker_dir = Path(ranker_dir or DATA_DIR)
         # The version names the ranker files too, so retraining invalidates cached suggestions.
-        self.version = f"2.6+{_rankers_digest(self.ranker_dir)}"
+        self.version = f"2.7+{_rankers_digest(self.ranker_dir)}"
 
     def ranker(self, backend: Backend) -> Ranker | None:
         return load_ranker(backend.info.id, self.ranker_dir)

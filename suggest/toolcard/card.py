@@ -78,7 +78,9 @@ NAMES_CONFIRMED = (
 TASK_LIMITATIONS = {
     "categories": [
         "Suggestions come from the categories of linked and similar articles: a category no "
-        "neighbour carries can never be suggested, and a small or new wiki has few neighbours.",
+        "neighbour carries can never be suggested, and a small or new wiki has few neighbours. "
+        "Disambiguation pages among them are left out on a live wiki (the wiki marks them); the "
+        "evaluation on dumps cannot tell them and keeps them.",
         "Parents and grandparents of the page's own categories, categories without a page (red "
         "links), redirected ones, containers marked with {{Container category}} and those meant "
         "to stay empty are left out, and so is a suggestion that is the parent of another one "

@@ -249,16 +249,23 @@ class ApiSource:
 
     def categories_of(self, titles: Sequence[str]) -> dict[str, list[str]]:
         """The visible categories of each existing article among ``titles`` (redirects followed),
-        by the article's title as the wiki gives it, in batches, continued."""
+        by the article's title as the wiki gives it, in batches, continued. Disambiguation pages
+        are left out, as the wiki marks them (page property ``disambiguation``, which the
+        Disambiguator extension of every Wikimedia wiki sets): their categories say what kind of
+        page they are, not what an article linking to one is about. Asked in the same query."""
         found: dict[str, list[str]] = {}
+        disambiguation: set[str] = set()
         for batch in title_batches(titles):
-            for doc in self._continued(prop="categories", clshow="!hidden", cllimit="max",
-                                       redirects=1, titles="|".join(batch)):
+            for doc in self._continued(prop="categories|pageprops", ppprop="disambiguation",
+                                       clshow="!hidden", cllimit="max", redirects=1,
+                                       titles="|".join(batch)):
                 for page in doc.get("query", {}).get("pages", []):
                     if page.get("missing") or page.get("invalid") or page.get("ns") != 0:
                         continue
+                    if "disambiguation" in (page.get("pageprops") or {}):
+                        disambiguation.add(page["title"])
                     self._add_categories(found.setdefault(page["title"], []), page)
-        return found
+        return {title: names for title, names in found.items() if title not in disambiguation}
 
     def _add_categories(self, names: list[str], page: dict[str, Any]) -> None:
         """Add the categories a page's answer lists (one part of a continued answer) to ``names``."""

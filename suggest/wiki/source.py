@@ -56,7 +56,8 @@ class PageSource(Protocol):
         ...
 
     def categories_of(self, titles: Sequence[str]) -> dict[str, list[str]]:
-        """Visible (non-hidden) categories of each existing page among ``titles``."""
+        """Visible (non-hidden) categories of each existing article among ``titles``; a
+        disambiguation page is left out where the source can tell one."""
         ...
 
     def category_sizes(self, names: Sequence[str], exclude_title: str) -> dict[str, int]:
