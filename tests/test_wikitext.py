@@ -193,10 +193,12 @@ def _first_uk_title() -> str:
     ("{{Template:container category}}", True),
     ("{{Category redirect|Chemistry}}", True),
     ("{{Đổi hướng thể loại|Hóa học}}", True),
+    ("{{বিষয়শ্রেণী পুনর্নির্দেশ|পদার্থবিজ্ঞান}}", True),
+    ("{{টেমপ্লেট:বিষয়শ্রেণী পুনর্নির্দেশ|পদার্থবিজ্ঞান}}", True),
     ("__EXPECTUNUSEDCATEGORY__", True),
     ("{{Category diffuse}}\n{{Commons category|Physics}}\n[[Category:Natural sciences]]", False),
     ("<!-- {{Container category}} -->", False),
 ])
 def test_a_category_page_that_holds_no_articles(text: str, expected: bool) -> None:
     """A soft redirect, a container (subcategories only) or a category meant to stay empty."""
-    assert wt.holds_no_articles(text, ["Template", "Bản mẫu"]) is expected
+    assert wt.holds_no_articles(text, ["Template", "Bản mẫu", "টেমপ্লেট"]) is expected

@@ -207,11 +207,12 @@ def parse_by_line(wikitext: str) -> Wikicode:
 
 
 # Templates that turn a category into a soft redirect to another one ({{Category redirect}} and
-# its local equivalents on the wikis served). MediaWiki records a template's redirects beside the
-# template itself, so a page using another name of one of these is found through these names.
+# its local equivalents on the wikis served; bnwiki's as pywikibot's Wikipedia family lists it).
+# MediaWiki records a template's redirects beside the template itself, so a page using another
+# name of one of these is found through these names.
 CATEGORY_REDIRECT_TEMPLATES = (
     "Category redirect", "Categoryredirect", "Đổi hướng thể loại", "Thể loại đổi hướng",
-    "Chuyển hướng thể loại",
+    "Chuyển hướng thể loại", "বিষয়শ্রেণী পুনর্নির্দেশ",
 )
 # A container category holds only subcategories (WP:SUBCAT): {{Container category}}, on enwiki
 # and on the wikis that took the template with its name.
