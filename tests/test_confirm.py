@@ -200,3 +200,18 @@ def test_the_monitor_can_judge_confirmed_decisions_only(app: Any) -> None:
     assert judged.triggered and judged.total == 4 and judged.editors == 2
     assert monitor.run(svc.store, strict, later)[0].alarm == "rejection-high"
     assert "categories" in svc.store.pauses_for("fixture-ukwiki")
+
+
+@pytest.mark.parametrize("confirmed_only", [False, True])
+def test_the_tool_card_says_whose_decisions_the_alarms_count(sqlite_url: str, confirmed_only: bool
+                                                             ) -> None:
+    app = create_app(app_config(sqlite_url, ALARM_CONFIRMED_ONLY=confirmed_only))
+    card = app.test_client().get("/toolcard.json").get_json()
+    monitoring = card["monitoring"]
+    assert monitoring["alarm_confirmed_only"] is confirmed_only
+    counted = "confirmed with the tool's login only" if confirmed_only else "with the user names"
+    assert monitoring["alarm_rules"]
+    assert all(counted in rule["rule"] for rule in monitoring["alarm_rules"])
+    limitation = [t for t in card["limitations"]["tool"] if "user name" in t]
+    assert len(limitation) == 1
+    assert ("invented decisions cannot pause a task" in limitation[0]) is confirmed_only
