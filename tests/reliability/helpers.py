@@ -256,7 +256,9 @@ class FakeWiki:
                 "pageid": 7, "ns": 0, "title": ARTICLE,
                 "revisions": [{"revid": 42, "slots": {"main": {"content": ARTICLE_TEXT}}}],
                 "categories": [{"ns": 14, "title": "Category:Curves"}]}]}}
-        if params.get("prop") == "categories":
+        # The linked articles' categories (asked with their page properties: none of them is a
+        # disambiguation page here).
+        if params.get("prop") in ("categories", "categories|pageprops"):
             titles = params.get("titles", "").split("|")
             return {"query": {"pages": [
                 {"pageid": 100 + i, "ns": 0, "title": t,
