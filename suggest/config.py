@@ -137,6 +137,16 @@ OVER_ACCEPTANCE_DAYS = 28
 SECRET_KEYS = frozenset({"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "OAUTH"})
 
 
+def oauth_consumer(config: Any) -> tuple[str, str, str] | None:
+    """The OAuth consumer's key, secret and ``mw_uri`` when all three are set: logins (and the
+    gadget's account confirmation, which goes through them) work only then."""
+    settings = config.get("OAUTH") or {}
+    key, secret, mw_uri = (settings.get(k) for k in ("consumer_key", "consumer_secret", "mw_uri"))
+    if not (key and secret and mw_uri):
+        return None
+    return str(key), str(secret), str(mw_uri)
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot run the tool (e.g. no SECRET_KEY in production)."""
 

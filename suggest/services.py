@@ -19,7 +19,7 @@ from suggest import TOOL_NAME, __version__, backends
 from suggest.backends.base import Backend
 from suggest.backends.memo import MemoBackend
 from suggest.community import CommunityConfigs, CommunityState, rejected_twice
-from suggest.config import config_hash, wiki_setting
+from suggest.config import config_hash, oauth_consumer, wiki_setting
 from suggest.memo import Memo
 from suggest.ranking.thresholds import operating_threshold
 from suggest.store.cache import ResultCache
@@ -316,6 +316,6 @@ class SuggestionService:
                 "hosting_tier": self.config["HOSTING_TIER"],
                 # Whether /confirm can log editors in (an OAuth consumer is configured): the
                 # gadget offers "Confirm your account" only then.
-                "account_confirmation": bool((self.config.get("OAUTH") or {}).get("consumer_key")),
+                "account_confirmation": oauth_consumer(self.config) is not None,
             }
         return {**fixed, "paused": {t: t in pauses for t in self.config["TASKS"]}, "cache": "miss"}

@@ -86,8 +86,13 @@ def test_the_answers_say_whether_the_tool_can_confirm_accounts(app: Any, sqlite_
     with_login = app.test_client().get("/api/v1/suggestions", query_string=query).get_json()
     without = create_app(app_config(sqlite_url)).test_client().get(
         "/api/v1/suggestions", query_string=query).get_json()
+    # A consumer without its secret cannot log anyone in (/login says so): no control either.
+    incomplete = create_app(app_config(sqlite_url, OAUTH={"consumer_key": CONSUMER_KEY}))
+    half = incomplete.test_client().get("/api/v1/suggestions", query_string=query).get_json()
+    assert incomplete.test_client().get("/login").status_code == 503
     assert with_login["meta"]["account_confirmation"] is True
     assert without["meta"]["account_confirmation"] is False
+    assert half["meta"]["account_confirmation"] is False
 
 
 def test_a_decision_with_its_users_ticket_is_stored_as_confirmed(app: Any) -> None:

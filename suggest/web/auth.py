@@ -57,6 +57,7 @@ from requests_oauthlib import OAuth1
 from werkzeug.wrappers import Response
 
 from suggest import __version__
+from suggest.config import oauth_consumer
 from suggest.validation import normalize_user_name
 
 bp = Blueprint("auth", __name__)
@@ -168,11 +169,11 @@ def _template_helpers() -> dict[str, Any]:
 
 # -- OAuth handshake -----------------------------------------------------------------------------
 def _consumer() -> tuple[mwoauth.ConsumerToken, str] | None:
-    settings = current_app.config.get("OAUTH") or {}
-    key, secret, mw_uri = (settings.get(k) for k in ("consumer_key", "consumer_secret", "mw_uri"))
-    if not (key and secret and mw_uri):
+    found = oauth_consumer(current_app.config)
+    if found is None:
         return None
-    return mwoauth.ConsumerToken(key, secret), str(mw_uri)
+    key, secret, mw_uri = found
+    return mwoauth.ConsumerToken(key, secret), mw_uri
 
 
 def _safe_next(target: str | None) -> str:
