@@ -33,6 +33,12 @@ VERIFIER = "6a4d2c0b8e9f7a5c"
 CALLBACK = "http://localhost/oauth-callback"
 
 
+def consumer(mw_uri: str, callback: str | None = CALLBACK) -> dict[str, str]:
+    """The tool's OAUTH setting for the test consumer at ``mw_uri`` (without a callback: "oob")."""
+    settings = {"consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET, "mw_uri": mw_uri}
+    return settings if callback is None else {**settings, "callback": callback}
+
+
 def recorded(name: str) -> str:
     return (RECORDINGS / name).read_text(encoding="utf-8")
 
@@ -134,9 +140,8 @@ def provider() -> Iterator[FakeMediaWiki]:
 def app(sqlite_url: str, provider: FakeMediaWiki) -> Any:
     from suggest.web import create_app
 
-    return create_app(app_config(sqlite_url, MAINTAINERS=["Example_Maintainer"], OAUTH={
-        "consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET,
-        "mw_uri": provider.mw_uri, "callback": CALLBACK}))
+    return create_app(app_config(sqlite_url, MAINTAINERS=["Example_Maintainer"],
+                                 OAUTH=consumer(provider.mw_uri)))
 
 
 def log_in(client: Any, next_path: str | None = None) -> Any:
@@ -257,10 +262,8 @@ def test_logins_the_tool_starts_are_limited_before_the_wiki_is_asked(sqlite_url:
                                                                       provider: FakeMediaWiki) -> None:
     from suggest.web import create_app
 
-    app = create_app(app_config(sqlite_url, OAUTH={
-        "consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET,
-        "mw_uri": provider.mw_uri, "callback": CALLBACK},
-        RATE_LIMITS={"login": {"rate": 0.01, "burst": 2}}))
+    app = create_app(app_config(sqlite_url, OAUTH=consumer(provider.mw_uri),
+                                RATE_LIMITS={"login": {"rate": 0.01, "burst": 2}}))
     started = [app.test_client().get("/login").status_code for _ in range(2)]
     assert started == [302, 302] and provider.calls == ["Special:OAuth/initiate"] * 2
     # Another browser (no cookie, no user): the bucket is the tool's, not a visitor's.

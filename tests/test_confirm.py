@@ -19,7 +19,7 @@ from suggest.metrics import monitor
 from suggest.store.schema import decisions
 from suggest.web import confirm, create_app
 from tests.conftest import app_config
-from tests.test_auth import CALLBACK, CONSUMER_KEY, CONSUMER_SECRET, FakeMediaWiki, log_in, provider
+from tests.test_auth import CONSUMER_KEY, FakeMediaWiki, consumer, log_in, provider
 from tests.test_decision_batch import issued_ids
 
 __all__ = ["provider"]  # the OAuth fake, a fixture of test_auth
@@ -30,9 +30,8 @@ WIKI_ORIGIN = "https://uk.wikipedia.org"  # a wiki on the packaged list
 
 @pytest.fixture(params=["sqlite", "mariadb"])
 def app(request: pytest.FixtureRequest, provider: FakeMediaWiki) -> Any:
-    return create_app(app_config(request.getfixturevalue(f"{request.param}_url"), OAUTH={
-        "consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET,
-        "mw_uri": provider.mw_uri, "callback": CALLBACK}))
+    return create_app(app_config(request.getfixturevalue(f"{request.param}_url"),
+                                 OAUTH=consumer(provider.mw_uri)))
 
 
 def ticket_from(page: str) -> dict[str, str]:

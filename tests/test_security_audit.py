@@ -17,7 +17,7 @@ import requests
 
 from suggest.web import auth
 from tests.conftest import app_config
-from tests.test_auth import CALLBACK, CONSUMER_KEY, CONSUMER_SECRET, VERIFIER, FakeMediaWiki, log_in
+from tests.test_auth import VERIFIER, FakeMediaWiki, consumer, log_in
 
 TOOL = "https://wiki-suggest.toolforge.org/login"
 
@@ -32,9 +32,7 @@ def provider() -> Iterator[FakeMediaWiki]:
 def oauth_app(sqlite_url: str, mw_uri: str, **extra: Any) -> Any:
     from suggest.web import create_app
 
-    return create_app(app_config(sqlite_url, OAUTH={
-        "consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET, "mw_uri": mw_uri,
-        "callback": CALLBACK}, **extra))
+    return create_app(app_config(sqlite_url, OAUTH=consumer(mw_uri), **extra))
 
 
 def as_a_browser_reads_it(location: str) -> str:

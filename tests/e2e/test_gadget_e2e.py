@@ -21,7 +21,7 @@ from tests.conftest_mediawiki import MediaWikiFactory
 from tests.e2e import helpers as h
 from tests.support.browser import save_screenshot
 from tests.support.mediawiki import LocalMediaWiki
-from tests.test_auth import CONSUMER_KEY, CONSUMER_SECRET, FakeMediaWiki
+from tests.test_auth import FakeMediaWiki, consumer
 
 pytestmark = pytest.mark.mediawiki
 
@@ -79,8 +79,7 @@ def service(wiki: LocalMediaWiki, oauth: FakeMediaWiki,
     database = tmp_path_factory.mktemp("e2e-store") / "events.sqlite3"
     app = create_app(app_config(f"sqlite:///{database}",
                                 EXTRA_WIKIS={wiki.dbname: {"api_url": wiki.api_url, "lang": "uk"}},
-                                OAUTH={"consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET,
-                                       "mw_uri": oauth.mw_uri}))
+                                OAUTH=consumer(oauth.mw_uri, callback=None)))
     assert app.extensions["wiki_suggest"].backend.info.id == "tfidf"  # loaded now, not on request
     app.config["SESSION_COOKIE_SECURE"] = False  # the test serves the tool over http
     with h.ServiceServer(app) as server:
