@@ -17,16 +17,11 @@ import requests
 
 from suggest.web import auth
 from tests.conftest import app_config
-from tests.test_auth import VERIFIER, FakeMediaWiki, consumer, log_in
+from tests.test_auth import VERIFIER, FakeMediaWiki, consumer, log_in, provider
+
+__all__ = ["provider"]  # the OAuth fake, a fixture of test_auth
 
 TOOL = "https://wiki-suggest.toolforge.org/login"
-
-
-@pytest.fixture
-def provider() -> Iterator[FakeMediaWiki]:
-    fake = FakeMediaWiki()
-    yield fake
-    fake.local.close()
 
 
 def oauth_app(sqlite_url: str, mw_uri: str, **extra: Any) -> Any:
