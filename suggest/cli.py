@@ -23,6 +23,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from suggest.metrics import monitor, purge
+from suggest.metrics.blocks import BlockCheck
 from suggest.metrics.verify import Verifier
 from suggest.services import SuggestionService
 
@@ -81,11 +82,14 @@ def verify_command(limit: int) -> None:
 def monitor_command() -> None:
     """Judge the alarms per task and wiki; pause a task where one triggers."""
     svc = _service()
+    blocks = BlockCheck(svc.registry, svc.user_agent, timeout=float(svc.config["WIKI_TIMEOUT"]))
     try:
-        triggered = monitor.run(svc.store, svc.config)
+        triggered = monitor.run(svc.store, svc.config, blocks=blocks)
     except ValueError as error:
         raise click.ClickException(f"configuration: {error}") from None
-    _echo({"job": "monitor", "triggered": [r.describe() + f" [{r.task} on {r.wiki}]" for r in triggered]})
+    _echo({"job": "monitor", "triggered": [r.describe() + f" [{r.task} on {r.wiki}]" for r in triggered],
+           # With ALARM_CONFIRMED_ONLY: wikis whose editors' blocks could not be checked.
+           "blocks_unchecked": sorted(blocks.unchecked)})
 
 
 @click.command("purge")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,7 @@ from sqlalchemy import (
     case,
     func,
     inspect,
+    or_,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -375,16 +376,27 @@ def models(conn: Connection) -> list[str]:
     return sorted(str(b) for b in found)
 
 
-def window_counts(conn: Connection, wiki: str, task: str, since: dt.datetime,
-                  now: dt.datetime, confirmed_only: bool = False) -> dict[str, int]:
-    """Counts for one task on one wiki over decisions made since ``since`` (the monitor's window);
-    ``confirmed_only``: over the decisions whose user name a ticket confirmed only.
-
-    Unlike the weekly rows this is keyed on decision time: the monitor judges recent behaviour."""
+def window_filter(wiki: str, task: str, since: dt.datetime, now: dt.datetime,
+                  confirmed_only: bool = False, excluded: Collection[str] = ()) -> list[Any]:
+    """The monitor's window: one task on one wiki, decisions made since ``since``;
+    ``confirmed_only``: only those whose user name a ticket confirmed; ``excluded``: not those of
+    these user names (blocked editors, :mod:`suggest.metrics.blocks`)."""
     where = [suggestions.c.wiki == wiki, suggestions.c.task == task,
              decisions.c.created_at >= since, decisions.c.created_at <= now]
     if confirmed_only:
         where.append(decisions.c.confirmed.is_(True))
+    if excluded:
+        where.append(or_(decisions.c.user_name.is_(None), decisions.c.user_name.not_in(sorted(excluded))))
+    return where
+
+
+def window_counts(conn: Connection, wiki: str, task: str, since: dt.datetime,
+                  now: dt.datetime, confirmed_only: bool = False,
+                  excluded: Collection[str] = ()) -> dict[str, int]:
+    """Counts over the monitor's window (:func:`window_filter`).
+
+    Unlike the weekly rows this is keyed on decision time: the monitor judges recent behaviour."""
+    where = window_filter(wiki, task, since, now, confirmed_only, excluded)
     query = select(*_count_columns(now, dt.timedelta(hours=24))).select_from(_joined()).where(*where)
     row = conn.execute(query).one()
     return {name: int(value) for name, value in row._mapping.items()}

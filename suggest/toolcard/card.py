@@ -71,9 +71,9 @@ NAMES_UNCHECKED = (
 NAMES_CONFIRMED = (
     "A decision carries the user name the gadget reports. The tool checks it only for editors who "
     "confirmed their account (the gadget's optional login, counted on the statistics page), and "
-    "the alarms count only their decisions: invented decisions cannot pause a task, but the "
-    "alarms wait until enough editors have confirmed. The acceptance and rejection rates shown "
-    "count every decision.")
+    "the alarms count only their decisions, less those of editors blocked on the wiki when the "
+    "monitor runs: invented decisions cannot pause a task, but the alarms wait until enough "
+    "editors have confirmed. The acceptance and rejection rates shown count every decision.")
 # Each task's own, shown when it is enabled.
 TASK_LIMITATIONS = {
     "categories": [
