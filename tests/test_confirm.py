@@ -216,6 +216,9 @@ def test_the_tool_card_says_whose_decisions_the_alarms_count(sqlite_url: str, co
     counted = "confirmed with the tool's login only" if confirmed_only else "with the user names"
     assert monitoring["alarm_rules"]
     assert all(counted in rule["rule"] for rule in monitoring["alarm_rules"])
+    assert all(("blocked on the wiki when the monitor runs" in rule["rule"]) is confirmed_only
+               for rule in monitoring["alarm_rules"])
     limitation = [t for t in card["limitations"]["tool"] if "user name" in t]
     assert len(limitation) == 1
     assert ("invented decisions cannot pause a task" in limitation[0]) is confirmed_only
+    assert ("blocked on the wiki when the monitor runs" in limitation[0]) is confirmed_only

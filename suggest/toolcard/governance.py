@@ -166,7 +166,8 @@ def alarm_rules(config: dict[str, Any]) -> list[dict[str, Any]]:
     """Each configured alarm in words, as the monitor judges it."""
     minimum, days = config.get("ALARM_MIN_DECISIONS"), config.get("ALARM_WINDOW_DAYS")
     editors = config.get("ALARM_MIN_EDITORS")
-    counted = ("decisions from accounts confirmed with the tool's login only"
+    counted = ("decisions from accounts confirmed with the tool's login only, less those of "
+               "accounts blocked on the wiki when the monitor runs"
                if config.get("ALARM_CONFIRMED_ONLY") else "all decisions, with the user names the "
                "clients send")
     rules = []
