@@ -65,7 +65,7 @@ DEFAULTS: dict[str, Any] = {
         "default": ["Citation needed", "Cn", "Fact", "Citation Needed", "Cite needed", "Citeneeded",
                     "Citationneeded", "Needs citation", "Source needed", "Reference needed",
                     "Ref needed", "Citation required", "Facts", "Cite missing", "Proveit"],
-        "uk": ["Джерело?", "Fact", "Cn", "Citation needed"],
+        "uk": ["Джерело?", "Джерело", "Fact", "Cn", "Citation needed"],
         "ja": ["要出典", "要出典範囲", "Fact", "Cn", "Citation needed"],
         "vi": ["Cần chú thích", "Fact", "Cn", "Citation needed"],
         "bn": ["তথ্যসূত্র প্রয়োজন", "Citation needed", "Cn", "Fact"],

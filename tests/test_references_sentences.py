@@ -5,7 +5,8 @@ templates that hold the text they mark, and bold and italics read within their l
 Excerpts copied unchanged from Wikipedia (CC BY-SA 3.0/4.0; the authors are the contributors of
 each page, its history is on the named wiki under the title): bnwiki পাকিস্তান (page 1136,
 revision 6613765), ভুটান (1181, 6598785), আনন্দমঠ (839, 6450359); jawiki 鳥山明 (247, 94422860);
-ukwiki 1854 (613, 36965512), 1896 (932, 36965535); enwiki Aristotle (308, 717509269).
+ukwiki 1854 (613, 36965512), 1896 (932, 36965535), Інтернет (727, 38931983), Блог (1046,
+39044358); enwiki Aristotle (308, 717509269).
 tests/fixtures/references_audit/SOURCES.md names the fixtures read here.
 """
 
@@ -18,7 +19,7 @@ import pytest
 
 from suggest.backends.tfidf import CharNgramBackend
 from suggest.tasks.base import TaskSettings
-from suggest.tasks.references import ReferencesTask, placement
+from suggest.tasks.references import ReferencesTask, citation_needed_names, placement
 from suggest.wiki import references as refs
 from suggest.wiki import wikitext as wt
 from suggest.wiki.source import Page
@@ -153,6 +154,33 @@ def test_the_marked_text_of_a_real_article() -> None:
     assert statement.text.startswith("人間の言語は過去に起こった事実や未来のことを表現することも可能である。")
     assert statement.text.endswith("現在のことしか伝達できない。")
     assert placement(found, marked) == (statement.marker, None)
+
+
+# -- ukwiki's {{Джерело}} -----------------------------------------------------------------------------
+
+UK_INTERNET = (
+    "Починаючи з [[3 грудня]] [[2006]] року для користувачів [[Іран]]у було закрито доступ до низки "
+    "сайтів, серед яких [[Вікіпедія]], [[YouTube]], [[Internet Movie Database|IMDb]]. У вересні 2012 "
+    "Іран вийшов із Всесвітнього павутиння, замінивши його інтранетом{{джерело}}.\n\n"
+    "Після блокування [[17 травня]] 2017 року російських сайтів їхній рейтинг різко почав "
+    "знижуватися. {{джерело|[[Facebook]] вперше обійшов ВКонтакті}}. Частка пошуковика Гугл для "
+    "україномовних сайтів піднялася до 82&nbsp;%.\n\n"
+    "Власні блоги також мають Юлія Тимошенко{{Джерело}} та Сергій Тігіпко{{Джерело}}.\n")
+
+
+def test_ukwiki_marks_statements_with_dzherelo_by_default() -> None:
+    """ukwiki writes its citation-needed mark mostly as {{Джерело}} (28 inline uses in the
+    development dump against one {{Джерело?}}), in either case of its first letter, and with the
+    marked text as its parameter ({{джерело|text}}, as {{fact|text}})."""
+    found = refs.parse_article(UK_INTERNET, citation_needed_names("uk"))
+    marked = [s for s in found.statements if s.marker]
+    assert [s.marker for s in marked] == [
+        "{{джерело}}", "{{джерело|[[Facebook]] вперше обійшов ВКонтакті}}", "{{Джерело}}", "{{Джерело}}"]
+    assert marked[0].text.endswith("замінивши його інтранетом")
+    assert marked[1].text == "Facebook вперше обійшов ВКонтакті" and marked[1].in_marker
+    assert marked[2].text == "Власні блоги також мають Юлія Тимошенко"
+    assert [s.marker for s in refs.parse_article(UK_INTERNET, citation_needed_names("vi")).statements
+            if s.marker] == []
 
 
 # -- bold and italics within their line ------------------------------------------------------------

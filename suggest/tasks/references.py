@@ -157,7 +157,7 @@ class ReferencesTask:
         self.config = config
         self.ranker_dir = Path(ranker_dir or DATA_DIR)
         # The version names the ranker files too, so retraining invalidates cached suggestions.
-        self.version = f"2.3+{rankers_digest(self.ranker_dir, self.id)}"
+        self.version = f"2.4+{rankers_digest(self.ranker_dir, self.id)}"
         self.embeddings = EmbeddingCache()
         self._parsed: OrderedDict[str, refs.ArticleReferences] = OrderedDict()
         self._lock = threading.Lock()
