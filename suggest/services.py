@@ -36,7 +36,7 @@ from suggest.store.shown import ShownCounter
 from suggest.tasks import all_tasks
 from suggest.tasks.base import Suggestion, Task, TaskSettings
 from suggest.validation import normalize_input_title
-from suggest.wiki.api_source import ApiSource, make_session
+from suggest.wiki.api_source import ApiSource, make_session, maxlag_for
 from suggest.wiki.dump_source import DumpSource
 from suggest.wiki.registry import Wiki, WikiRegistry
 from suggest.wiki.source import PageSource, UnsupportedNamespace
@@ -101,7 +101,7 @@ class SuggestionService:
                 else:
                     session = make_session(wiki, self.user_agent, float(self.config["WIKI_TIMEOUT"]))
                     self._sources[wiki.id] = ApiSource(
-                        wiki, session, maxlag=5 if wiki.kind == "wikimedia" else None)
+                        wiki, session, maxlag=maxlag_for(wiki))
             return self._sources[wiki.id]
 
     def task(self, task_id: str) -> Task:

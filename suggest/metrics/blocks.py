@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 import mwapi
 
 from suggest.validation import normalize_user_name
-from suggest.wiki.api_source import make_session, query
+from suggest.wiki.api_source import make_session, maxlag_for, query
 from suggest.wiki.registry import UnknownWiki, Wiki, WikiRegistry
 from suggest.wiki.source import WikiUnavailable
 
@@ -85,7 +85,7 @@ class BlockCheck:
                 self._sessions[wiki_id] = self._session_for(wiki)
             try:
                 found = blocked_names(self._sessions[wiki_id], new, sleep=self._sleep,
-                                      maxlag=5 if wiki.kind == "wikimedia" else None)
+                                      maxlag=maxlag_for(wiki))
             except WikiUnavailable as error:
                 log.warning("blocks on %s not checked: %s (its confirmed decisions stay counted)",
                             wiki_id, error)

@@ -57,7 +57,7 @@ from suggest.store.events import utcnow
 from suggest.store.schema import decisions, edits, suggestions
 from suggest.validation import normalize_user_name
 from suggest.wiki import wikitext as wt
-from suggest.wiki.api_source import make_session, namespace_names, query
+from suggest.wiki.api_source import make_session, maxlag_for, namespace_names, query
 from suggest.wiki.registry import UnknownWiki, Wiki, WikiRegistry
 from suggest.wiki.source import WikiUnavailable
 
@@ -186,7 +186,7 @@ class Verifier:
         self._readers: dict[str, WikiReader] = {}
         self._reader_for = reader_for or (lambda wiki: WikiReader(
             make_session(wiki, user_agent, timeout),
-            maxlag=5 if wiki.kind == "wikimedia" else None, sleep=sleep))
+            maxlag=maxlag_for(wiki), sleep=sleep))
 
     def reader(self, wiki: Wiki) -> WikiReader:
         if wiki.id not in self._readers:
