@@ -15,6 +15,7 @@ from suggest.community import (
     SCHEMA,
 )
 from suggest.config import config_hash, public_config
+from suggest.metrics.dataset import PUBLISHED
 from suggest.ranking.thresholds import load as load_evaluated_thresholds
 from suggest.review import ReviewStore
 from suggest.services import SuggestionService
@@ -258,6 +259,7 @@ def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
         "wikis": "The service reads page text, categories and search results from the wiki's public "
                  "API with a User-Agent naming the tool; it never writes to a wiki.",
         "stored": f"{base_url}/data",
+        "published": f"{base_url}/api/v1/dataset and {base_url}/dataset.csv: {PUBLISHED}",
         "cache": "Recomputable results only, keyed by hashes, with a time limit; nothing personal.",
         "logged": "Method, path, status, size and duration of requests; no IP addresses, no user agents.",
         "browser": BROWSER_OUTBOX,

@@ -50,9 +50,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(transparency.bp)
     app.register_blueprint(review.bp)
     from suggest import cli
-    from suggest.web import admin, auth, confirm, stats
+    from suggest.web import admin, auth, confirm, dataset, stats
 
     app.register_blueprint(stats.bp)
+    app.register_blueprint(dataset.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(confirm.bp)
     app.register_blueprint(admin.bp)

@@ -7,6 +7,7 @@ from typing import Any
 from suggest import __version__
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+MAX_DATASET_PAGE = 5000  # published decisions in one page (suggest.metrics.dataset)
 MAX_BATCH = 20  # decisions in one batch: a panel's worth, far under the body limit without comments
 # A wiki user name is the title of a user page: no control character and none of a title's
 # illegal characters (and no NUL, which the rate limiter's shared bucket for nameless requests uses).
@@ -84,6 +85,37 @@ SPEC: dict[str, Any] = {
                                                      "weeks": {"type": "array"},
                                                      "definitions": {"type": "object"}}}}}},
                           **_error_responses(400, 429, 503)},
+        }},
+        "/api/v1/dataset": {"get": {
+            "operationId": "getDataset",
+            "summary": "The published decisions, one record each, without user names or comments "
+                       "(the same records as /dataset.csv); decisions appear the day after",
+            "parameters": [
+                {"name": name, "in": "query", "description": text, "allowEmptyValue": True,
+                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{0,64}$"}}
+                for name, text in (("wiki", "Only this wiki (database name); empty: all"),
+                                   ("task", "Only this task; empty: all"))
+            ] + [{"name": name, "in": "query", "allowEmptyValue": True, "description": text,
+                  "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}}
+                 for name, text in (("since", "First day (UTC, YYYY-MM-DD) of the decisions"),
+                                    ("until", "Last day (UTC, YYYY-MM-DD); never later than "
+                                              "yesterday"))
+            ] + [{"name": "after", "in": "query", "allowEmptyValue": True,
+                  "description": "Records after this id (the last id of the page before)",
+                  "schema": {"type": "integer", "minimum": 0}},
+                 {"name": "limit", "in": "query", "allowEmptyValue": True,
+                  "description": "Records in the page; empty: 1000",
+                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_DATASET_PAGE}}],
+            "responses": {"200": {"description": "A page of records, oldest first, and the "
+                                                 "address of the next (null after the last)",
+                                  "content": {"application/json": {"schema": {
+                                      "type": "object",
+                                      "required": ["records", "next", "fields", "licence"],
+                                      "properties": {"records": {"type": "array"},
+                                                     "next": {"type": "string", "nullable": True},
+                                                     "fields": {"type": "array"},
+                                                     "licence": {"type": "string"}}}}}},
+                          **_error_responses(400, 503)},
         }},
         "/api/v1/decisions": {"post": {
             "operationId": "postDecision",

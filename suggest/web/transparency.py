@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from suggest import __version__, backends
+from suggest.metrics import dataset
 from suggest.services import SuggestionService
 from suggest.store.schema import metadata
 from suggest.toolcard import (
@@ -87,5 +88,5 @@ def data_page() -> str:
     evaluations = load_evaluations(svc.config.get("EVAL_DIR") or "eval")
     return render_template("data.html", tables=stored_fields(), flows=flows, logged=LOGGED,
                            evaluation_data=EVALUATION_DATA, evaluations=evaluations,
-                           browser=BROWSER_OUTBOX,
-                           version=__version__)
+                           browser=BROWSER_OUTBOX, published=dataset.PUBLISHED,
+                           published_fields=dataset.FIELDS, version=__version__)

@@ -71,4 +71,5 @@ def test_fuzzer_reached_both_answers_and_refusals() -> None:
     assert {200, 400} <= SEEN["GET /api/v1/suggestions"]
     assert {400, 404} <= SEEN["POST /api/v1/decisions"]
     assert 400 in SEEN["POST /api/v1/edits"]
+    assert {200, 400} <= SEEN["GET /api/v1/dataset"]
     assert all(code < 500 for codes in SEEN.values() for code in codes)

@@ -1,0 +1,108 @@
+"""The published decisions: one record per decision, for researchers (/api/v1/dataset, /dataset.csv).
+
+What was suggested, on which page, by which task version and model, and what the editor decided
+(with the rejection reason), plus what became of an accepted suggestion's edit. A record carries no
+user name, no comment and no time of day: only the day (UTC). Decisions appear the day after
+they are made, so a record cannot be matched, as it appears, with who was editing a page just then.
+Records come in the order they were stored, a page at a time: ``after`` is the last id of the page
+before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from suggest.store.schema import decisions, edits, suggestions
+
+LICENCE = "CC BY-SA 4.0"
+# What the tool card and the data page say of it.
+PUBLISHED = ("one record per decision, published the day after it was made (UTC): the wiki, task "
+             "and model, the page and what was suggested, the decision and its rejection reason, "
+             "whether the account was confirmed, and what became of the saved edit; never the user "
+             "name, the comment or the time of day. Licence " + LICENCE + ".")
+ATTRIBUTION = ("wiki-suggest's editors' decisions; page titles and suggested categories and "
+               "references come from the Wikipedia named in each record (CC BY-SA)")
+# Every field of a record, in order, with what it means (the data page and the JSON show these).
+FIELDS: dict[str, str] = {
+    "id": "Record id: increases in the order decisions were stored (the 'after' of the next page)",
+    "day": "Day the decision was made (UTC, YYYY-MM-DD); no time of day is published",
+    "wiki": "Wiki id (database name)",
+    "task": "Task id",
+    "task_version": "Task version that made the suggestion",
+    "backend": "Model backend id",
+    "page_title": "Title of the page the suggestion was for",
+    "rank": "Position in the list shown (0 = first)",
+    "label": "What the editor was shown (a category, or a reference)",
+    "score": "Model score in [0, 1]",
+    "decision": "accept, reject or skip",
+    "reason": "Rejection reason id (the task's list, /api/v1/tasks); empty unless rejected",
+    "confirmed": "Whether the editor's account was confirmed with the tool's login",
+    "edit": "For an accepted suggestion whose saved edit was reported: pending, verified, "
+            "not_verified, unverifiable or failed (the verification job); else empty",
+    "survival": "For a verified edit checked after the delay: kept or reverted; else empty",
+}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which records: of a wiki and task (None: all), decided on days ``since``..``until``
+    (inclusive, None: unbounded; never today or later), after record ``after``, at most ``limit``."""
+
+    wiki: str | None = None
+    task: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    after: int = 0
+    limit: int = 1000
+
+
+def last_published_day(now: dt.datetime) -> dt.date:
+    """Decisions are published the day after they are made (UTC)."""
+    return now.date() - dt.timedelta(days=1)
+
+
+def records(conn: Connection, chosen: Selection, now: dt.datetime) -> tuple[list[dict[str, Any]], bool]:
+    """The records of ``chosen`` in id order, and whether more follow the last of them."""
+    until = last_published_day(now)
+    if chosen.until is not None:
+        until = min(until, chosen.until)
+    joined = decisions.join(suggestions, suggestions.c.id == decisions.c.suggestion_id).outerjoin(
+        edits, edits.c.suggestion_id == decisions.c.suggestion_id)
+    query = (select(decisions.c.id, decisions.c.created_at, suggestions.c.wiki, suggestions.c.task,
+                    suggestions.c.task_version, suggestions.c.backend, suggestions.c.page_title,
+                    suggestions.c.rank, suggestions.c.label, suggestions.c.score,
+                    decisions.c.decision, decisions.c.reason, decisions.c.confirmed,
+                    edits.c.suggestion_id.label("edit_reported"), edits.c.status, edits.c.survival)
+             .select_from(joined)
+             .where(decisions.c.id > chosen.after,
+                    decisions.c.created_at < _midnight(until + dt.timedelta(days=1)))
+             .order_by(decisions.c.id).limit(chosen.limit + 1))
+    if chosen.since is not None:
+        query = query.where(decisions.c.created_at >= _midnight(chosen.since))
+    if chosen.wiki is not None:
+        query = query.where(suggestions.c.wiki == chosen.wiki)
+    if chosen.task is not None:
+        query = query.where(suggestions.c.task == chosen.task)
+    found = [_record(row._mapping) for row in conn.execute(query)]
+    return found[:chosen.limit], len(found) > chosen.limit
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time())
+
+
+def _record(row: Any) -> dict[str, Any]:
+    reported = row["edit_reported"] is not None
+    return {
+        "id": row["id"], "day": row["created_at"].date().isoformat(), "wiki": row["wiki"],
+        "task": row["task"], "task_version": row["task_version"], "backend": row["backend"],
+        "page_title": row["page_title"], "rank": row["rank"], "label": row["label"],
+        "score": round(float(row["score"]), 4), "decision": row["decision"],
+        "reason": row["reason"], "confirmed": bool(row["confirmed"]),
+        "edit": (row["status"] or "pending") if reported else None,
+        "survival": row["survival"] or None,
+    }

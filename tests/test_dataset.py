@@ -1,0 +1,208 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The published decisions (/api/v1/dataset, /dataset.csv) on SQLite and the real MariaDB: what
+a record holds and never holds, the day's delay, filters, pages, the CSV, and bad input."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+
+from suggest.metrics.dataset import FIELDS
+from suggest.store.events import EventStore, utcnow
+from suggest.store.schema import decisions, edits
+from tests.conftest import app_config
+
+TODAY = utcnow().date()
+YESTERDAY = TODAY - dt.timedelta(days=1)
+
+
+def at(day: dt.date, hour: int = 13, minute: int = 37) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute, 42))
+
+
+def suggestion(sid: str, wiki: str = "enwiki", task: str = "categories",
+               title: str = "Page", label: str | None = None) -> dict[str, Any]:
+    return {"id": sid, "created_at": at(TODAY - dt.timedelta(days=10)), "wiki": wiki, "task": task,
+            "task_version": "2.7", "page_title": title, "page_id": 1, "revid": 10, "rank": 1,
+            "label": label or f"Label {sid}", "wikitext": f"[[Category:{sid}]]", "score": 0.123456,
+            "explanation": "", "details": "{}", "backend": "tfidf", "model_checksum": "c1",
+            "config_hash": "h", "app_version": "0"}
+
+
+def decided(sid: str, decision: str, day: dt.date, reason: str | None = None,
+            user: str | None = "Alice Example", confirmed: bool = False) -> dict[str, Any]:
+    return {"suggestion_id": sid, "decision": decision, "reason": reason, "created_at": at(day),
+            "user_name": user, "comment": "my private note" if decision == "reject" else None,
+            "confirmed": confirmed}
+
+
+def build(store: EventStore) -> None:
+    """In id order: s0-s5 on enwiki (s3 a references suggestion), s6 on ukwiki; s7 decided today."""
+    days = [TODAY - dt.timedelta(days=n) for n in (5, 4, 3, 2, 1, 1, 1, 0)]
+    store.issue([suggestion(f"s{i}") for i in range(3)]
+                + [suggestion("s3", task="references"), suggestion("s4"),
+                   suggestion("s5", title="=HYPERLINK(\"http://x.invalid\")", label="-1+1"),
+                   suggestion("s6", wiki="ukwiki", title="Коло", label="Геометрія"),
+                   suggestion("s7")])
+    rows = [decided("s0", "accept", days[0], confirmed=True),
+            decided("s1", "accept", days[1]),
+            decided("s2", "accept", days[2]),
+            decided("s3", "reject", days[3], reason="not_supporting"),
+            decided("s4", "skip", days[4], user=None),
+            decided("s5", "reject", days[5], reason="too_general"),
+            decided("s6", "accept", days[6], user="Олена"),
+            decided("s7", "reject", days[7], reason="wrong_topic")]
+    with store.engine.begin() as conn:
+        for row in rows:  # one by one: ids in this order
+            conn.execute(decisions.insert(), row)
+        conn.execute(edits.insert(), [
+            {"suggestion_id": "s0", "revid": 1001, "user_name": "Alice Example",
+             "created_at": at(days[0]), "status": "verified", "survival": "kept"},
+            {"suggestion_id": "s1", "revid": 1002, "user_name": "Alice Example",
+             "created_at": at(days[1]), "status": None, "survival": None}])
+
+
+@pytest.fixture(params=["sqlite_url", "mariadb_url"])
+def client(request: pytest.FixtureRequest) -> Any:
+    from suggest.web import create_app
+
+    app = create_app(app_config(request.getfixturevalue(request.param)))
+    build(app.extensions["wiki_suggest"].store)
+    return app.test_client()
+
+
+def everything(client: Any, **query: Any) -> list[dict[str, Any]]:
+    answer = client.get("/api/v1/dataset", query_string={"limit": 5000, **query})
+    assert answer.status_code == 200, answer.get_json()
+    return list(answer.get_json()["records"])
+
+
+def test_a_record_says_what_was_decided_and_nothing_about_who_or_when(client: Any) -> None:
+    answer = client.get("/api/v1/dataset")
+    body = answer.get_json()
+    assert answer.status_code == 200 and body["next"] is None
+    assert body["published_until"] == YESTERDAY.isoformat()
+    assert body["licence"] == "CC BY-SA 4.0" and [f["name"] for f in body["fields"]] == list(FIELDS)
+    records = body["records"]
+    assert [r["label"] for r in records] == [f"Label s{i}" for i in range(5)] + ["-1+1", "Геометрія"]
+    assert [r["id"] for r in records] == sorted(r["id"] for r in records)
+    first = records[0]
+    assert set(first) == set(FIELDS)
+    assert first == {**first, "day": (TODAY - dt.timedelta(days=5)).isoformat(), "wiki": "enwiki",
+                     "task": "categories", "task_version": "2.7", "backend": "tfidf",
+                     "page_title": "Page", "rank": 1, "score": 0.1235, "decision": "accept",
+                     "reason": None, "confirmed": True, "edit": "verified", "survival": "kept"}
+    assert (records[1]["edit"], records[1]["survival"], records[1]["confirmed"]) == ("pending", None, False)
+    assert (records[2]["edit"], records[3]["edit"]) == (None, None)  # accepted, never saved; rejected
+    assert (records[3]["task"], records[3]["decision"], records[3]["reason"]) == (
+        "references", "reject", "not_supporting")
+    for text in (answer.get_data(as_text=True),
+                 client.get("/dataset.csv", query_string={"limit": 5000}).get_data(as_text=True)):
+        for private in ("Alice", "Олена", "my private note", "13:37", "1001"):
+            assert private not in text
+
+
+def test_decisions_of_today_appear_tomorrow(client: Any) -> None:
+    labels = [r["label"] for r in everything(client)]
+    assert "Label s7" not in labels and len(labels) == 7
+    # Asking for today, or later, changes nothing.
+    assert everything(client, since=TODAY.isoformat()) == []
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    assert [r["label"] for r in everything(client, until=tomorrow)] == labels
+
+
+def test_filters(client: Any) -> None:
+    assert [r["label"] for r in everything(client, wiki="ukwiki")] == ["Геометрія"]
+    assert [r["label"] for r in everything(client, task="references")] == ["Label s3"]
+    assert everything(client, wiki="dewiki") == []
+    three_to_two = everything(client, since=(TODAY - dt.timedelta(days=3)).isoformat(),
+                              until=(TODAY - dt.timedelta(days=2)).isoformat())
+    assert [r["label"] for r in three_to_two] == ["Label s2", "Label s3"]
+    # Empty values are values not given, as the stats page's form sends them.
+    assert everything(client, wiki="", task="", since="", until="") == everything(client)
+
+
+def test_pages_follow_each_other_to_the_end(client: Any) -> None:
+    whole = everything(client, wiki="enwiki")
+    seen: list[dict[str, Any]] = []
+    address: str | None = "/api/v1/dataset?wiki=enwiki&limit=2"
+    pages = 0
+    while address is not None:
+        body = client.get(address).get_json()
+        seen += body["records"]
+        address = body["next"]
+        pages += 1
+        assert pages <= 4
+    assert seen == whole and len(whole) == 6 and pages == 3
+    # Parameters outside the spec do not reach the next page's address.
+    body = client.get("/api/v1/dataset", query_string={
+        "limit": 2, "_external": "1", "_scheme": "javascript", "_anchor": "x"}).get_json()
+    assert body["next"].startswith("/api/v1/dataset?") and "javascript" not in body["next"]
+    assert "_anchor" not in body["next"] and "#" not in body["next"]
+
+
+def test_csv_holds_the_same_records_and_no_formulas(client: Any) -> None:
+    records = everything(client)
+    answer = client.get("/dataset.csv", query_string={"limit": 4})
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    first_page = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    link = answer.headers["Link"]
+    assert link.startswith("</dataset.csv?") and link.endswith('>; rel="next"')
+    second = client.get(link[1:link.index(">")])
+    assert "Link" not in second.headers
+    rows = first_page + list(csv.DictReader(io.StringIO(second.get_data(as_text=True))))
+    assert [int(r["id"]) for r in rows] == [r["id"] for r in records]
+    for row, record in zip(rows, records, strict=True):
+        for name in ("day", "wiki", "task", "decision"):
+            assert row[name] == record[name]
+        assert row["reason"] == (record["reason"] or "")
+        assert row["confirmed"] == ("true" if record["confirmed"] else "false")
+    formula = next(r for r in rows if r["reason"] == "too_general")
+    assert formula["page_title"] == "'=HYPERLINK(\"http://x.invalid\")" and formula["label"] == "'-1+1"
+    as_json = next(r for r in records if r["reason"] == "too_general")
+    assert as_json["page_title"] == "=HYPERLINK(\"http://x.invalid\")"
+
+
+@pytest.mark.parametrize("query", [
+    {"wiki": "not a wiki!"}, {"since": "2026-02-31"}, {"until": "yesterday"},
+    {"since": "2026-11-02", "until": "2026-11-01"}, {"limit": "0"}, {"limit": "5001"},
+    {"after": "-1"}, {"after": "x"}, {"limit": ["2", "3"]},
+])
+def test_bad_input_is_a_400_with_a_code(sqlite_url: str, query: dict[str, Any]) -> None:
+    from suggest.web import create_app
+
+    client = create_app(app_config(sqlite_url)).test_client()
+    for path in ("/api/v1/dataset", "/dataset.csv"):
+        answer = client.get(path, query_string=query, headers={"Accept": "application/json"})
+        assert answer.status_code == 400
+        assert answer.get_json()["error"]["code"] == "invalid_parameter"
+
+
+def test_database_down_is_a_503() -> None:
+    from suggest.web import create_app
+
+    client = create_app(app_config("mysql+pymysql://root@127.0.0.1:1/none")).test_client()
+    for path in ("/api/v1/dataset", "/dataset.csv"):
+        answer = client.get(path, headers={"Accept": "application/json"})
+        assert answer.status_code == 503
+        assert answer.get_json()["error"]["code"] == "database_unavailable"
+
+
+def test_data_page_tool_card_and_stats_page_describe_and_link_it(sqlite_url: str) -> None:
+    from suggest.web import create_app
+
+    client = create_app(app_config(sqlite_url)).test_client()
+    page = client.get("/data").get_data(as_text=True)
+    assert 'id="published"' in page and 'href="/dataset.csv"' in page and 'href="/api/v1/dataset"' in page
+    for name in FIELDS:
+        assert f'id="published-{name}"' in page
+    flow = client.get("/toolcard.json").get_json()["data_flow"]["published"]
+    assert "/api/v1/dataset" in flow and "never the user name" in flow and "day after" in flow
+    stats = client.get("/stats", query_string={"wiki": "enwiki"}).get_data(as_text=True)
+    assert 'href="/dataset.csv?wiki=enwiki"' in stats and 'href="/data#published"' in stats
+    wikitext = client.get("/toolcard.wikitext").get_data(as_text=True)
+    assert "'''published:'''" in wikitext
