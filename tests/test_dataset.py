@@ -202,6 +202,7 @@ def test_data_page_tool_card_and_stats_page_describe_and_link_it(sqlite_url: str
         assert f'id="published-{name}"' in page
     flow = client.get("/toolcard.json").get_json()["data_flow"]["published"]
     assert "/api/v1/dataset" in flow and "never the user name" in flow and "day after" in flow
+    assert "can still often be matched with an edit" in flow
     stats = client.get("/stats", query_string={"wiki": "enwiki"}).get_data(as_text=True)
     assert 'href="/dataset.csv?wiki=enwiki"' in stats and 'href="/data#published"' in stats
     wikitext = client.get("/toolcard.wikitext").get_data(as_text=True)

@@ -23,7 +23,9 @@ LICENCE = "CC BY-SA 4.0"
 PUBLISHED = ("one record per decision, published the day after it was made (UTC): the wiki, task "
              "and model, the page and what was suggested, the decision and its rejection reason, "
              "whether the account was confirmed, and what became of the saved edit; never the user "
-             "name, the comment or the time of day. Licence " + LICENCE + ".")
+             "name, the comment or the time of day. A record can still often be matched with "
+             "an edit saved with the tool on the same page that day, which the wiki shows with "
+             "its author. Licence " + LICENCE + ".")
 ATTRIBUTION = ("wiki-suggest's editors' decisions; page titles and suggested categories and "
                "references come from the Wikipedia named in each record (CC BY-SA)")
 # Every field of a record, in order, with what it means (the data page and the JSON show these).
