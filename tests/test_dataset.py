@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The published decisions (/api/v1/dataset, /dataset.csv) on SQLite and the real MariaDB: what
-a record holds and never holds, the day's delay, filters, pages, the CSV, and bad input."""
+"""The published datasets on SQLite and the real MariaDB: the decisions (/api/v1/dataset/decisions,
+/dataset/decisions.csv) and the reviews (/api/v1/dataset/reviews, /dataset/reviews.csv). What a
+record holds and never holds, the day's delay, filters, pages, the CSV, and bad input."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from suggest.metrics.dataset import FIELDS
+from suggest.metrics.dataset import FIELDS, REVIEW_FIELDS
 from suggest.store.events import EventStore, utcnow
 from suggest.store.schema import decisions, edits
 from tests.conftest import app_config
@@ -76,13 +77,13 @@ def client(request: pytest.FixtureRequest) -> Any:
 
 
 def everything(client: Any, **query: Any) -> list[dict[str, Any]]:
-    answer = client.get("/api/v1/dataset", query_string={"limit": 5000, **query})
+    answer = client.get("/api/v1/dataset/decisions", query_string={"limit": 5000, **query})
     assert answer.status_code == 200, answer.get_json()
     return list(answer.get_json()["records"])
 
 
 def test_a_record_says_what_was_decided_and_nothing_about_who_or_when(client: Any) -> None:
-    answer = client.get("/api/v1/dataset")
+    answer = client.get("/api/v1/dataset/decisions")
     body = answer.get_json()
     assert answer.status_code == 200 and body["next"] is None
     assert body["published_until"] == YESTERDAY.isoformat()
@@ -101,7 +102,7 @@ def test_a_record_says_what_was_decided_and_nothing_about_who_or_when(client: An
     assert (records[3]["task"], records[3]["decision"], records[3]["reason"]) == (
         "references", "reject", "not_supporting")
     for text in (answer.get_data(as_text=True),
-                 client.get("/dataset.csv", query_string={"limit": 5000}).get_data(as_text=True)):
+                 client.get("/dataset/decisions.csv", query_string={"limit": 5000}).get_data(as_text=True)):
         for private in ("Alice", "Олена", "my private note", "13:37", "1001"):
             assert private not in text
 
@@ -129,7 +130,7 @@ def test_filters(client: Any) -> None:
 def test_pages_follow_each_other_to_the_end(client: Any) -> None:
     whole = everything(client, wiki="enwiki")
     seen: list[dict[str, Any]] = []
-    address: str | None = "/api/v1/dataset?wiki=enwiki&limit=2"
+    address: str | None = "/api/v1/dataset/decisions?wiki=enwiki&limit=2"
     pages = 0
     while address is not None:
         body = client.get(address).get_json()
@@ -139,19 +140,19 @@ def test_pages_follow_each_other_to_the_end(client: Any) -> None:
         assert pages <= 4
     assert seen == whole and len(whole) == 6 and pages == 3
     # Parameters outside the spec do not reach the next page's address.
-    body = client.get("/api/v1/dataset", query_string={
+    body = client.get("/api/v1/dataset/decisions", query_string={
         "limit": 2, "_external": "1", "_scheme": "javascript", "_anchor": "x"}).get_json()
-    assert body["next"].startswith("/api/v1/dataset?") and "javascript" not in body["next"]
+    assert body["next"].startswith("/api/v1/dataset/decisions?") and "javascript" not in body["next"]
     assert "_anchor" not in body["next"] and "#" not in body["next"]
 
 
 def test_csv_holds_the_same_records_and_no_formulas(client: Any) -> None:
     records = everything(client)
-    answer = client.get("/dataset.csv", query_string={"limit": 4})
+    answer = client.get("/dataset/decisions.csv", query_string={"limit": 4})
     assert answer.status_code == 200 and answer.mimetype == "text/csv"
     first_page = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
     link = answer.headers["Link"]
-    assert link.startswith("</dataset.csv?") and link.endswith('>; rel="next"')
+    assert link.startswith("</dataset/decisions.csv?") and link.endswith('>; rel="next"')
     second = client.get(link[1:link.index(">")])
     assert "Link" not in second.headers
     rows = first_page + list(csv.DictReader(io.StringIO(second.get_data(as_text=True))))
@@ -176,7 +177,7 @@ def test_bad_input_is_a_400_with_a_code(sqlite_url: str, query: dict[str, Any]) 
     from suggest.web import create_app
 
     client = create_app(app_config(sqlite_url)).test_client()
-    for path in ("/api/v1/dataset", "/dataset.csv"):
+    for path in ("/api/v1/dataset/decisions", "/dataset/decisions.csv"):
         answer = client.get(path, query_string=query, headers={"Accept": "application/json"})
         assert answer.status_code == 400
         assert answer.get_json()["error"]["code"] == "invalid_parameter"
@@ -186,24 +187,102 @@ def test_database_down_is_a_503() -> None:
     from suggest.web import create_app
 
     client = create_app(app_config("mysql+pymysql://root@127.0.0.1:1/none")).test_client()
-    for path in ("/api/v1/dataset", "/dataset.csv"):
+    for path in ("/api/v1/dataset/decisions", "/dataset/decisions.csv", "/api/v1/dataset/reviews",
+                 "/dataset/reviews.csv"):
         answer = client.get(path, headers={"Accept": "application/json"})
         assert answer.status_code == 503
         assert answer.get_json()["error"]["code"] == "database_unavailable"
 
 
-def test_data_page_tool_card_and_stats_page_describe_and_link_it(sqlite_url: str) -> None:
+def test_data_page_tool_card_and_stats_page_describe_and_link_them(sqlite_url: str) -> None:
     from suggest.web import create_app
 
     client = create_app(app_config(sqlite_url)).test_client()
     page = client.get("/data").get_data(as_text=True)
-    assert 'id="published"' in page and 'href="/dataset.csv"' in page and 'href="/api/v1/dataset"' in page
-    for name in FIELDS:
-        assert f'id="published-{name}"' in page
-    flow = client.get("/toolcard.json").get_json()["data_flow"]["published"]
-    assert "/api/v1/dataset" in flow and "never the user name" in flow and "day after" in flow
+    assert 'id="published"' in page
+    for name, fields in (("decisions", FIELDS), ("reviews", REVIEW_FIELDS)):
+        assert f'href="/dataset/{name}.csv"' in page and f'href="/api/v1/dataset/{name}"' in page
+        for field in fields:
+            assert f'id="published-{name}-{field}"' in page
+    card = client.get("/toolcard.json").get_json()["data_flow"]
+    flow = card["published_decisions"]
+    assert "/api/v1/dataset/decisions" in flow and "never the user name" in flow and "day after" in flow
     assert "can still often be matched with an edit" in flow
+    assert "/dataset/reviews.csv" in card["published_reviews"]
+    assert "never who reviewed" in card["published_reviews"]
     stats = client.get("/stats", query_string={"wiki": "enwiki"}).get_data(as_text=True)
-    assert 'href="/dataset.csv?wiki=enwiki"' in stats and 'href="/data#published"' in stats
+    assert 'href="/dataset/decisions.csv?wiki=enwiki"' in stats and 'href="/data#published"' in stats
+    assert 'href="/dataset/reviews.csv?wiki=enwiki"' in stats
     wikitext = client.get("/toolcard.wikitext").get_data(as_text=True)
-    assert "'''published:'''" in wikitext
+    assert "'''published_decisions:'''" in wikitext and "'''published_reviews:'''" in wikitext
+
+
+# -- reviews ------------------------------------------------------------------------------------
+
+def computed_row(cid: str, wiki: str = "enwiki", task: str = "categories",
+                 label: str | None = None) -> dict[str, Any]:
+    row = suggestion(cid, wiki=wiki, task=task, label=label)
+    return {**row, "created_at": at(YESTERDAY)}
+
+
+@pytest.fixture(params=["sqlite_url", "mariadb_url"])
+def reviewed(request: pytest.FixtureRequest) -> Any:
+    """c1: correct x2 (one reviewer changed their mind from incorrect), incorrect x1 -> correct;
+    c2: correct x1, incorrect x1 -> a tie, unsure; c3 (ukwiki): unsure x1; c4 never labelled;
+    c5 (references): incorrect x1."""
+    from suggest.review import ReviewStore
+    from suggest.web import create_app
+
+    app = create_app(app_config(request.getfixturevalue(request.param)))
+    store = app.extensions["wiki_suggest"].store
+    store.store_computed([computed_row("c1", label="=SUM(A1)"), computed_row("c2"),
+                          computed_row("c3", wiki="ukwiki"), computed_row("c4"),
+                          computed_row("c5", task="references")])
+    reviews = ReviewStore(store.engine)
+    for cid, reviewer, label in [("c1", "Rita Reviewer", "incorrect"), ("c1", "Rita Reviewer", "correct"),
+                                 ("c1", "Sam", "correct"), ("c1", "Tom", "incorrect"),
+                                 ("c2", "Rita Reviewer", "correct"), ("c2", "Sam", "incorrect"),
+                                 ("c3", "Олег", "unsure"), ("c5", "Sam", "incorrect")]:
+        reviews.record(cid, reviewer, label)
+    return app.test_client()
+
+
+def test_reviews_count_each_reviewer_once_and_name_nobody(reviewed: Any) -> None:
+    answer = reviewed.get("/api/v1/dataset/reviews")
+    body = answer.get_json()
+    assert answer.status_code == 200 and body["next"] is None
+    assert [f["name"] for f in body["fields"]] == list(REVIEW_FIELDS)
+    records = {r["id"]: r for r in body["records"]}
+    assert list(records) == ["c1", "c2", "c3", "c5"]
+    assert all(set(r) == set(REVIEW_FIELDS) for r in records.values())
+    counts = {cid: (r["correct"], r["incorrect"], r["unsure"], r["majority"]) for cid, r in records.items()}
+    assert counts == {"c1": (2, 1, 0, "correct"), "c2": (1, 1, 0, "unsure"),
+                      "c3": (0, 0, 1, "unsure"), "c5": (0, 1, 0, "incorrect")}
+    assert records["c1"] == {**records["c1"], "wiki": "enwiki", "task": "categories",
+                             "task_version": "2.7", "backend": "tfidf", "page_title": "Page",
+                             "label": "=SUM(A1)", "score": 0.1235}
+    csv_text = reviewed.get("/dataset/reviews.csv").get_data(as_text=True)
+    for text in (answer.get_data(as_text=True), csv_text):
+        for private in ("Rita", "Sam", "Tom", "Олег"):
+            assert private not in text
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(csv_text))}
+    assert rows["c1"]["label"] == "'=SUM(A1)" and rows["c2"]["majority"] == "unsure"
+    assert (rows["c1"]["correct"], rows["c1"]["incorrect"]) == ("2", "1")
+
+
+def test_reviews_filter_and_page(reviewed: Any) -> None:
+    def ids(**query: Any) -> list[str]:
+        return [r["id"] for r in reviewed.get("/api/v1/dataset/reviews", query_string=query)
+                .get_json()["records"]]
+
+    assert ids(wiki="ukwiki") == ["c3"] and ids(task="references") == ["c5"]
+    assert ids(wiki="enwiki", task="categories") == ["c1", "c2"]
+    first = reviewed.get("/api/v1/dataset/reviews", query_string={"limit": 3}).get_json()
+    assert [r["id"] for r in first["records"]] == ["c1", "c2", "c3"]
+    assert first["next"] == "/api/v1/dataset/reviews?limit=3&after=c3"
+    assert ids(limit=3, after="c3") == ["c5"]
+    link = reviewed.get("/dataset/reviews.csv", query_string={"limit": 2}).headers["Link"]
+    assert link == '</dataset/reviews.csv?limit=2&after=c2>; rel="next"'
+    for bad in ({"after": "c3;drop"}, {"after": "x" * 33}, {"limit": "0"}, {"wiki": "a b"}):
+        answer = reviewed.get("/api/v1/dataset/reviews", query_string=bad)
+        assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "invalid_parameter"

@@ -1,4 +1,7 @@
-"""The published decisions: one record per decision, for researchers (/api/v1/dataset, /dataset.csv).
+"""The published datasets, for researchers: the decisions (one record per decision) and the
+reviewers' labels (one record per suggestion reviewers labelled).
+
+Decisions (/api/v1/dataset/decisions, /dataset/decisions.csv):
 
 What was suggested, on which page, by which task version and model, and what the editor decided
 (with the rejection reason), plus what became of an accepted suggestion's edit. A record carries no
@@ -6,6 +9,11 @@ user name, no comment and no time of day: only the day (UTC). Decisions appear t
 they are made, so a record cannot be matched, as it appears, with who was editing a page just then.
 Records come in the order they were stored, a page at a time: ``after`` is the last id of the page
 before.
+
+Reviews (/api/v1/dataset/reviews, /dataset/reviews.csv): what was suggested and how many reviewers
+labelled it correct, incorrect or unsure, counted as reviewer precision counts them (each reviewer
+once, with their latest label), and its majority label; never who reviewed or when. Records come
+in the order of the suggestions' ids.
 """
 
 from __future__ import annotations
@@ -14,8 +22,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
+from suggest.metrics import aggregates
 from suggest.store.schema import decisions, edits, suggestions
 
 LICENCE = "CC BY-SA 4.0"
@@ -47,6 +56,20 @@ FIELDS: dict[str, str] = {
             "not_verified, unverifiable or failed (the verification job); else empty",
     "survival": "For a verified edit checked after the delay: kept or reverted; else empty",
 }
+
+# What a suggestion was, in a record of either dataset.
+SUGGESTED = ("wiki", "task", "task_version", "backend", "page_title", "rank", "label", "score")
+REVIEW_FIELDS: dict[str, str] = {
+    "id": "The computed suggestion's id (content id); records come in its order (the 'after' of "
+          "the next page)",
+    **{name: FIELDS[name] for name in SUGGESTED if name != "rank"},
+    **{label: f"Reviewers whose latest label on it is {label}" for label in aggregates.REVIEW_LABELS},
+    "majority": "The label most of its reviewers gave (unsure also for a tie), as reviewer "
+                "precision counts it",
+}
+PUBLISHED_REVIEWS = ("one record per suggestion reviewers labelled: what was suggested, and how "
+                     "many reviewers labelled it correct, incorrect or unsure, with the majority; "
+                     "never who reviewed or when. Licence " + LICENCE + ".")
 
 
 @dataclass(frozen=True)
@@ -100,11 +123,36 @@ def _midnight(day: dt.date) -> dt.datetime:
 def _record(row: Any) -> dict[str, Any]:
     reported = row["edit_reported"] is not None
     return {
-        "id": row["id"], "day": row["created_at"].date().isoformat(), "wiki": row["wiki"],
-        "task": row["task"], "task_version": row["task_version"], "backend": row["backend"],
-        "page_title": row["page_title"], "rank": row["rank"], "label": row["label"],
-        "score": round(float(row["score"]), 4), "decision": row["decision"],
+        "id": row["id"], "day": row["created_at"].date().isoformat(),
+        **{name: row[name] for name in SUGGESTED}, "score": round(float(row["score"]), 4),
+        "decision": row["decision"],
         "reason": row["reason"], "confirmed": bool(row["confirmed"]),
         "edit": (row["status"] or "pending") if reported else None,
         "survival": row["survival"] or None,
     }
+
+
+def review_records(conn: Connection, chosen: Selection, after: str = "") -> tuple[list[dict[str, Any]], bool]:
+    """The labelled suggestions of ``chosen``'s wiki and task with an id after ``after``, in id
+    order, and whether more follow the last of them."""
+    counted = aggregates.review_label_counts(conn, aggregates.Filters(wiki=chosen.wiki, task=chosen.task))
+    items = sorted((item, counts) for per_wiki in counted.values() for item, counts in per_wiki.items()
+                   if item > after)
+    page = items[:chosen.limit]
+    ids = [item for item, _ in page]
+    described: dict[str, dict[str, Any]] = {}
+    if ids:  # the row under the content id (stored with the first label), or an issued one
+        rows = conn.execute(select(suggestions).where(
+            or_(suggestions.c.id.in_(ids), suggestions.c.content_id.in_(ids))))
+        for row in rows:
+            item = row.id if row.id in ids else row.content_id
+            if item not in described or row.id == item:
+                described[item] = dict(row._mapping)
+    found = []
+    for item, counts in page:
+        what = described[item]
+        found.append({"id": item, **{name: what[name] for name in SUGGESTED if name != "rank"},
+                      "score": round(float(what["score"]), 4),
+                      **{label: counts.get(label, 0) for label in aggregates.REVIEW_LABELS},
+                      "majority": aggregates.majority_label(counts)})
+    return found, len(items) > chosen.limit

@@ -15,7 +15,7 @@ from suggest.community import (
     SCHEMA,
 )
 from suggest.config import config_hash, public_config
-from suggest.metrics.dataset import PUBLISHED
+from suggest.metrics.dataset import PUBLISHED, PUBLISHED_REVIEWS
 from suggest.ranking.thresholds import load as load_evaluated_thresholds
 from suggest.review import ReviewStore
 from suggest.services import SuggestionService
@@ -259,7 +259,10 @@ def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
         "wikis": "The service reads page text, categories and search results from the wiki's public "
                  "API with a User-Agent naming the tool; it never writes to a wiki.",
         "stored": f"{base_url}/data",
-        "published": f"{base_url}/api/v1/dataset and {base_url}/dataset.csv: {PUBLISHED}",
+        "published_decisions": f"{base_url}/api/v1/dataset/decisions and "
+                               f"{base_url}/dataset/decisions.csv: {PUBLISHED}",
+        "published_reviews": f"{base_url}/api/v1/dataset/reviews and "
+                             f"{base_url}/dataset/reviews.csv: {PUBLISHED_REVIEWS}",
         "cache": "Recomputable results only, keyed by hashes, with a time limit; nothing personal.",
         "logged": "Method, path, status, size and duration of requests; no IP addresses, no user agents.",
         "browser": BROWSER_OUTBOX,

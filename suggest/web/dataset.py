@@ -1,14 +1,16 @@
-"""The published decisions (suggest/metrics/dataset.py): /api/v1/dataset (JSON) and /dataset.csv,
-the same records for the same query string, a page at a time, no login."""
+"""The published datasets (suggest/metrics/dataset.py), each as JSON under /api/v1/dataset/ and as
+CSV under /dataset/: the same records for the same query string, a page at a time, no login."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from sqlalchemy import Connection
 
 from suggest.metrics import dataset
 from suggest.services import SuggestionService
@@ -25,19 +27,40 @@ DEFAULT_LIMIT = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_FIELDS = ("page_title", "label")
 
+Records = Callable[[Connection, dataset.Selection, dict[str, Any], dt.datetime],
+                   tuple[list[dict[str, Any]], bool]]
 
-def _selection() -> tuple[dataset.Selection, dict[str, Any]]:
-    """The query string, checked as the OpenAPI spec of /api/v1/dataset says (400 otherwise), and
-    its parameters as given (the spec's only)."""
-    args = validation.query("/api/v1/dataset", request.args)
+
+def _decisions(conn: Connection, chosen: dataset.Selection, _args: dict[str, Any],
+               now: dt.datetime) -> tuple[list[dict[str, Any]], bool]:
+    return dataset.records(conn, chosen, now)
+
+
+def _reviews(conn: Connection, chosen: dataset.Selection, args: dict[str, Any],
+             _now: dt.datetime) -> tuple[list[dict[str, Any]], bool]:
+    return dataset.review_records(conn, chosen, after=args.get("after", ""))
+
+
+# name -> (its records, its fields, what it holds)
+DATASETS: dict[str, tuple[Records, dict[str, str], str]] = {
+    "decisions": (_decisions, dataset.FIELDS, dataset.PUBLISHED),
+    "reviews": (_reviews, dataset.REVIEW_FIELDS, dataset.PUBLISHED_REVIEWS),
+}
+
+
+def _selection(name: str) -> tuple[dataset.Selection, dict[str, Any]]:
+    """The query string, checked as the OpenAPI spec of /api/v1/dataset/<name> says (400
+    otherwise), and its parameters as given (the spec's only)."""
+    args = validation.query(f"/api/v1/dataset/{name}", request.args)
     wiki = args.get("wiki")
     if wiki is not None and not valid_wiki_id(wiki):
         raise ApiError(400, "invalid_parameter", "'wiki' is not a valid value")
     since, until = _day(args, "since"), _day(args, "until")
     if since is not None and until is not None and since > until:
         raise ApiError(400, "invalid_parameter", "'since' is after 'until'")
+    after = args.get("after", 0)
     chosen = dataset.Selection(wiki=wiki, task=args.get("task"), since=since, until=until,
-                               after=int(args.get("after", 0)),
+                               after=after if isinstance(after, int) else 0,
                                limit=int(args.get("limit", DEFAULT_LIMIT)))
     return chosen, args
 
@@ -51,42 +74,62 @@ def _day(args: dict[str, Any], name: str) -> dt.date | None:
         raise ApiError(400, "invalid_parameter", f"'{name}' is not a date (YYYY-MM-DD)") from None
 
 
-def _page() -> tuple[list[dict[str, Any]], str | None, dt.date]:
+def _page(name: str) -> tuple[list[dict[str, Any]], str | None, dt.date]:
     """The records, the link to the next page (None after the last) and the last day published."""
-    chosen, args = _selection()
+    chosen, args = _selection(name)
     svc: SuggestionService = current_app.extensions["wiki_suggest"]
     now = utcnow()
     with svc.store.engine.connect() as conn:
-        found, more = dataset.records(conn, chosen, now)
+        found, more = DATASETS[name][0](conn, chosen, args, now)
     following = None
     if more:
         following = url_for(str(request.endpoint), **{**args, "after": found[-1]["id"]})
     return found, following, dataset.last_published_day(now)
 
 
-@bp.get("/api/v1/dataset")
-def dataset_json() -> Response:
-    found, following, last_day = _page()
+def _json(name: str) -> Response:
+    found, following, last_day = _page(name)
+    _, fields, holds = DATASETS[name]
     return jsonify({"records": found, "next": following, "published_until": last_day.isoformat(),
-                    "fields": [{"name": name, "description": text} for name, text in dataset.FIELDS.items()],
-                    "licence": dataset.LICENCE,
-                    "attribution": dataset.ATTRIBUTION})
+                    "holds": holds,
+                    "fields": [{"name": field, "description": text} for field, text in fields.items()],
+                    "licence": dataset.LICENCE, "attribution": dataset.ATTRIBUTION})
 
 
-@bp.get("/dataset.csv")
-def dataset_csv() -> Response:
+def _csv(name: str) -> Response:
     """The same records as CSV; the next page's address is in the ``Link`` header (rel=next)."""
-    found, following, _ = _page()
+    found, following, _ = _page(name)
+    fields = DATASETS[name][1]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(dataset.FIELDS)
+    writer.writerow(fields)
     for record in found:
-        writer.writerow([_cell(name, record[name]) for name in dataset.FIELDS])
+        writer.writerow([_cell(field, record[field]) for field in fields])
     response = Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": "attachment; filename=wiki-suggest-decisions.csv"})
+        "Content-Disposition": f"attachment; filename=wiki-suggest-{name}.csv"})
     if following is not None:
         response.headers["Link"] = f'<{following}>; rel="next"'
     return response
+
+
+@bp.get("/api/v1/dataset/decisions")
+def decisions_json() -> Response:
+    return _json("decisions")
+
+
+@bp.get("/dataset/decisions.csv")
+def decisions_csv() -> Response:
+    return _csv("decisions")
+
+
+@bp.get("/api/v1/dataset/reviews")
+def reviews_json() -> Response:
+    return _json("reviews")
+
+
+@bp.get("/dataset/reviews.csv")
+def reviews_csv() -> Response:
+    return _csv("reviews")
 
 
 def _cell(name: str, value: Any) -> str:

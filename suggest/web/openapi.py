@@ -36,6 +36,28 @@ def _error_responses(*codes: int) -> dict[str, Any]:
             for c in codes}
 
 
+def _dataset_filters() -> list[dict[str, Any]]:
+    """The filters of a published dataset, as the stats page's filters: empty is not given."""
+    return [{"name": name, "in": "query", "description": text, "allowEmptyValue": True,
+             "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{0,64}$"}}
+            for name, text in (("wiki", "Only this wiki (database name); empty: all"),
+                               ("task", "Only this task; empty: all"))]
+
+
+DATASET_LIMIT = {"name": "limit", "in": "query", "allowEmptyValue": True,
+                 "description": "Records in the page; empty: 1000",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_DATASET_PAGE}}
+DATASET_RESPONSES = {
+    "200": {"description": "A page of records in id order, and the address of the next (null "
+                           "after the last)",
+            "content": {"application/json": {"schema": {
+                "type": "object", "required": ["records", "next", "fields", "licence"],
+                "properties": {"records": {"type": "array"},
+                               "next": {"type": "string", "nullable": True},
+                               "fields": {"type": "array"}, "licence": {"type": "string"}}}}}},
+    **_error_responses(400, 503)}
+
+
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {
@@ -86,36 +108,32 @@ SPEC: dict[str, Any] = {
                                                      "definitions": {"type": "object"}}}}}},
                           **_error_responses(400, 429, 503)},
         }},
-        "/api/v1/dataset": {"get": {
-            "operationId": "getDataset",
-            "summary": "The published decisions, one record each, without user names or comments "
-                       "(the same records as /dataset.csv); decisions appear the day after",
-            "parameters": [
-                {"name": name, "in": "query", "description": text, "allowEmptyValue": True,
-                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{0,64}$"}}
-                for name, text in (("wiki", "Only this wiki (database name); empty: all"),
-                                   ("task", "Only this task; empty: all"))
-            ] + [{"name": name, "in": "query", "allowEmptyValue": True, "description": text,
-                  "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}}
-                 for name, text in (("since", "First day (UTC, YYYY-MM-DD) of the decisions"),
-                                    ("until", "Last day (UTC, YYYY-MM-DD); never later than "
-                                              "yesterday"))
+        "/api/v1/dataset/decisions": {"get": {
+            "operationId": "getDecisionsDataset",
+            "summary": "The published decisions, one record each, without user names, comments or "
+                       "times of day (the same records as /dataset/decisions.csv); decisions "
+                       "appear the day after",
+            "parameters": _dataset_filters() + [
+                {"name": name, "in": "query", "allowEmptyValue": True, "description": text,
+                 "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}}
+                for name, text in (("since", "First day (UTC, YYYY-MM-DD) of the decisions"),
+                                   ("until", "Last day (UTC, YYYY-MM-DD); never later than "
+                                             "yesterday"))
             ] + [{"name": "after", "in": "query", "allowEmptyValue": True,
                   "description": "Records after this id (the last id of the page before)",
-                  "schema": {"type": "integer", "minimum": 0}},
-                 {"name": "limit", "in": "query", "allowEmptyValue": True,
-                  "description": "Records in the page; empty: 1000",
-                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_DATASET_PAGE}}],
-            "responses": {"200": {"description": "A page of records, oldest first, and the "
-                                                 "address of the next (null after the last)",
-                                  "content": {"application/json": {"schema": {
-                                      "type": "object",
-                                      "required": ["records", "next", "fields", "licence"],
-                                      "properties": {"records": {"type": "array"},
-                                                     "next": {"type": "string", "nullable": True},
-                                                     "fields": {"type": "array"},
-                                                     "licence": {"type": "string"}}}}}},
-                          **_error_responses(400, 503)},
+                  "schema": {"type": "integer", "minimum": 0}}, DATASET_LIMIT],
+            "responses": DATASET_RESPONSES,
+        }},
+        "/api/v1/dataset/reviews": {"get": {
+            "operationId": "getReviewsDataset",
+            "summary": "The suggestions reviewers labelled, with their label counts and majority, "
+                       "never who reviewed or when (the same records as /dataset/reviews.csv)",
+            "parameters": _dataset_filters() + [
+                {"name": "after", "in": "query", "allowEmptyValue": True,
+                 "description": "Records after this suggestion id (the last id of the page before)",
+                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{0,32}$"}},
+                DATASET_LIMIT],
+            "responses": DATASET_RESPONSES,
         }},
         "/api/v1/decisions": {"post": {
             "operationId": "postDecision",

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from suggest import __version__, backends
-from suggest.metrics import dataset
 from suggest.services import SuggestionService
 from suggest.store.schema import metadata
 from suggest.toolcard import (
@@ -21,6 +20,7 @@ from suggest.toolcard import (
     target_text,
     to_wikitext,
 )
+from suggest.web.dataset import DATASETS
 
 bp = Blueprint("transparency", __name__)
 
@@ -88,5 +88,4 @@ def data_page() -> str:
     evaluations = load_evaluations(svc.config.get("EVAL_DIR") or "eval")
     return render_template("data.html", tables=stored_fields(), flows=flows, logged=LOGGED,
                            evaluation_data=EVALUATION_DATA, evaluations=evaluations,
-                           browser=BROWSER_OUTBOX, published=dataset.PUBLISHED,
-                           published_fields=dataset.FIELDS, version=__version__)
+                           browser=BROWSER_OUTBOX, datasets=DATASETS, version=__version__)

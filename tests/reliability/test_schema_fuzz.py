@@ -71,5 +71,6 @@ def test_fuzzer_reached_both_answers_and_refusals() -> None:
     assert {200, 400} <= SEEN["GET /api/v1/suggestions"]
     assert {400, 404} <= SEEN["POST /api/v1/decisions"]
     assert 400 in SEEN["POST /api/v1/edits"]
-    assert {200, 400} <= SEEN["GET /api/v1/dataset"]
+    assert {200, 400} <= SEEN["GET /api/v1/dataset/decisions"]
+    assert {200, 400} <= SEEN["GET /api/v1/dataset/reviews"]
     assert all(code < 500 for codes in SEEN.values() for code in codes)
