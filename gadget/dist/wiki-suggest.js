@@ -25,6 +25,8 @@
 			"wiki-suggest-loading": "পরামর্শ লোড হচ্ছে…",
 			"wiki-suggest-disclaimer": "এই পরামর্শগুলি যন্ত্রের তৈরি এবং ভুল হতে পারে। যোগ করার আগে প্রতিটি যাচাই করুন।",
 			"wiki-suggest-toolcard-link": "এই সরঞ্জাম সম্পর্কে",
+			"wiki-suggest-data-notice": "সরঞ্জামটি তার পরামর্শগুলোর মান পরিমাপ করতে আপনার সিদ্ধান্তগুলো (লগ ইন করা থাকলে আপনার ব্যবহারকারী নামসহ) সংরক্ষণ করে; সেগুলো নাম ছাড়াই প্রকাশ করে।",
+			"wiki-suggest-data-link": "কী সংরক্ষিত থাকে",
 			"wiki-suggest-none": "এই পাতার জন্য কোনো পরামর্শ নেই।",
 			"wiki-suggest-error": "পরামর্শ লোড করা যায়নি ($1)।",
 			"wiki-suggest-paused": "পরামর্শ আপাতত স্থগিত: $1",
@@ -77,6 +79,8 @@
 			"wiki-suggest-loading": "Loading suggestions…",
 			"wiki-suggest-disclaimer": "These suggestions are machine-generated and may be wrong. Check each one before you add it.",
 			"wiki-suggest-toolcard-link": "About this tool",
+			"wiki-suggest-data-notice": "The tool records your choices, with your user name if you are logged in, to measure the quality of its suggestions; it publishes them without names.",
+			"wiki-suggest-data-link": "What is kept",
 			"wiki-suggest-none": "No suggestions for this page.",
 			"wiki-suggest-error": "Suggestions could not be loaded ($1).",
 			"wiki-suggest-paused": "Suggestions are paused for now: $1",
@@ -129,6 +133,8 @@
 			"wiki-suggest-loading": "提案を読み込み中…",
 			"wiki-suggest-disclaimer": "これらの提案は機械によって生成されたもので、誤っている場合があります。追加する前にそれぞれ確認してください。",
 			"wiki-suggest-toolcard-link": "このツールについて",
+			"wiki-suggest-data-notice": "このツールは提案の品質を測るため、あなたの選択を(ログインしている場合は利用者名とともに)記録し、名前を除いて公開します。",
+			"wiki-suggest-data-link": "保存される情報",
 			"wiki-suggest-none": "このページへの提案はありません。",
 			"wiki-suggest-error": "提案を読み込めませんでした ($1)。",
 			"wiki-suggest-paused": "提案は現在一時停止中です: $1",
@@ -181,6 +187,8 @@
 			"wiki-suggest-loading": "Завантаження пропозицій…",
 			"wiki-suggest-disclaimer": "Ці пропозиції створено автоматично, і вони можуть бути хибними. Перевірте кожну, перш ніж додати.",
 			"wiki-suggest-toolcard-link": "Про цей інструмент",
+			"wiki-suggest-data-notice": "Інструмент записує ваші рішення (з вашим іменем користувача, якщо ви ввійшли в систему), щоб вимірювати якість своїх пропозицій; публікує він їх без імен.",
+			"wiki-suggest-data-link": "Що зберігається",
 			"wiki-suggest-none": "Для цієї сторінки немає пропозицій.",
 			"wiki-suggest-error": "Не вдалося завантажити пропозиції ($1).",
 			"wiki-suggest-paused": "Пропозиції тимчасово призупинено: $1",
@@ -233,6 +241,8 @@
 			"wiki-suggest-loading": "Đang tải đề xuất…",
 			"wiki-suggest-disclaimer": "Các đề xuất này do máy tạo ra và có thể sai. Hãy kiểm tra từng đề xuất trước khi thêm.",
 			"wiki-suggest-toolcard-link": "Giới thiệu công cụ",
+			"wiki-suggest-data-notice": "Công cụ ghi lại các lựa chọn của bạn (kèm tên người dùng nếu bạn đã đăng nhập) để đo chất lượng các gợi ý của nó; nó công bố chúng mà không kèm tên.",
+			"wiki-suggest-data-link": "Những gì được lưu giữ",
 			"wiki-suggest-none": "Không có đề xuất nào cho trang này.",
 			"wiki-suggest-error": "Không thể tải đề xuất ($1).",
 			"wiki-suggest-paused": "Đề xuất đang tạm dừng: $1",
@@ -2052,9 +2062,19 @@
 			} )
 			.addClass( 'wiki-suggest-toolcard' )
 			.text( msg( 'toolcard-link' ) );
+		// What becomes of the editor's choices, and the tool's page that lists what is kept.
+		var $data = $( '<a>' )
+			.attr( {
+				href: this.config.backend + '/data#published',
+				target: '_blank',
+				rel: 'noopener noreferrer'
+			} )
+			.addClass( 'wiki-suggest-data' )
+			.text( msg( 'data-link' ) );
 		return $( '<div>' )
 			.addClass( 'wiki-suggest-disclaimer mw-message-box mw-message-box-notice' )
-			.append( $( '<span>' ).text( msg( 'disclaimer' ) + ' ' ), $link );
+			.append( $( '<span>' ).text( msg( 'disclaimer' ) + ' ' ), $link,
+				$( '<span>' ).text( ' ' + msg( 'data-notice' ) + ' ' ), $data );
 	};
 
 	/**

@@ -90,9 +90,19 @@
 			} )
 			.addClass( 'wiki-suggest-toolcard' )
 			.text( msg( 'toolcard-link' ) );
+		// What becomes of the editor's choices, and the tool's page that lists what is kept.
+		var $data = $( '<a>' )
+			.attr( {
+				href: this.config.backend + '/data#published',
+				target: '_blank',
+				rel: 'noopener noreferrer'
+			} )
+			.addClass( 'wiki-suggest-data' )
+			.text( msg( 'data-link' ) );
 		return $( '<div>' )
 			.addClass( 'wiki-suggest-disclaimer mw-message-box mw-message-box-notice' )
-			.append( $( '<span>' ).text( msg( 'disclaimer' ) + ' ' ), $link );
+			.append( $( '<span>' ).text( msg( 'disclaimer' ) + ' ' ), $link,
+				$( '<span>' ).text( ' ' + msg( 'data-notice' ) + ' ' ), $data );
 	};
 
 	/**

@@ -63,6 +63,11 @@ test( 'suggestions are fetched for the page and shown above the edit box', async
 	const disclaimer = panel.querySelector( '.wiki-suggest-disclaimer' );
 	assert.match( disclaimer.textContent, /machine-generated and may be wrong/ );
 	assert.equal( disclaimer.querySelector( 'a.wiki-suggest-toolcard' ).getAttribute( 'href' ), 'http://127.0.0.1:8000/toolcard' );
+	// What becomes of the choices, with the page that lists what is kept and published.
+	assert.match( disclaimer.textContent, /records your choices, with your user name if you are logged in.*publishes them without names\. What is kept$/ );
+	const data = disclaimer.querySelector( 'a.wiki-suggest-data' );
+	assert.equal( data.getAttribute( 'href' ), 'http://127.0.0.1:8000/data#published' );
+	assert.equal( data.getAttribute( 'rel' ), 'noopener noreferrer' );
 } );
 
 test( 'every action is a labelled button that cannot submit the edit form', async () => {

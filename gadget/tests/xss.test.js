@@ -40,9 +40,9 @@ test( 'markup in label, explanation, wikitext, reasons and pause reason creates 
 			assert.doesNotMatch( attribute.name, /^on/i, `no event handler attribute on ${ element.tagName }` );
 		}
 	}
-	// Every link is a local wiki path or the tool card: never javascript:.
+	// Every link is a local wiki path, the tool card or the data page: never javascript:.
 	for ( const link of panel.querySelectorAll( 'a' ) ) {
-		assert.match( link.getAttribute( 'href' ), /^(\/wiki\/|https:\/\/wiki-suggest\.toolforge\.org\/toolcard$)/ );
+		assert.match( link.getAttribute( 'href' ), /^(\/wiki\/|https:\/\/wiki-suggest\.toolforge\.org\/(toolcard|data#published)$)/ );
 	}
 	const list = items();
 	assert.equal( list.length, PAYLOADS.length );
