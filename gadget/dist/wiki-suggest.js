@@ -2053,28 +2053,33 @@
 		return mw.config.get( 'wgUserName' );
 	};
 
+	/**
+	 * A link to one of the tool's own pages, opened in a new tab.
+	 *
+	 * @param {string} path The page's path under the backend, e.g. '/toolcard'
+	 * @param {string} className The link's class
+	 * @param {string} text The link's text
+	 * @return {jQuery} The link
+	 */
+	Panel.prototype.toolLink = function ( path, className, text ) {
+		return $( '<a>' )
+			.attr( {
+				href: this.config.backend + path,
+				target: '_blank',
+				rel: 'noopener noreferrer'
+			} )
+			.addClass( className )
+			.text( text );
+	};
+
 	Panel.prototype.disclaimer = function () {
-		var $link = $( '<a>' )
-			.attr( {
-				href: this.config.backend + '/toolcard',
-				target: '_blank',
-				rel: 'noopener noreferrer'
-			} )
-			.addClass( 'wiki-suggest-toolcard' )
-			.text( msg( 'toolcard-link' ) );
 		// What becomes of the editor's choices, and the tool's page that lists what is kept.
-		var $data = $( '<a>' )
-			.attr( {
-				href: this.config.backend + '/data#published',
-				target: '_blank',
-				rel: 'noopener noreferrer'
-			} )
-			.addClass( 'wiki-suggest-data' )
-			.text( msg( 'data-link' ) );
 		return $( '<div>' )
 			.addClass( 'wiki-suggest-disclaimer mw-message-box mw-message-box-notice' )
-			.append( $( '<span>' ).text( msg( 'disclaimer' ) + ' ' ), $link,
-				$( '<span>' ).text( ' ' + msg( 'data-notice' ) + ' ' ), $data );
+			.append( $( '<span>' ).text( msg( 'disclaimer' ) + ' ' ),
+				this.toolLink( '/toolcard', 'wiki-suggest-toolcard', msg( 'toolcard-link' ) ),
+				$( '<span>' ).text( ' ' + msg( 'data-notice' ) + ' ' ),
+				this.toolLink( '/data#published', 'wiki-suggest-data', msg( 'data-link' ) ) );
 	};
 
 	/**
