@@ -75,7 +75,8 @@ PUBLISHED_REVIEWS = ("one record per suggestion reviewers labelled: what was sug
 @dataclass(frozen=True)
 class Selection:
     """Which records: of a wiki and task (None: all), decided on days ``since``..``until``
-    (inclusive, None: unbounded; never today or later), after record ``after``, at most ``limit``."""
+    (inclusive, None: unbounded; never today or later), after record ``after``, at most ``limit``.
+    The reviews take the wiki, task and limit (their ``after`` is a suggestion id)."""
 
     wiki: str | None = None
     task: str | None = None
@@ -97,9 +98,7 @@ def records(conn: Connection, chosen: Selection, now: dt.datetime) -> tuple[list
         until = min(until, chosen.until)
     joined = decisions.join(suggestions, suggestions.c.id == decisions.c.suggestion_id).outerjoin(
         edits, edits.c.suggestion_id == decisions.c.suggestion_id)
-    query = (select(decisions.c.id, decisions.c.created_at, suggestions.c.wiki, suggestions.c.task,
-                    suggestions.c.task_version, suggestions.c.backend, suggestions.c.page_title,
-                    suggestions.c.rank, suggestions.c.label, suggestions.c.score,
+    query = (select(decisions.c.id, decisions.c.created_at, *(suggestions.c[n] for n in SUGGESTED),
                     decisions.c.decision, decisions.c.reason, decisions.c.confirmed,
                     edits.c.suggestion_id.label("edit_reported"), edits.c.status, edits.c.survival)
              .select_from(joined)
@@ -139,11 +138,11 @@ def review_records(conn: Connection, chosen: Selection, after: str = "") -> tupl
     items = sorted((item, counts) for per_wiki in counted.values() for item, counts in per_wiki.items()
                    if item > after)
     page = items[:chosen.limit]
-    ids = [item for item, _ in page]
+    ids = {item for item, _ in page}
     described: dict[str, dict[str, Any]] = {}
     if ids:  # the row under the content id (stored with the first label), or an issued one
         rows = conn.execute(select(suggestions).where(
-            or_(suggestions.c.id.in_(ids), suggestions.c.content_id.in_(ids))))
+            or_(suggestions.c.id.in_(sorted(ids)), suggestions.c.content_id.in_(sorted(ids)))))
         for row in rows:
             item = row.id if row.id in ids else row.content_id
             if item not in described or row.id == item:

@@ -58,7 +58,7 @@ def _selection(name: str) -> tuple[dataset.Selection, dict[str, Any]]:
     since, until = _day(args, "since"), _day(args, "until")
     if since is not None and until is not None and since > until:
         raise ApiError(400, "invalid_parameter", "'since' is after 'until'")
-    after = args.get("after", 0)
+    after = args.get("after", 0)  # the reviews' is a suggestion id, which _reviews reads
     chosen = dataset.Selection(wiki=wiki, task=args.get("task"), since=since, until=until,
                                after=after if isinstance(after, int) else 0,
                                limit=int(args.get("limit", DEFAULT_LIMIT)))
