@@ -5,8 +5,9 @@ through the wiki's API, validated against :data:`SCHEMA`, and cached for a short
 is invalid (bad JSON shape, an unknown task, a threshold below the evaluated minimum) is ignored as a
 whole: a warning is shown on the tool card and the stats page, and the last valid page (or the
 defaults) stays in force. A community can only make the tool more careful: it can turn tasks off,
-raise thresholds, show fewer or more suggestions up to the schema's limit, block suggestions, and cap
-suggestions per user and day; it can never turn on a task the tool has not enabled.
+raise thresholds, show fewer or more suggestions up to the schema's limit, block suggestions, cap
+suggestions per user and day, and withhold its wiki's decisions from the published dataset; it can
+never turn on a task the tool has not enabled.
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ SCHEMA: dict[str, Any] = {
             "description": "Suggestions one user may decide on per day (0 = no cap).",
             "type": "integer", "minimum": 0, "maximum": 10000,
         },
+        "publish_decisions": {
+            "description": "Whether the tool publishes this wiki's decisions in its decisions "
+                           "dataset (without user names, the day after); false withholds them.",
+            "type": "boolean",
+        },
         "citation_needed_templates": {
             "description": "Template names (without prefix) that mark a claim as needing a source.",
             "type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 255},
@@ -111,6 +117,15 @@ class CommunityState:
         key = NEVER_SUGGEST_KEYS.get(task_id)
         lists = self.settings.get("never_suggest", {})
         return list(lists.get(key, [])) if key else []
+
+    def withholds_decisions(self) -> str | None:
+        """Why this wiki's decisions are not published, or None: its community said so, or its
+        page could not be read and no valid page is known, so its answer is not known."""
+        if self.settings.get("publish_decisions") is False:
+            return f"the wiki's community withholds them (publish_decisions on {PAGE_TITLE})"
+        if self.status == "unavailable" and self.revid is None:
+            return f"{PAGE_TITLE} could not be read from the wiki"
+        return None
 
     @functools.cached_property
     def hash(self) -> str:

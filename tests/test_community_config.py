@@ -167,3 +167,49 @@ def test_one_editors_rejections_count_once(client: Any, users: tuple[str, ...]) 
         assert response.status_code == 201
     again = {s["label"] for s in suggest(client, "Коло", wiki="fixture-ukwiki")["suggestions"]}
     assert (target in again) == (len(set(users)) < 2)
+
+
+@pytest.mark.mediawiki
+def test_community_can_withhold_its_wikis_decisions_from_the_dataset(
+        wiki_app: Any, small_wiki: LocalMediaWiki) -> None:
+    from suggest.store.schema import decisions
+    from tests.test_dataset import YESTERDAY, decided, suggestion
+
+    store = wiki_app.extensions["wiki_suggest"].store
+    store.issue([suggestion("d0"), suggestion("d1", wiki=WIKI), suggestion("d2")])
+    with store.engine.begin() as conn:
+        for sid in ("d0", "d1", "d2"):  # one by one: ids in this order
+            conn.execute(decisions.insert(), decided(sid, "skip", YESTERDAY))
+    client = wiki_app.test_client()
+
+    def page(**query: Any) -> dict[str, Any]:
+        answer = client.get("/api/v1/dataset/decisions", query_string=query)
+        assert answer.status_code == 200
+        body: dict[str, Any] = answer.get_json()
+        return body
+
+    everything = page()
+    assert [r["wiki"] for r in everything["records"]] == ["fixture-enwiki", WIKI, "fixture-enwiki"]
+    assert everything["withheld"] == {}
+    first = everything["records"][0]["id"]
+
+    publish(wiki_app, small_wiki, {"publish_decisions": False})
+    body = page()
+    assert [r["wiki"] for r in body["records"]] == ["fixture-enwiki", "fixture-enwiki"]
+    assert set(body["withheld"]) == {WIKI} and "publish_decisions" in body["withheld"][WIKI]
+    # A page whose only record is withheld is empty, and still leads on to the next.
+    alone = page(limit=1, after=first)
+    assert alone["records"] == [] and alone["next"] is not None
+    assert [r["label"] for r in client.get(alone["next"]).get_json()["records"]] == ["Label d2"]
+    csv_answer = client.get("/dataset/decisions.csv")
+    assert csv_answer.headers["X-Withheld-Wikis"] == WIKI and WIKI not in csv_answer.get_data(as_text=True)
+    card = client.get("/toolcard.json").get_json()["governance"]["community_configuration"]
+    assert "publish_decisions" in card["settings"] and "withheld" in card["rules"]
+    flow = client.get("/toolcard.json").get_json()["data_flow"]["published_decisions"]
+    assert "can withhold its wiki's records" in flow
+
+    # An invalid page is ignored as a whole: the last valid one, which withholds, stays in force.
+    publish(wiki_app, small_wiki, {"publish_decisions": "no"})
+    assert set(page()["withheld"]) == {WIKI}
+    publish(wiki_app, small_wiki, {})
+    assert len(page()["records"]) == 3 and page()["withheld"] == {}

@@ -25,7 +25,7 @@ def at(day: dt.date, hour: int = 13, minute: int = 37) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute, 42))
 
 
-def suggestion(sid: str, wiki: str = "enwiki", task: str = "categories",
+def suggestion(sid: str, wiki: str = "fixture-enwiki", task: str = "categories",
                title: str = "Page", label: str | None = None) -> dict[str, Any]:
     return {"id": sid, "created_at": at(TODAY - dt.timedelta(days=10)), "wiki": wiki, "task": task,
             "task_version": "2.7", "page_title": title, "page_id": 1, "revid": 10, "rank": 1,
@@ -42,12 +42,13 @@ def decided(sid: str, decision: str, day: dt.date, reason: str | None = None,
 
 
 def build(store: EventStore) -> None:
-    """In id order: s0-s5 on enwiki (s3 a references suggestion), s6 on ukwiki; s7 decided today."""
+    """In id order: s0-s5 on fixture-enwiki (s3 a references suggestion), s6 on fixture-ukwiki;
+    s7 decided today. Dump wikis: no community page to ask."""
     days = [TODAY - dt.timedelta(days=n) for n in (5, 4, 3, 2, 1, 1, 1, 0)]
     store.issue([suggestion(f"s{i}") for i in range(3)]
                 + [suggestion("s3", task="references"), suggestion("s4"),
                    suggestion("s5", title="=HYPERLINK(\"http://x.invalid\")", label="-1+1"),
-                   suggestion("s6", wiki="ukwiki", title="Коло", label="Геометрія"),
+                   suggestion("s6", wiki="fixture-ukwiki", title="Коло", label="Геометрія"),
                    suggestion("s7")])
     rows = [decided("s0", "accept", days[0], confirmed=True),
             decided("s1", "accept", days[1]),
@@ -86,14 +87,14 @@ def test_a_record_says_what_was_decided_and_nothing_about_who_or_when(client: An
     answer = client.get("/api/v1/dataset/decisions")
     body = answer.get_json()
     assert answer.status_code == 200 and body["next"] is None
-    assert body["published_until"] == YESTERDAY.isoformat()
+    assert body["published_until"] == YESTERDAY.isoformat() and body["withheld"] == {}
     assert body["licence"] == "CC BY-SA 4.0" and [f["name"] for f in body["fields"]] == list(FIELDS)
     records = body["records"]
     assert [r["label"] for r in records] == [f"Label s{i}" for i in range(5)] + ["-1+1", "Геометрія"]
     assert [r["id"] for r in records] == sorted(r["id"] for r in records)
     first = records[0]
     assert set(first) == set(FIELDS)
-    assert first == {**first, "day": (TODAY - dt.timedelta(days=5)).isoformat(), "wiki": "enwiki",
+    assert first == {**first, "day": (TODAY - dt.timedelta(days=5)).isoformat(), "wiki": "fixture-enwiki",
                      "task": "categories", "task_version": "2.7", "backend": "tfidf",
                      "page_title": "Page", "rank": 1, "score": 0.1235, "decision": "accept",
                      "reason": None, "confirmed": True, "edit": "verified", "survival": "kept"}
@@ -117,7 +118,7 @@ def test_decisions_of_today_appear_tomorrow(client: Any) -> None:
 
 
 def test_filters(client: Any) -> None:
-    assert [r["label"] for r in everything(client, wiki="ukwiki")] == ["Геометрія"]
+    assert [r["label"] for r in everything(client, wiki="fixture-ukwiki")] == ["Геометрія"]
     assert [r["label"] for r in everything(client, task="references")] == ["Label s3"]
     assert everything(client, wiki="dewiki") == []
     three_to_two = everything(client, since=(TODAY - dt.timedelta(days=3)).isoformat(),
@@ -128,9 +129,9 @@ def test_filters(client: Any) -> None:
 
 
 def test_pages_follow_each_other_to_the_end(client: Any) -> None:
-    whole = everything(client, wiki="enwiki")
+    whole = everything(client, wiki="fixture-enwiki")
     seen: list[dict[str, Any]] = []
-    address: str | None = "/api/v1/dataset/decisions?wiki=enwiki&limit=2"
+    address: str | None = "/api/v1/dataset/decisions?wiki=fixture-enwiki&limit=2"
     pages = 0
     while address is not None:
         body = client.get(address).get_json()
@@ -210,16 +211,16 @@ def test_data_page_tool_card_and_stats_page_describe_and_link_them(sqlite_url: s
     assert "can still often be matched with an edit" in flow
     assert "/dataset/reviews.csv" in card["published_reviews"]
     assert "never who reviewed" in card["published_reviews"]
-    stats = client.get("/stats", query_string={"wiki": "enwiki"}).get_data(as_text=True)
-    assert 'href="/dataset/decisions.csv?wiki=enwiki"' in stats and 'href="/data#published"' in stats
-    assert 'href="/dataset/reviews.csv?wiki=enwiki"' in stats
+    stats = client.get("/stats", query_string={"wiki": "fixture-enwiki"}).get_data(as_text=True)
+    assert 'href="/dataset/decisions.csv?wiki=fixture-enwiki"' in stats and 'href="/data#published"' in stats
+    assert 'href="/dataset/reviews.csv?wiki=fixture-enwiki"' in stats
     wikitext = client.get("/toolcard.wikitext").get_data(as_text=True)
     assert "'''published_decisions:'''" in wikitext and "'''published_reviews:'''" in wikitext
 
 
 # -- reviews ------------------------------------------------------------------------------------
 
-def computed_row(cid: str, wiki: str = "enwiki", task: str = "categories",
+def computed_row(cid: str, wiki: str = "fixture-enwiki", task: str = "categories",
                  label: str | None = None) -> dict[str, Any]:
     row = suggestion(cid, wiki=wiki, task=task, label=label)
     return {**row, "created_at": at(YESTERDAY)}
@@ -228,7 +229,7 @@ def computed_row(cid: str, wiki: str = "enwiki", task: str = "categories",
 @pytest.fixture(params=["sqlite_url", "mariadb_url"])
 def reviewed(request: pytest.FixtureRequest) -> Any:
     """c1: correct x2 (one reviewer changed their mind from incorrect), incorrect x1 -> correct;
-    c2: correct x1, incorrect x1 -> a tie, unsure; c3 (ukwiki): unsure x1; c4 never labelled;
+    c2: correct x1, incorrect x1 -> a tie, unsure; c3 (fixture-ukwiki): unsure x1; c4 never labelled;
     c5 (references): incorrect x1."""
     from suggest.review import ReviewStore
     from suggest.web import create_app
@@ -236,7 +237,7 @@ def reviewed(request: pytest.FixtureRequest) -> Any:
     app = create_app(app_config(request.getfixturevalue(request.param)))
     store = app.extensions["wiki_suggest"].store
     store.store_computed([computed_row("c1", label="=SUM(A1)"), computed_row("c2"),
-                          computed_row("c3", wiki="ukwiki"), computed_row("c4"),
+                          computed_row("c3", wiki="fixture-ukwiki"), computed_row("c4"),
                           computed_row("c5", task="references")])
     reviews = ReviewStore(store.engine)
     for cid, reviewer, label in [("c1", "Rita Reviewer", "incorrect"), ("c1", "Rita Reviewer", "correct"),
@@ -258,7 +259,7 @@ def test_reviews_count_each_reviewer_once_and_name_nobody(reviewed: Any) -> None
     counts = {cid: (r["correct"], r["incorrect"], r["unsure"], r["majority"]) for cid, r in records.items()}
     assert counts == {"c1": (2, 1, 0, "correct"), "c2": (1, 1, 0, "unsure"),
                       "c3": (0, 0, 1, "unsure"), "c5": (0, 1, 0, "incorrect")}
-    assert records["c1"] == {**records["c1"], "wiki": "enwiki", "task": "categories",
+    assert records["c1"] == {**records["c1"], "wiki": "fixture-enwiki", "task": "categories",
                              "task_version": "2.7", "backend": "tfidf", "page_title": "Page",
                              "label": "=SUM(A1)", "score": 0.1235}
     csv_text = reviewed.get("/dataset/reviews.csv").get_data(as_text=True)
@@ -275,8 +276,8 @@ def test_reviews_filter_and_page(reviewed: Any) -> None:
         return [r["id"] for r in reviewed.get("/api/v1/dataset/reviews", query_string=query)
                 .get_json()["records"]]
 
-    assert ids(wiki="ukwiki") == ["c3"] and ids(task="references") == ["c5"]
-    assert ids(wiki="enwiki", task="categories") == ["c1", "c2"]
+    assert ids(wiki="fixture-ukwiki") == ["c3"] and ids(task="references") == ["c5"]
+    assert ids(wiki="fixture-enwiki", task="categories") == ["c1", "c2"]
     first = reviewed.get("/api/v1/dataset/reviews", query_string={"limit": 3}).get_json()
     assert [r["id"] for r in first["records"]] == ["c1", "c2", "c3"]
     assert first["next"] == "/api/v1/dataset/reviews?limit=3&after=c3"
@@ -286,3 +287,25 @@ def test_reviews_filter_and_page(reviewed: Any) -> None:
     for bad in ({"after": "c3;drop"}, {"after": "x" * 33}, {"limit": "0"}, {"wiki": "a b"}):
         answer = reviewed.get("/api/v1/dataset/reviews", query_string=bad)
         assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "invalid_parameter"
+
+
+def test_records_of_a_wiki_whose_community_cannot_be_asked_are_withheld(sqlite_url: str) -> None:
+    from suggest.web import create_app
+    from tests.support.mediawiki import free_port
+
+    api_url = f"http://127.0.0.1:{free_port()}/api.php"  # nothing listens there
+    app = create_app(app_config(sqlite_url, EXTRA_WIKIS={"gone-wiki": {"api_url": api_url}},
+                                WIKI_TIMEOUT=1.0))
+    store = app.extensions["wiki_suggest"].store
+    store.issue([suggestion("g0", wiki="gone-wiki"), suggestion("g1"),
+                 suggestion("g2", wiki="removedwiki")])
+    with store.engine.begin() as conn:
+        for sid in ("g0", "g1", "g2"):
+            conn.execute(decisions.insert(), decided(sid, "accept", YESTERDAY))
+    body = app.test_client().get("/api/v1/dataset/decisions").get_json()
+    assert [r["label"] for r in body["records"]] == ["Label g1"]
+    assert set(body["withheld"]) == {"gone-wiki", "removedwiki"}
+    assert "could not be read" in body["withheld"]["gone-wiki"]
+    assert "no longer on the tool's list" in body["withheld"]["removedwiki"]
+    # The reviews name no editor: no community is asked for them.
+    assert app.test_client().get("/api/v1/dataset/reviews").get_json()["withheld"] == {}

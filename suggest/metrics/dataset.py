@@ -34,7 +34,10 @@ PUBLISHED = ("one record per decision, published the day after it was made (UTC)
              "whether the account was confirmed, and what became of the saved edit; never the user "
              "name, the comment or the time of day. A record can still often be matched with "
              "an edit saved with the tool on the same page that day, which the wiki shows with "
-             "its author. Licence " + LICENCE + ".")
+             "its author. A wiki's community can withhold its wiki's records (\"publish_decisions\": "
+             "false on MediaWiki:Wiki-suggest.json); they are also left out while that page cannot "
+             "be read and no valid one is known, and each page of records names the wikis left "
+             "out. Licence " + LICENCE + ".")
 ATTRIBUTION = ("wiki-suggest's editors' decisions; page titles and suggested categories and "
                "references come from the Wikipedia named in each record (CC BY-SA)")
 # Every field of a record, in order, with what it means (the data page and the JSON show these).

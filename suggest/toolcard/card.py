@@ -309,8 +309,9 @@ def build_card(svc: SuggestionService, base_url: str = "") -> dict[str, Any]:
                 "schema": f"{base_url}/toolcard.json#community-schema",
                 "settings": sorted(SCHEMA["properties"]),
                 "rules": "Tasks can be turned off, thresholds only raised (never below the evaluated "
-                         "minimum), suggestions capped and blocked; an invalid page is ignored with a "
-                         "warning and the last valid one stays in force.",
+                         "minimum), suggestions capped and blocked, and the wiki's decisions withheld "
+                         "from the published dataset; an invalid page is ignored with a warning and "
+                         "the last valid one stays in force.",
                 "wikis": community,
                 "in_force": in_force,
             },

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -17,7 +18,7 @@ from suggest.services import SuggestionService
 from suggest.store.events import utcnow
 from suggest.web import validation
 from suggest.web.errors import ApiError
-from suggest.wiki.registry import valid_wiki_id
+from suggest.wiki.registry import UnknownWiki, valid_wiki_id
 
 bp = Blueprint("dataset", __name__)
 
@@ -41,11 +42,22 @@ def _reviews(conn: Connection, chosen: dataset.Selection, args: dict[str, Any],
     return dataset.review_records(conn, chosen, after=args.get("after", ""))
 
 
-# name -> (its records, its fields, what it holds)
-DATASETS: dict[str, tuple[Records, dict[str, str], str]] = {
-    "decisions": (_decisions, dataset.FIELDS, dataset.PUBLISHED),
-    "reviews": (_reviews, dataset.REVIEW_FIELDS, dataset.PUBLISHED_REVIEWS),
+@dataclass(frozen=True)
+class Published:
+    """A published dataset: its records, its fields, what it holds, and whether a wiki's
+    community can withhold its records (``publish_decisions`` on its community page)."""
+
+    records: Records
+    fields: dict[str, str]
+    holds: str
+    community_may_withhold: bool
+
+
+DATASETS: dict[str, Published] = {
+    "decisions": Published(_decisions, dataset.FIELDS, dataset.PUBLISHED, True),
+    "reviews": Published(_reviews, dataset.REVIEW_FIELDS, dataset.PUBLISHED_REVIEWS, False),
 }
+WITHHELD_HEADER = "X-Withheld-Wikis"  # the CSV's list of the wikis whose records were left out
 
 
 def _selection(name: str) -> tuple[dataset.Selection, dict[str, Any]]:
@@ -74,32 +86,63 @@ def _day(args: dict[str, Any], name: str) -> dt.date | None:
         raise ApiError(400, "invalid_parameter", f"'{name}' is not a date (YYYY-MM-DD)") from None
 
 
-def _page(name: str) -> tuple[list[dict[str, Any]], str | None, dt.date]:
-    """The records, the link to the next page (None after the last) and the last day published."""
+@dataclass(frozen=True)
+class Page:
+    records: list[dict[str, Any]]
+    following: str | None  # the next page's address, None after the last
+    last_day: dt.date  # the last day whose decisions are published
+    withheld: dict[str, str]  # wiki -> why its records in this page were left out
+
+
+def _page(name: str) -> Page:
     chosen, args = _selection(name)
     svc: SuggestionService = current_app.extensions["wiki_suggest"]
+    published = DATASETS[name]
     now = utcnow()
     with svc.store.engine.connect() as conn:
-        found, more = DATASETS[name][0](conn, chosen, args, now)
+        found, more = published.records(conn, chosen, args, now)
     following = None
-    if more:
+    if more:  # after the last record read, whether it is shown or withheld
         following = url_for(str(request.endpoint), **{**args, "after": found[-1]["id"]})
-    return found, following, dataset.last_published_day(now)
+    # Asked once the database connection is back in the pool: a wiki may take seconds to answer.
+    withheld = _withheld(svc, {r["wiki"] for r in found}) if published.community_may_withhold else {}
+    return Page([r for r in found if r["wiki"] not in withheld], following,
+                dataset.last_published_day(now), withheld)
+
+
+def _withheld(svc: SuggestionService, wikis: set[str]) -> dict[str, str]:
+    """Of ``wikis``, those whose records are not published, with why (each wiki's community
+    page, read as for suggestions: cached for COMMUNITY_CONFIG_TTL)."""
+    found: dict[str, str] = {}
+    for wiki_id in sorted(wikis):
+        try:
+            state = svc.community.get(svc.registry.get(wiki_id))
+        except UnknownWiki:
+            found[wiki_id] = "the wiki is no longer on the tool's list, so its community cannot be asked"
+            continue
+        reason = state.withholds_decisions()
+        if reason is not None:
+            found[wiki_id] = reason
+    return found
 
 
 def _json(name: str) -> Response:
-    found, following, last_day = _page(name)
-    _, fields, holds = DATASETS[name]
-    return jsonify({"records": found, "next": following, "published_until": last_day.isoformat(),
-                    "holds": holds,
-                    "fields": [{"name": field, "description": text} for field, text in fields.items()],
+    page = _page(name)
+    published = DATASETS[name]
+    return jsonify({"records": page.records, "next": page.following,
+                    "published_until": page.last_day.isoformat(), "withheld": page.withheld,
+                    "holds": published.holds,
+                    "fields": [{"name": field, "description": text}
+                               for field, text in published.fields.items()],
                     "licence": dataset.LICENCE, "attribution": dataset.ATTRIBUTION})
 
 
 def _csv(name: str) -> Response:
-    """The same records as CSV; the next page's address is in the ``Link`` header (rel=next)."""
-    found, following, _ = _page(name)
-    fields = DATASETS[name][1]
+    """The same records as CSV; the next page's address is in the ``Link`` header (rel=next), the
+    wikis whose records were withheld in ``X-Withheld-Wikis``."""
+    page = _page(name)
+    found, following = page.records, page.following
+    fields = DATASETS[name].fields
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
@@ -109,6 +152,8 @@ def _csv(name: str) -> Response:
         "Content-Disposition": f"attachment; filename=wiki-suggest-{name}.csv"})
     if following is not None:
         response.headers["Link"] = f'<{following}>; rel="next"'
+    if page.withheld:
+        response.headers[WITHHELD_HEADER] = ", ".join(page.withheld)
     return response
 
 

@@ -54,6 +54,8 @@ DATASET_RESPONSES = {
                 "type": "object", "required": ["records", "next", "fields", "licence"],
                 "properties": {"records": {"type": "array"},
                                "next": {"type": "string", "nullable": True},
+                               "withheld": {"type": "object", "description": "Wikis whose "
+                                            "records in this page were left out, with why"},
                                "fields": {"type": "array"}, "licence": {"type": "string"}}}}}},
     **_error_responses(400, 503)}
 
