@@ -13,12 +13,20 @@ from typing import Any
 import pytest
 
 from suggest.metrics.dataset import FIELDS, REVIEW_FIELDS
-from suggest.store.events import EventStore, utcnow
+from suggest.store.events import EventStore
 from suggest.store.schema import decisions, edits
 from tests.conftest import app_config
 
-TODAY = utcnow().date()
+# The service's clock stands still here (the clock fixture), so that a run across midnight (UTC)
+# sees the same day as the data it stored.
+NOW = dt.datetime(2026, 11, 25, 12, 0, 0)
+TODAY = NOW.date()
 YESTERDAY = TODAY - dt.timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("suggest.web.dataset.utcnow", lambda: NOW)
 
 
 def at(day: dt.date, hour: int = 13, minute: int = 37) -> dt.datetime:
