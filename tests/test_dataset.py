@@ -209,6 +209,8 @@ def test_data_page_tool_card_and_stats_page_describe_and_link_them(sqlite_url: s
     client = create_app(app_config(sqlite_url)).test_client()
     page = client.get("/data").get_data(as_text=True)
     assert 'id="published"' in page
+    assert "the published decisions dataset (without user names" in page  # the decisions table
+    assert "the published reviews dataset show counts only" in page  # the review labels table
     for name, fields in (("decisions", FIELDS), ("reviews", REVIEW_FIELDS)):
         assert f'href="/dataset/{name}.csv"' in page and f'href="/api/v1/dataset/{name}"' in page
         for field in fields:

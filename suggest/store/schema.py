@@ -112,7 +112,8 @@ decisions = Table(
                    "checked; false or empty when it is only what the client said"),
     UniqueConstraint("suggestion_id", name="uq_decisions_suggestion"),
     info={"retention": "user name and comment removed after 90 days; counts kept",
-          "purpose": "edit-acceptance metrics, monitoring, reviewer feedback"},
+          "purpose": "edit-acceptance metrics, monitoring, reviewer feedback, and the published "
+                     "decisions dataset (without user names, comments or times of day)"},
 )
 
 edits = Table(
@@ -179,6 +180,7 @@ review_labels = Table(
     Column("label", String(16), nullable=False, comment="correct, incorrect or unsure"),
     Column("created_at", DateTime, nullable=False, comment="When it was labelled (UTC)"),
     UniqueConstraint("suggestion_id", "reviewer", name="uq_review_labels_reviewer"),
-    info={"retention": "kept (reviewer names are public wiki user names; pages show counts only)",
+    info={"retention": "kept (reviewer names are public wiki user names; pages and the published "
+                       "reviews dataset show counts only)",
           "purpose": "reviewer precision and agreement between reviewers"},
 )
