@@ -62,10 +62,11 @@ FIELDS: dict[str, str] = {
 
 # What a suggestion was, in a record of either dataset.
 SUGGESTED = ("wiki", "task", "task_version", "backend", "page_title", "rank", "label", "score")
+REVIEWED = tuple(name for name in SUGGESTED if name != "rank")  # a review is of no position
 REVIEW_FIELDS: dict[str, str] = {
     "id": "The computed suggestion's id (content id); records come in its order (the 'after' of "
           "the next page)",
-    **{name: FIELDS[name] for name in SUGGESTED if name != "rank"},
+    **{name: FIELDS[name] for name in REVIEWED},
     **{label: f"Reviewers whose latest label on it is {label}" for label in aggregates.REVIEW_LABELS},
     "majority": "The label most of its reviewers gave (unsure also for a tie), as reviewer "
                 "precision counts it",
@@ -122,12 +123,18 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time())
 
 
+def _suggested(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """What was suggested, as either dataset prints it (the score to 4 decimals)."""
+    found = {name: row[name] for name in names}
+    found["score"] = round(float(row["score"]), 4)
+    return found
+
+
 def _record(row: Any) -> dict[str, Any]:
     reported = row["edit_reported"] is not None
     return {
         "id": row["id"], "day": row["created_at"].date().isoformat(),
-        **{name: row[name] for name in SUGGESTED}, "score": round(float(row["score"]), 4),
-        "decision": row["decision"],
+        **_suggested(row, SUGGESTED), "decision": row["decision"],
         "reason": row["reason"], "confirmed": bool(row["confirmed"]),
         "edit": (row["status"] or "pending") if reported else None,
         "survival": row["survival"] or None,
@@ -153,8 +160,7 @@ def review_records(conn: Connection, chosen: Selection, after: str = "") -> tupl
     found = []
     for item, counts in page:
         what = described[item]
-        found.append({"id": item, **{name: what[name] for name in SUGGESTED if name != "rank"},
-                      "score": round(float(what["score"]), 4),
+        found.append({"id": item, **_suggested(what, REVIEWED),
                       **{label: counts.get(label, 0) for label in aggregates.REVIEW_LABELS},
                       "majority": aggregates.majority_label(counts)})
     return found, len(items) > chosen.limit
