@@ -19,12 +19,13 @@ in the order of the suggestions' ids.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
 from suggest.metrics import aggregates
+from suggest.store.events import utcnow
 from suggest.store.schema import decisions, edits, suggestions
 
 LICENCE = "CC BY-SA 4.0"
@@ -78,16 +79,18 @@ PUBLISHED_REVIEWS = ("one record per suggestion reviewers labelled: what was sug
 
 @dataclass(frozen=True)
 class Selection:
-    """Which records: of a wiki and task (None: all), decided on days ``since``..``until``
-    (inclusive, None: unbounded; never today or later), after record ``after``, at most ``limit``.
-    The reviews take the wiki, task and limit (their ``after`` is a suggestion id)."""
+    """Which records, asked for at ``asked_at``: of a wiki and task (None: all), decided on days
+    ``since``..``until`` (inclusive, None: unbounded; never on the day asked or later), after
+    ``after``, at most ``limit``. ``after`` is a record id for the decisions, a suggestion id for
+    the reviews, which take no days."""
 
     wiki: str | None = None
     task: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
-    after: int = 0
+    after: int | str | None = None
     limit: int = 1000
+    asked_at: dt.datetime = field(default_factory=utcnow)
 
 
 def last_published_day(now: dt.datetime) -> dt.date:
@@ -95,9 +98,9 @@ def last_published_day(now: dt.datetime) -> dt.date:
     return now.date() - dt.timedelta(days=1)
 
 
-def records(conn: Connection, chosen: Selection, now: dt.datetime) -> tuple[list[dict[str, Any]], bool]:
-    """The records of ``chosen`` in id order, and whether more follow the last of them."""
-    until = last_published_day(now)
+def records(conn: Connection, chosen: Selection) -> tuple[list[dict[str, Any]], bool]:
+    """The decisions of ``chosen`` in id order, and whether more follow the last of them."""
+    until = last_published_day(chosen.asked_at)
     if chosen.until is not None:
         until = min(until, chosen.until)
     joined = decisions.join(suggestions, suggestions.c.id == decisions.c.suggestion_id).outerjoin(
@@ -106,7 +109,7 @@ def records(conn: Connection, chosen: Selection, now: dt.datetime) -> tuple[list
                     decisions.c.decision, decisions.c.reason, decisions.c.confirmed,
                     edits.c.suggestion_id.label("edit_reported"), edits.c.status, edits.c.survival)
              .select_from(joined)
-             .where(decisions.c.id > chosen.after,
+             .where(decisions.c.id > int(chosen.after or 0),
                     decisions.c.created_at < _midnight(until + dt.timedelta(days=1)))
              .order_by(decisions.c.id).limit(chosen.limit + 1))
     if chosen.since is not None:
@@ -141,9 +144,10 @@ def _record(row: Any) -> dict[str, Any]:
     }
 
 
-def review_records(conn: Connection, chosen: Selection, after: str = "") -> tuple[list[dict[str, Any]], bool]:
-    """The labelled suggestions of ``chosen``'s wiki and task with an id after ``after``, in id
-    order, and whether more follow the last of them."""
+def review_records(conn: Connection, chosen: Selection) -> tuple[list[dict[str, Any]], bool]:
+    """The labelled suggestions of ``chosen``'s wiki and task with an id after its ``after``, in
+    id order, and whether more follow the last of them."""
+    after = str(chosen.after or "")
     counted = aggregates.review_label_counts(conn, aggregates.Filters(wiki=chosen.wiki, task=chosen.task))
     items = sorted((item, counts) for per_wiki in counted.values() for item, counts in per_wiki.items()
                    if item > after)

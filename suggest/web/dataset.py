@@ -28,18 +28,7 @@ DEFAULT_LIMIT = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_FIELDS = ("page_title", "label")
 
-Records = Callable[[Connection, dataset.Selection, dict[str, Any], dt.datetime],
-                   tuple[list[dict[str, Any]], bool]]
-
-
-def _decisions(conn: Connection, chosen: dataset.Selection, _args: dict[str, Any],
-               now: dt.datetime) -> tuple[list[dict[str, Any]], bool]:
-    return dataset.records(conn, chosen, now)
-
-
-def _reviews(conn: Connection, chosen: dataset.Selection, args: dict[str, Any],
-             _now: dt.datetime) -> tuple[list[dict[str, Any]], bool]:
-    return dataset.review_records(conn, chosen, after=args.get("after", ""))
+Records = Callable[[Connection, dataset.Selection], tuple[list[dict[str, Any]], bool]]
 
 
 @dataclass(frozen=True)
@@ -54,8 +43,9 @@ class Published:
 
 
 DATASETS: dict[str, Published] = {
-    "decisions": Published(_decisions, dataset.FIELDS, dataset.PUBLISHED, True),
-    "reviews": Published(_reviews, dataset.REVIEW_FIELDS, dataset.PUBLISHED_REVIEWS, False),
+    "decisions": Published(dataset.records, dataset.FIELDS, dataset.PUBLISHED, True),
+    "reviews": Published(dataset.review_records, dataset.REVIEW_FIELDS, dataset.PUBLISHED_REVIEWS,
+                         False),
 }
 WITHHELD_HEADER = "X-Withheld-Wikis"  # the CSV's list of the wikis whose records were left out
 
@@ -70,10 +60,9 @@ def _selection(name: str) -> tuple[dataset.Selection, dict[str, Any]]:
     since, until = _day(args, "since"), _day(args, "until")
     if since is not None and until is not None and since > until:
         raise ApiError(400, "invalid_parameter", "'since' is after 'until'")
-    after = args.get("after", 0)  # the reviews' is a suggestion id, which _reviews reads
     chosen = dataset.Selection(wiki=wiki, task=args.get("task"), since=since, until=until,
-                               after=after if isinstance(after, int) else 0,
-                               limit=int(args.get("limit", DEFAULT_LIMIT)))
+                               after=args.get("after"), limit=int(args.get("limit", DEFAULT_LIMIT)),
+                               asked_at=utcnow())
     return chosen, args
 
 
@@ -98,16 +87,15 @@ def _page(name: str) -> Page:
     chosen, args = _selection(name)
     svc: SuggestionService = current_app.extensions["wiki_suggest"]
     published = DATASETS[name]
-    now = utcnow()
     with svc.store.engine.connect() as conn:
-        found, more = published.records(conn, chosen, args, now)
+        found, more = published.records(conn, chosen)
     following = None
     if more:  # after the last record read, whether it is shown or withheld
         following = url_for(str(request.endpoint), **{**args, "after": found[-1]["id"]})
     # Asked once the database connection is back in the pool: a wiki may take seconds to answer.
     withheld = _withheld(svc, {r["wiki"] for r in found}) if published.community_may_withhold else {}
     return Page([r for r in found if r["wiki"] not in withheld], following,
-                dataset.last_published_day(now), withheld)
+                dataset.last_published_day(chosen.asked_at), withheld)
 
 
 def _withheld(svc: SuggestionService, wikis: set[str]) -> dict[str, str]:
