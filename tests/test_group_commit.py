@@ -6,7 +6,9 @@ writer lock between real processes."""
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -359,3 +361,35 @@ def test_writer_lock_is_a_no_op_where_it_cannot_apply(tmp_path: Path) -> None:
     missing = WriterLock(f"sqlite:///{tmp_path}/no/such/folder/events.sqlite3")
     with missing.hold():  # no lock file can be made: SQLite reports the database's own error
         pass
+
+
+def _can_take(path: Path) -> bool:
+    """Whether another open file (as another worker has) could take the lock file now."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def test_writer_lock_taken_again_by_its_holder_does_not_wait(tmp_path: Path) -> None:
+    """A write that finds the schema unchecked checks it under the same lock in the same thread:
+    the second hold returns at once, and the file stays locked until the first is released."""
+    lock = WriterLock(f"sqlite:///{tmp_path / 'events.sqlite3'}")
+    seen: list[bool] = []
+
+    def nested() -> None:
+        with lock.hold():
+            with lock.hold():
+                seen.append(_can_take(tmp_path / "events.sqlite3-writer.lock"))
+            seen.append(_can_take(tmp_path / "events.sqlite3-writer.lock"))
+        seen.append(_can_take(tmp_path / "events.sqlite3-writer.lock"))
+
+    thread = threading.Thread(target=nested, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "the holder waited for itself"
+    assert seen == [False, False, True]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import secrets
 from pathlib import Path
 from typing import Any
@@ -266,3 +268,40 @@ def test_issue_is_one_transaction(url: str, tmp_path: Path) -> None:
         store.issue([good, dict(clash)])
     assert store.get_suggestion(good["id"]) is None
     assert count(store, suggestions) == 1
+
+
+def _start_worker(url: str, barrier: Any, results: Any) -> None:
+    """A worker's start: the schema check, at the same moment as the others'; what it logged."""
+    errors: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            errors.append(record.getMessage())
+
+    logging.getLogger("suggest").addHandler(Keep(logging.WARNING))
+    store = EventStore(url)
+    barrier.wait(30)
+    try:
+        store.upgrade()
+    except StoreUnavailable as error:
+        errors.append(f"not ready: {error}")
+    results.put(errors)
+
+
+def test_workers_starting_together_on_a_new_database_take_turns(url: str) -> None:
+    """gunicorn's workers check the schema of a new database at the same moment. They take turns
+    (the SQLite writer lock file, a MariaDB named lock), so none fails on the others' DDL and
+    logs a database error at start, as all but one did before."""
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(4), context.Queue()
+    workers = [context.Process(target=_start_worker, args=(url, barrier, results)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    logged = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+        assert worker.exitcode == 0
+    assert logged == [[]] * 4
+    engine = create_engine(url)
+    assert set(inspect(engine).get_table_names()) >= set(metadata.tables)
+    engine.dispose()

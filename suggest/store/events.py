@@ -203,6 +203,24 @@ def _unreachable(error: SQLAlchemyError) -> bool:
     return bool(args) and (args[0] in CANNOT_CONNECT or "timed out" in str(args[-1]))
 
 
+NAMED_LOCK_WAIT = 30  # seconds a MariaDB worker waits for another's schema check
+
+
+@contextmanager
+def _named_lock(conn: Connection, purpose: str) -> Iterator[None]:
+    """A MariaDB lock held by this connection's session (across DDL's implicit commits) for
+    ``purpose`` in this database; nothing on other databases (SQLite's writers queue on a file)."""
+    if conn.dialect.name != "mysql":
+        yield
+        return
+    name = f"wiki-suggest.{conn.engine.url.database}.{purpose}"[:64]
+    conn.execute(text("SELECT GET_LOCK(:name, :wait)"), {"name": name, "wait": NAMED_LOCK_WAIT})
+    try:
+        yield
+    finally:
+        conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+
+
 class EventStore:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -225,7 +243,8 @@ class EventStore:
     # -- schema ---------------------------------------------------------------------------------
     def upgrade(self) -> None:
         """Create missing tables and add columns added to the schema since the database was made.
-        Workers starting together may race on the DDL: the loser retries and finds it done."""
+        Workers starting together take turns (:meth:`_upgrade_once`); one that still fails on
+        the DDL (a named lock given up after NAMED_LOCK_WAIT) retries and finds it done."""
         with self._schema_lock:
             for attempt in range(3):
                 started = time.monotonic()
@@ -289,7 +308,10 @@ class EventStore:
         return value
 
     def _upgrade_once(self) -> None:
-        with self._connect() as conn:
+        # Workers starting together take turns: SQLite's through the writer lock file, MariaDB's
+        # through a named lock of the server. Without it all but one failed on the DDL race and
+        # logged a database error at every start before their retry found the schema made.
+        with self._writer.hold(), self._connect() as conn, _named_lock(conn, "schema"):
             metadata.create_all(conn)
             inspector = inspect(conn)
             for table in metadata.sorted_tables:

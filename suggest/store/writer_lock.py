@@ -34,7 +34,10 @@ class WriterLock:
         if url.get_backend_name() == "sqlite" and database and database != ":memory:" \
                 and not database.startswith("file:"):
             self.path = database + "-writer.lock"
-        self._thread_lock = threading.Lock()
+        # Reentrant: a write that finds the schema unchecked (the database was away) checks it
+        # under the same lock, in the same thread.
+        self._thread_lock = threading.RLock()
+        self._depth = 0  # how many times the thread holding the lock has taken it
         self._fd: int | None = None
         self._fd_pid = 0  # a worker forked from a process that opened the file opens its own
 
@@ -44,15 +47,18 @@ class WriterLock:
             yield
             return
         with self._thread_lock:
-            fd = self._file(self.path)
-            if fd is None:  # no lock file (the database's folder is missing or read-only): SQLite
-                yield       # reports what is wrong with the database itself
-                return
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fd = None if self._depth else self._file(self.path)
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            # Without a lock file (the database's folder is missing or read-only) SQLite reports
+            # what is wrong with the database itself.
+            self._depth += 1
             try:
                 yield
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                self._depth -= 1
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _file(self, path: str) -> int | None:
         pid = os.getpid()
