@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import threading
 from typing import Any
 
 import pytest
@@ -319,3 +321,30 @@ def test_records_of_a_wiki_whose_community_cannot_be_asked_are_withheld(sqlite_u
     assert "no longer on the tool's list" in body["withheld"]["removedwiki"]
     # The reviews name no editor: no community is asked for them.
     assert app.test_client().get("/api/v1/dataset/reviews").get_json()["withheld"] == {}
+
+
+def test_the_community_pages_of_a_page_of_records_are_read_at_once(sqlite_url: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page of records over three wikis whose community pages are not cached reads the three
+    at the same time: each read here answers only once all three are waiting (else it fails
+    after 5 s, and its wiki's records are withheld as unreadable)."""
+    from suggest.web import create_app
+
+    wikis = {f"wiki{n}": {"api_url": f"http://127.0.0.1:9/wiki{n}/api.php"} for n in range(3)}
+    app = create_app(app_config(sqlite_url, EXTRA_WIKIS=wikis))
+    svc = app.extensions["wiki_suggest"]
+    together = threading.Barrier(3, timeout=5)
+
+    def fetch(wiki: Any) -> tuple[int | None, str | None]:
+        together.wait()
+        return 7, json.dumps({"publish_decisions": wiki.id != "wiki1"})
+
+    monkeypatch.setattr(svc.community, "_fetch", fetch)
+    svc.store.issue([suggestion(f"w{n}", wiki=f"wiki{n}") for n in range(3)])
+    with svc.store.engine.begin() as conn:
+        for n in range(3):
+            conn.execute(decisions.insert(), decided(f"w{n}", "accept", YESTERDAY))
+    body = app.test_client().get("/api/v1/dataset/decisions").get_json()
+    assert [r["wiki"] for r in body["records"]] == ["wiki0", "wiki2"]
+    assert list(body["withheld"]) == ["wiki1"]
+    assert "publish_decisions" in body["withheld"]["wiki1"]

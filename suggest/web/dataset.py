@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from suggest.wiki.registry import UnknownWiki, valid_wiki_id
 bp = Blueprint("dataset", __name__)
 
 DEFAULT_LIMIT = 1000
+COMMUNITY_READERS = 8  # community pages of a page's wikis read at once, at most
 # A spreadsheet program runs a cell that starts with one of these as a formula; such a text is
 # written with a leading apostrophe in the CSV (the JSON has it as stored).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -100,18 +102,23 @@ def _page(name: str) -> Page:
 
 def _withheld(svc: SuggestionService, wikis: set[str]) -> dict[str, str]:
     """Of ``wikis``, those whose records are not published, with why (each wiki's community
-    page, read as for suggestions: cached for COMMUNITY_CONFIG_TTL)."""
-    found: dict[str, str] = {}
-    for wiki_id in sorted(wikis):
+    page, read as for suggestions: cached for COMMUNITY_CONFIG_TTL). The pages not cached are
+    read at the same time, so a page of records waits for the slowest wiki, not for all in turn."""
+    def why(wiki_id: str) -> str | None:
         try:
             state = svc.community.get(svc.registry.get(wiki_id))
         except UnknownWiki:
-            found[wiki_id] = "the wiki is no longer on the tool's list, so its community cannot be asked"
-            continue
-        reason = state.withholds_decisions()
-        if reason is not None:
-            found[wiki_id] = reason
-    return found
+            return "the wiki is no longer on the tool's list, so its community cannot be asked"
+        return state.withholds_decisions()
+
+    ordered = sorted(wikis)
+    if len(ordered) <= 1:
+        reasons = [why(wiki_id) for wiki_id in ordered]
+    else:
+        with ThreadPoolExecutor(max_workers=min(len(ordered), COMMUNITY_READERS)) as pool:
+            reasons = list(pool.map(why, ordered))
+    return {wiki_id: reason for wiki_id, reason in zip(ordered, reasons, strict=True)
+            if reason is not None}
 
 
 def _json(name: str) -> Response:
