@@ -2726,18 +2726,21 @@
 	 * with accepted ones, also add the marker to the edit summary.
 	 *
 	 * @param {boolean} isSave
+	 * @param {jQuery} [$summary] The summary's field (default: the edit form's, #wpSummary)
 	 */
-	Panel.prototype.onSubmit = function ( isSave ) {
+	Panel.prototype.onSubmit = function ( isSave, $summary ) {
 		var text = this.surface.getText(),
 			// An addition the editor deleted by hand is not in this edit: not in its summary,
 			// nor reported with the saved revision (its acceptance stands, as not saved).
 			accepted = this.accepted().filter( function ( item ) {
 				return item.plan && locateInsertion( text, item.plan ) !== -1;
 			} ),
-			$summary = $( '#wpSummary' ), summary = String( $summary.val() || '' ), suggestions,
+			summary, suggestions,
 			decided = this.items.filter( function ( item ) {
 				return item.state === 'rejected' || item.state === 'skipped';
 			} );
+		$summary = $summary || $( '#wpSummary' );
+		summary = String( $summary.val() || '' );
 		if ( this.sentMarker && summary.indexOf( this.sentMarker ) !== -1 ) {
 			// What this gadget added to the summary of a save that failed (the form comes back
 			// with the summary as sent): the list may differ now.
@@ -2776,6 +2779,210 @@
 			} )
 		} );
 	};
+
+	/* ------------------------------------------------------------------ VisualEditor */
+
+	// The tasks whose suggestions the visual mode can take: a category is an item of the
+	// document's metadata. A reference would be a node of the Cite extension in the text.
+	var VISUAL_TASKS = [ 'categories' ];
+
+	/**
+	 * Surface adapter for VisualEditor's visual mode. Its text is the page's category links,
+	 * one per line, in the document's order, read from VisualEditor's category items: the panel
+	 * places and finds its insertions in that text with the same rules as in the source editor.
+	 * Setting a text makes the document's categories those of the text: the ones no longer in
+	 * it are removed, the new ones added at the end (VisualEditor writes each category link
+	 * where it was, and new ones after the others).
+	 *
+	 * @param {Object} surfaceModel VisualEditor's surface model (ve.dm.Surface)
+	 * @return {{getText: Function, setText: Function, replace: Function, select: Function}}
+	 */
+	function createVisualSurface( surfaceModel ) {
+		var metaList = surfaceModel.getMetaList(),
+			nsNames = categoryNamespaceNames(),
+			prefix = ( mw.config.get( 'wgFormattedNamespaces' ) || {} )[ 14 ] || 'Category';
+
+		function categoryItems() {
+			return metaList.getItemsInGroup( 'mwCategory' );
+		}
+
+		function linkOf( item ) {
+			var attributes = item.getElement().attributes || {};
+			return '[[' + attributes.category + ( attributes.sortkey ? '|' + attributes.sortkey : '' ) + ']]';
+		}
+
+		function nameOf( link ) {
+			var found = categoryLinks( link, nsNames );
+			return found.length ? found[ 0 ].name : null;
+		}
+
+		return {
+			getText: function () {
+				return categoryItems().map( linkOf ).join( '\n' );
+			},
+			setText: function ( text ) {
+				var wanted = categoryLinks( text, nsNames ).map( function ( link ) {
+						return link.name;
+					} ),
+					kept = [];
+				categoryItems().forEach( function ( item ) {
+					var name = nameOf( linkOf( item ) );
+					if ( name !== null && !contains( wanted, name ) ) {
+						metaList.removeMeta( item );
+					} else {
+						kept.push( name );
+					}
+				} );
+				wanted.forEach( function ( name ) {
+					if ( !contains( kept, name ) ) {
+						metaList.insertMeta( {
+							type: 'mwCategory',
+							attributes: { category: prefix + ':' + name, sortkey: '' }
+						} );
+						kept.push( name );
+					}
+				} );
+			},
+			replace: function ( start, length, text ) {
+				var current = this.getText();
+				this.setText( current.slice( 0, start ) + text + current.slice( start + length ) );
+			},
+			select: function () {
+				// Categories have no place in the visual text to select.
+			}
+		};
+	}
+
+	/**
+	 * The panel of a VisualEditor session in visual mode, above the document: the categories
+	 * task only. On save, the accepted categories go into the edit summary as in the source
+	 * editor, and the saved revision is reported once VisualEditor has saved it.
+	 *
+	 * @class
+	 * @param {Object} config From readConfig()
+	 * @param {Outbox} outbox
+	 */
+	function VisualSession( config, outbox ) {
+		this.config = config;
+		this.outbox = outbox;
+		this.panel = null;
+		this.target = null;
+		this.saving = false;
+	}
+
+	/**
+	 * Start the panel for the editor that has just opened (ve.activationComplete).
+	 *
+	 * @return {Promise<Panel|null>}
+	 */
+	VisualSession.prototype.start = function () {
+		var session = this,
+			ve = window.ve,
+			target = ve && ve.init && ve.init.target,
+			surface = target && target.getSurface && target.getSurface(),
+			tasks = this.config.tasks.filter( function ( task ) {
+				return contains( VISUAL_TASKS, task );
+			} ),
+			client;
+		this.stop();
+		if ( !surface || surface.getMode() !== 'visual' || !tasks.length ||
+			// As in the source editor: a saved page, not a redirect, the whole page.
+			!mw.config.get( 'wgCurRevisionId' ) || mw.config.get( 'wgIsRedirect' ) ||
+			( target.section !== null && target.section !== undefined )
+		) {
+			return Promise.resolve( null );
+		}
+		client = new Client( this.config.backend, this.config.timeout );
+		this.target = target;
+		this.panel = new Panel( this.config, createVisualSurface( surface.getModel() ), client, this.outbox );
+		this.panel.$panel.addClass( 'wiki-suggest-panel-visual' );
+		surface.$element.before( this.panel.$panel );
+		// Read when VisualEditor sends the save: the summary in its save dialog, with the marker.
+		target.saveFields.wpSummary = function () {
+			return session.summary();
+		};
+		return Promise.all( tasks.map( function ( task ) {
+			return client.getSuggestions( mw.config.get( 'wgDBname' ), mw.config.get( 'wgPageName' ), task,
+				mw.config.get( 'wgUserName' ) )
+				.then( function ( response ) {
+					response.task = task;
+					return response;
+				}, function () {
+					return { task: task, ok: false, status: 0, data: null };
+				} );
+		} ) ).then( function ( results ) {
+			if ( session.panel ) {
+				session.panel.render( results, [], [] );
+			}
+			return session.panel;
+		} );
+	};
+
+	/**
+	 * The edit summary to save: the one in VisualEditor's save dialog, with the marker of the
+	 * accepted suggestions that are still in the document; the decided suggestions are kept
+	 * for the report after the save (Panel.onSubmit).
+	 *
+	 * @return {string}
+	 */
+	VisualSession.prototype.summary = function () {
+		var target = this.target,
+			$field = $( '<input>' ).val( target.saveDialog ?
+				target.saveDialog.editSummaryInput.getValue() :
+				( target.editSummaryValue || target.initialEditSummary || '' ) );
+		this.panel.onSubmit( true, $field );
+		this.saving = true;
+		return String( $field.val() );
+	};
+
+	/**
+	 * After VisualEditor saved (postEdit): report the accepted suggestions with the new
+	 * revision, as the page view after a save in the source editor does.
+	 *
+	 * @return {Promise<boolean>}
+	 */
+	VisualSession.prototype.saved = function () {
+		if ( !this.saving ) {
+			return Promise.resolve( false );
+		}
+		this.saving = false;
+		return reportSavedEdit( this.config, this.outbox );
+	};
+
+	/**
+	 * The editor closed (ve.deactivationComplete), or opened again: no panel, no summary field.
+	 */
+	VisualSession.prototype.stop = function () {
+		if ( this.panel ) {
+			this.panel.$panel.remove();
+			this.panel = null;
+		}
+		if ( this.target && this.target.saveFields ) {
+			delete this.target.saveFields.wpSummary;
+		}
+		this.target = null;
+	};
+
+	/**
+	 * Follow VisualEditor on this page view: a panel each time it opens in visual mode.
+	 *
+	 * @param {Object} config From readConfig()
+	 * @param {Outbox} outbox
+	 * @return {VisualSession}
+	 */
+	function followVisualEditor( config, outbox ) {
+		var session = new VisualSession( config, outbox );
+		mw.hook( 've.activationComplete' ).add( function () {
+			session.start();
+		} );
+		mw.hook( 've.deactivationComplete' ).add( function () {
+			session.stop();
+		} );
+		mw.hook( 'postEdit' ).add( function () {
+			session.saved();
+		} );
+		return session;
+	}
 
 	/* ------------------------------------------------------------------ entry points */
 
@@ -2946,11 +3153,13 @@
 			if ( !mw.config.get( 'wgUserName' ) || mw.config.get( 'wgPageContentModel' ) !== 'wikitext' ) {
 				return null;
 			}
-			if ( action === 'view' ) {
-				return reportSavedEdit( config, outbox );
-			}
 			if ( !config.tasks.length || !contains( config.namespaces, mw.config.get( 'wgNamespaceNumber' ) ) ) {
-				return null;
+				return action === 'view' ? reportSavedEdit( config, outbox ) : null;
+			}
+			if ( action === 'view' ) {
+				// VisualEditor opens on the page view, and saves without leaving it.
+				mw.libs.wikiSuggest.visual = followVisualEditor( config, outbox );
+				return reportSavedEdit( config, outbox );
 			}
 			return startEditor( config, outbox );
 		} );
@@ -2970,11 +3179,14 @@
 		summaryMarker: summaryMarker,
 		appendMarker: appendMarker,
 		createTextareaSurface: createTextareaSurface,
+		createVisualSurface: createVisualSurface,
 		Client: Client,
 		Panel: Panel,
 		Outbox: Outbox,
 		// The running Outbox, once started (see main()).
 		outbox: null,
+		// The VisualEditor session of a page view (see followVisualEditor()).
+		visual: null,
 		startup: new Promise( function ( resolve ) {
 			$( function () {
 				resolve( main() );

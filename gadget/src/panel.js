@@ -754,18 +754,21 @@
 	 * with accepted ones, also add the marker to the edit summary.
 	 *
 	 * @param {boolean} isSave
+	 * @param {jQuery} [$summary] The summary's field (default: the edit form's, #wpSummary)
 	 */
-	Panel.prototype.onSubmit = function ( isSave ) {
+	Panel.prototype.onSubmit = function ( isSave, $summary ) {
 		var text = this.surface.getText(),
 			// An addition the editor deleted by hand is not in this edit: not in its summary,
 			// nor reported with the saved revision (its acceptance stands, as not saved).
 			accepted = this.accepted().filter( function ( item ) {
 				return item.plan && locateInsertion( text, item.plan ) !== -1;
 			} ),
-			$summary = $( '#wpSummary' ), summary = String( $summary.val() || '' ), suggestions,
+			summary, suggestions,
 			decided = this.items.filter( function ( item ) {
 				return item.state === 'rejected' || item.state === 'skipped';
 			} );
+		$summary = $summary || $( '#wpSummary' );
+		summary = String( $summary.val() || '' );
 		if ( this.sentMarker && summary.indexOf( this.sentMarker ) !== -1 ) {
 			// What this gadget added to the summary of a save that failed (the form comes back
 			// with the summary as sent): the list may differ now.

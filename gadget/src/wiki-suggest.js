@@ -557,6 +557,8 @@
 
 	// build:include panel.js
 
+	// build:include visual.js
+
 	/* ------------------------------------------------------------------ entry points */
 
 	/**
@@ -726,11 +728,13 @@
 			if ( !mw.config.get( 'wgUserName' ) || mw.config.get( 'wgPageContentModel' ) !== 'wikitext' ) {
 				return null;
 			}
-			if ( action === 'view' ) {
-				return reportSavedEdit( config, outbox );
-			}
 			if ( !config.tasks.length || !contains( config.namespaces, mw.config.get( 'wgNamespaceNumber' ) ) ) {
-				return null;
+				return action === 'view' ? reportSavedEdit( config, outbox ) : null;
+			}
+			if ( action === 'view' ) {
+				// VisualEditor opens on the page view, and saves without leaving it.
+				mw.libs.wikiSuggest.visual = followVisualEditor( config, outbox );
+				return reportSavedEdit( config, outbox );
 			}
 			return startEditor( config, outbox );
 		} );
@@ -750,11 +754,14 @@
 		summaryMarker: summaryMarker,
 		appendMarker: appendMarker,
 		createTextareaSurface: createTextareaSurface,
+		createVisualSurface: createVisualSurface,
 		Client: Client,
 		Panel: Panel,
 		Outbox: Outbox,
 		// The running Outbox, once started (see main()).
 		outbox: null,
+		// The VisualEditor session of a page view (see followVisualEditor()).
+		visual: null,
 		startup: new Promise( function ( resolve ) {
 			$( function () {
 				resolve( main() );

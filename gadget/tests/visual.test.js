@@ -1,0 +1,65 @@
+/**
+ * VisualEditor's visual mode: the surface adapter that shows the document's categories to the
+ * panel as text (tests/e2e/test_visualeditor_e2e.py runs it against the real VisualEditor).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+'use strict';
+
+const { test, before } = require( 'node:test' );
+const assert = require( 'node:assert/strict' );
+const { loadGadget, category } = require( './helpers' );
+
+let ws;
+
+before( async () => {
+	await loadGadget( { html: '', config: { wgAction: 'history' } } );
+	ws = mw.libs.wikiSuggest;
+} );
+
+/**
+ * What the adapter uses of VisualEditor's surface model: ve.dm.MetaList's items of a group,
+ * insertMeta (at the document's end by default) and removeMeta.
+ *
+ * @param {Array<Array<string>>} categories [category, sortkey] pairs, in document order
+ * @return {Object}
+ */
+function surfaceModel( categories ) {
+	const items = categories.map( ( [ name, sortkey ] ) => ( { type: 'mwCategory', attributes: { category: name, sortkey: sortkey } } ) );
+	const metaList = {
+		items,
+		getItemsInGroup: ( group ) => items.filter( ( item ) => item.type === group )
+			.map( ( element ) => ( { element, getElement: () => element } ) ),
+		insertMeta: ( meta ) => items.push( meta ),
+		removeMeta: ( item ) => items.splice( items.indexOf( item.element ), 1 )
+	};
+	return { getMetaList: () => metaList };
+}
+
+test( 'the visual surface\'s text is the document\'s category links, sort keys included', () => {
+	const model = surfaceModel( [ [ 'Category:Optics', '' ], [ 'Category:Climate', 'Albedo' ] ] );
+	assert.equal( ws.createVisualSurface( model ).getText(), '[[Category:Optics]]\n[[Category:Climate|Albedo]]' );
+	assert.equal( ws.createVisualSurface( surfaceModel( [] ) ).getText(), '' );
+} );
+
+test( 'a suggestion added and taken out again in visual mode is a category item of the document', () => {
+	const model = surfaceModel( [ [ 'Category:Optics', '' ], [ 'Category:Climate', 'Albedo' ] ] );
+	const surface = ws.createVisualSurface( model );
+	const suggestion = category( 'a', 'Climate forcing' );
+	const plan = ws.planInsertion( surface.getText(), suggestion );
+	surface.replace( plan.start, plan.removed.length, plan.inserted );
+	assert.deepEqual( model.getMetaList().items.map( ( m ) => [ m.attributes.category, m.attributes.sortkey ] ),
+		[ [ 'Category:Optics', '' ], [ 'Category:Climate', 'Albedo' ], [ 'Category:Climate forcing', '' ] ] );
+	surface.setText( ws.undoInsertion( surface.getText(), plan ) );
+	// The others stay as they were, sort key and all.
+	assert.deepEqual( model.getMetaList().items.map( ( m ) => [ m.attributes.category, m.attributes.sortkey ] ),
+		[ [ 'Category:Optics', '' ], [ 'Category:Climate', 'Albedo' ] ] );
+} );
+
+test( 'a category the document has under another spelling is not added twice', () => {
+	const model = surfaceModel( [ [ 'category:climate_forcing', '' ] ] );
+	const surface = ws.createVisualSurface( model );
+	assert.ok( ws.hasCategory( surface.getText(), 'Climate forcing' ) );
+	surface.setText( surface.getText() + '\n[[Category:Climate forcing]]' );
+	assert.equal( model.getMetaList().items.length, 1 );
+} );
