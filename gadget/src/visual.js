@@ -1,6 +1,7 @@
 /**
- * wiki-suggest gadget: VisualEditor (visual mode): the category suggestions in the panel above
- * the document, added to the page as VisualEditor's own category items.
+ * wiki-suggest gadget: VisualEditor: the panel above the document; in visual mode the category
+ * suggestions, added as VisualEditor's own category items; in source mode every task's, in the
+ * wikitext as in the source editor.
  *
  * A part of gadget/src/wiki-suggest.js: gadget/build.mjs puts it in place of the line
  * `// build:include visual.js`, inside that script's function, where it shares the script's
@@ -82,9 +83,41 @@
 	}
 
 	/**
-	 * The panel of a VisualEditor session in visual mode, above the document: the categories
-	 * task only. On save, the accepted categories go into the edit summary as in the source
-	 * editor, and the saved revision is reported once VisualEditor has saved it.
+	 * Surface adapter for VisualEditor's source mode, whose document is the page's wikitext:
+	 * offsets in the text are turned into the document's ranges by VisualEditor itself.
+	 *
+	 * @param {Object} surface VisualEditor's surface (ve.ui.Surface) in source mode
+	 * @return {{getText: Function, setText: Function, replace: Function, select: Function}}
+	 */
+	function createSourceModeSurface( surface ) {
+		var model = surface.getModel();
+		return {
+			getText: function () {
+				return model.getDom();
+			},
+			setText: function ( text ) {
+				this.replace( 0, this.getText().length, text );
+			},
+			replace: function ( start, length, text ) {
+				var fragment = model.getLinearFragment( model.getRangeFromSourceOffsets( start, start + length ) );
+				if ( text ) {
+					fragment.insertContent( text );
+				} else {
+					fragment.removeContent();
+				}
+			},
+			select: function ( start, end ) {
+				model.setLinearSelection( model.getRangeFromSourceOffsets( start, end ) );
+				surface.scrollSelectionIntoView();
+			}
+		};
+	}
+
+	/**
+	 * The panel of a VisualEditor session, above the document: in visual mode the categories
+	 * task only, in source mode every task. On save, the accepted suggestions go into the edit
+	 * summary as in the source editor, and the saved revision is reported once VisualEditor has
+	 * saved it.
 	 *
 	 * @class
 	 * @param {Object} config From readConfig()
@@ -108,12 +141,13 @@
 			ve = window.ve,
 			target = ve && ve.init && ve.init.target,
 			surface = target && target.getSurface && target.getSurface(),
+			mode = surface && surface.getMode(),
 			tasks = this.config.tasks.filter( function ( task ) {
-				return contains( VISUAL_TASKS, task );
+				return mode === 'source' || contains( VISUAL_TASKS, task );
 			} ),
 			client;
 		this.stop();
-		if ( !surface || surface.getMode() !== 'visual' || !tasks.length ||
+		if ( !surface || ( mode !== 'visual' && mode !== 'source' ) || !tasks.length ||
 			// As in the source editor: a saved page, not a redirect, the whole page.
 			!mw.config.get( 'wgCurRevisionId' ) || mw.config.get( 'wgIsRedirect' ) ||
 			( target.section !== null && target.section !== undefined )
@@ -122,8 +156,11 @@
 		}
 		client = new Client( this.config.backend, this.config.timeout );
 		this.target = target;
-		this.panel = new Panel( this.config, createVisualSurface( surface.getModel() ), client, this.outbox );
-		this.panel.$panel.addClass( 'wiki-suggest-panel-visual' );
+		this.panel = new Panel( this.config, mode === 'source' ? createSourceModeSurface( surface ) :
+			createVisualSurface( surface.getModel() ), client, this.outbox );
+		// Classes: wiki-suggest-panel-visual, wiki-suggest-panel-source
+		// eslint-disable-next-line mediawiki/class-doc
+		this.panel.$panel.addClass( 'wiki-suggest-panel-' + mode );
 		surface.$element.before( this.panel.$panel );
 		// Read when VisualEditor sends the save: the summary in its save dialog, with the marker.
 		target.saveFields.wpSummary = function () {
@@ -192,7 +229,7 @@
 	};
 
 	/**
-	 * Follow VisualEditor on this page view: a panel each time it opens in visual mode.
+	 * Follow VisualEditor on this page view: a panel each time it opens, in either mode.
 	 *
 	 * @param {Object} config From readConfig()
 	 * @param {Outbox} outbox

@@ -755,6 +755,7 @@
 		appendMarker: appendMarker,
 		createTextareaSurface: createTextareaSurface,
 		createVisualSurface: createVisualSurface,
+		createSourceModeSurface: createSourceModeSurface,
 		Client: Client,
 		Panel: Panel,
 		Outbox: Outbox,

@@ -45,7 +45,15 @@ DEPLOY_GRANTS = ("basic", "highvolume", "editpage", "createeditmovepage", "editi
 
 @pytest.fixture(scope="module")
 def wiki(mediawiki_factory: MediaWikiFactory) -> LocalMediaWiki:
+    return reference_wiki(mediawiki_factory)
+
+
+def reference_wiki(mediawiki_factory: MediaWikiFactory, settings: str = "") -> LocalMediaWiki:
+    """A wiki of its own with the stub, Albedo and the citation-needed templates, the deployer
+    and the editor; ``settings`` appended to its LocalSettings.php first."""
     wiki = mediawiki_factory("en", shared=False)
+    if settings:
+        wiki.append_settings(settings)
     # A fresh MediaWiki has no citation-needed template: create it and its usual redirect.
     wiki.edit("Template:Citation needed", "<sup>[''citation needed'']</sup>")
     wiki.edit("Template:Cn", "#REDIRECT [[Template:Citation needed]]")

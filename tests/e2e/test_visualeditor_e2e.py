@@ -5,7 +5,10 @@ MediaWiki 1.39 (with its bundled Parsoid), the uk fixture's articles, the gadget
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from suggest.wiki.wikitext import category_links, remove_categories
 from tests.conftest import DUMPS, app_config
 from tests.conftest_mediawiki import MediaWikiFactory
 from tests.e2e import helpers as h
+from tests.e2e import test_references_e2e as refs_e2e
 from tests.e2e.test_gadget_e2e import (
     ARTICLE,
     CATEGORY_PREFIXES,
@@ -40,7 +44,12 @@ $wgVisualEditorAvailableNamespaces = [ 'Main' => true ];
 # No first-visit welcome dialog or education popups over the document.
 $wgDefaultUserOptions['visualeditor-hidebetawelcome'] = 1;
 $wgDefaultUserOptions['visualeditor-hideusered'] = 1;
+# Its source mode (the 2017 wikitext editor) for "Edit source".
+$wgVisualEditorEnableWikitext = true;
+$wgDefaultUserOptions['visualeditor-newwikitext'] = 1;
 """
+# The document's text in source mode.
+SOURCE = "return ve.init.target.getSurface().getDom()"
 # The document's categories, as VisualEditor holds them.
 CATEGORIES = ("return ve.init.target.getSurface().getModel().getMetaList().getItemsInGroup('mwCategory')"
               ".map(function (m) { return m.getElement().attributes.category; })")
@@ -59,19 +68,25 @@ def wiki(mediawiki_factory: MediaWikiFactory, tmp_path_factory: pytest.TempPathF
     return wiki
 
 
-@pytest.fixture(scope="module")
-def service(wiki: LocalMediaWiki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+@contextmanager
+def serving(wiki: LocalMediaWiki, database: Path, lang: str, **config: Any) -> Iterator[Any]:
+    """The service over real HTTP for ``wiki``, with the gadget deployed there."""
     from suggest.web import create_app
 
-    database = tmp_path_factory.mktemp("ve-store") / "events.sqlite3"
-    app = create_app(app_config(f"sqlite:///{database}",
-                                EXTRA_WIKIS={wiki.dbname: {"api_url": wiki.api_url, "lang": "uk"}}))
+    app = create_app(app_config(f"sqlite:///{database}", **config,
+                                EXTRA_WIKIS={wiki.dbname: {"api_url": wiki.api_url, "lang": lang}}))
     with h.ServiceServer(app) as server:
         server.app = app
         server.store = app.extensions["wiki_suggest"].store
         login, password = wiki.create_bot_password(DEPLOYER, "deploy", grants=DEPLOY_GRANTS)
         result = deploy(server, wiki, login, password)
         assert result.exit_code == 0, result.output
+        yield server
+
+
+@pytest.fixture(scope="module")
+def service(wiki: LocalMediaWiki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with serving(wiki, tmp_path_factory.mktemp("ve-store") / "events.sqlite3", "uk") as server:
         yield server
 
 
@@ -86,17 +101,19 @@ def stripped(wiki: LocalMediaWiki, service: Any) -> dict[str, Any]:
     return {"session": s, "text": text, "revid": h.latest_revision(s, ARTICLE)["revid"]}
 
 
-def open_visual_editor(browser: Any, wiki: LocalMediaWiki, session: Any) -> list[Any]:
-    """The article in VisualEditor, as the editor; the suggestion items once shown."""
+def open_visual_editor(browser: Any, wiki: LocalMediaWiki, session: Any, mode: str = "visual",
+                       title: str = ARTICLE, user: str = EDITOR) -> list[Any]:
+    """``title`` in VisualEditor's ``mode``, as ``user``; the suggestion items once shown."""
     from selenium.webdriver.common.by import By
 
     h.browser_session(browser, session)
-    browser.get(wiki.page_url(ARTICLE, veaction="edit"))
-    assert browser.execute_script("return mw.config.get('wgUserName')") == EDITOR
+    browser.get(wiki.page_url(title, veaction="edit" if mode == "visual" else "editsource"))
+    assert browser.execute_script("return mw.config.get('wgUserName')") == user
     h.wait_for(lambda: browser.execute_script(
         "return !!(window.ve && ve.init && ve.init.target && ve.init.target.getSurface &&"
         " ve.init.target.getSurface())"), timeout=60, what="VisualEditor to open")
-    items = ".wiki-suggest-panel-visual .wiki-suggest-item"
+    assert browser.execute_script("return ve.init.target.getSurface().getMode()") == mode
+    items = f".wiki-suggest-panel-{mode} .wiki-suggest-item"
     return h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, items), timeout=30,
                       what="suggestions in VisualEditor")
 
@@ -132,18 +149,7 @@ def test_editor_adds_a_category_in_visual_mode_and_saves(wiki: LocalMediaWiki, s
     save_screenshot(browser, "e2e-visualeditor-panel")
     assert h.axe_violations(browser, ".wiki-suggest-panel-visual") == []
 
-    # VisualEditor's own save: its toolbar button, its dialog's summary, its publish button.
-    browser.find_element(By.CSS_SELECTOR, "a.ve-ui-toolbar-saveButton").click()
-    summary = h.wait_for(lambda: [e for e in browser.find_elements(
-        By.CSS_SELECTOR, ".ve-ui-mwSaveDialog-summary textarea") if e.is_displayed()],
-        timeout=20, what="the save dialog")[0]
-    summary.send_keys("geometry")
-    publish = ".ve-ui-mwSaveDialog .oo-ui-processDialog-actions-primary .oo-ui-widget-enabled a"
-    h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, publish), what="the publish button")[0].click()
-    s = h.session(wiki)
-    revision = h.wait_for(lambda: (lambda r: r if r["revid"] > stripped["revid"] else None)(
-        h.latest_revision(s, ARTICLE)), timeout=30, what="the saved revision")
-    assert revision["user"] == EDITOR
+    revision = save(browser, wiki, "geometry", stripped["revid"])
     content = revision["slots"]["main"]["content"]
     # The one category added, as the link the service proposed (Parsoid may write the rest of
     # the text its own way: here it adds the <references /> the page showed without one).
@@ -153,6 +159,35 @@ def test_editor_adds_a_category_in_visual_mode_and_saves(wiki: LocalMediaWiki, s
     marker = f"+{added['wikitext']} (suggested by [[toolforge:wiki-suggest|wiki-suggest]])"
     assert marker in revision["comment"]
 
+    decided_and_reported(service, browser, ids, added, rejected, revision)
+
+
+def save(browser: Any, wiki: LocalMediaWiki, summary: str, base_revid: int,
+         title: str = ARTICLE, user: str = EDITOR) -> dict[str, Any]:
+    """VisualEditor's own save: its toolbar button, its dialog's summary, its publish button.
+    Returns the saved revision."""
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.CSS_SELECTOR, "a.ve-ui-toolbar-saveButton").click()
+    field = h.wait_for(lambda: [e for e in browser.find_elements(
+        By.CSS_SELECTOR, ".ve-ui-mwSaveDialog-summary textarea") if e.is_displayed()],
+        timeout=20, what="the save dialog")[0]
+    field.send_keys(summary)
+    publish = ".ve-ui-mwSaveDialog .oo-ui-processDialog-actions-primary .oo-ui-widget-enabled a"
+    h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, publish), what="the publish button")[0].click()
+    s = h.session(wiki)
+    revision: dict[str, Any] = h.wait_for(lambda: (lambda r: r if r["revid"] > base_revid else None)(
+        h.latest_revision(s, title)), timeout=30, what="the saved revision")
+    assert revision["user"] == user
+    return revision
+
+
+def decided_and_reported(service: Any, browser: Any, ids: list[str], added: dict[str, Any],
+                         rejected: dict[str, Any], revision: dict[str, Any]) -> None:
+    """The service holds the acceptance and the rejection, and the saved revision with the
+    accepted suggestion; VisualEditor closed on saving, and the panel with it."""
+    from selenium.webdriver.common.by import By
+
     got = stored(service, decisions, decisions.c.suggestion_id.in_(ids[:2]))
     assert sorted((d["suggestion_id"], d["decision"], d["reason"]) for d in got) == sorted(
         [(added["id"], "accept", None), (rejected["id"], "reject", "wrong_topic")])
@@ -160,6 +195,99 @@ def test_editor_adds_a_category_in_visual_mode_and_saves(wiki: LocalMediaWiki, s
                         what="the edit report")
     assert [(e["suggestion_id"], e["revid"], e["user_name"]) for e in linked] == [
         (added["id"], revision["revid"], EDITOR)]
-    # VisualEditor closed on saving, and its panel with it.
-    h.wait_for(lambda: not browser.find_elements(By.CSS_SELECTOR, ".wiki-suggest-panel-visual"),
+    h.wait_for(lambda: not browser.find_elements(By.CSS_SELECTOR, "#wiki-suggest-panel"),
                what="the panel to close with VisualEditor")
+
+
+def test_editor_adds_a_category_in_source_mode_and_saves(wiki: LocalMediaWiki, service: Any,
+                                                         stripped: dict[str, Any], browser: Any) -> None:
+    """VisualEditor's source mode: the wikitext takes the category as the source editor's would."""
+    from selenium.webdriver.common.by import By
+
+    items = open_visual_editor(browser, wiki, stripped["session"], mode="source")
+    ids = [item.get_attribute("data-id") for item in items]
+    rows = h.issued(service, ids)
+    added, rejected = rows[ids[0]], rows[ids[1]]
+    before = browser.execute_script(SOURCE)
+    assert before.strip() == stripped["text"].strip()
+
+    items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    text = browser.execute_script(SOURCE)
+    assert text.rstrip().endswith("\n\n" + added["wikitext"])  # after a blank line, at the end
+    assert text.replace(added["wikitext"], "").strip() == before.strip()
+    items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
+    assert browser.execute_script(SOURCE) == before
+    items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    items[1].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
+    items[1].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="wrong_topic"]').click()
+    assert rejected["wikitext"] not in browser.execute_script(SOURCE)
+    assert h.axe_violations(browser, ".wiki-suggest-panel-source") == []
+
+    revision = save(browser, wiki, "geometry", stripped["revid"])
+    content = revision["slots"]["main"]["content"]
+    assert category_links(content, CATEGORY_PREFIXES) == [added["label"]]
+    assert remove_categories(content, CATEGORY_PREFIXES).strip() == stripped["text"].strip()
+    assert revision["comment"].startswith("geometry ") and f"+{added['wikitext']} (suggested by" in (
+        revision["comment"])
+    decided_and_reported(service, browser, ids, added, rejected, revision)
+
+
+@pytest.fixture(scope="module")
+def en_wiki(mediawiki_factory: MediaWikiFactory) -> LocalMediaWiki:
+    """The references end-to-end tests' wiki (a stub with {{cn}}, Albedo citing the source), with
+    VisualEditor."""
+    return refs_e2e.reference_wiki(mediawiki_factory, VISUAL_EDITOR)
+
+
+@pytest.fixture(scope="module")
+def en_service(en_wiki: LocalMediaWiki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with serving(en_wiki, tmp_path_factory.mktemp("ve-refs-store") / "events.sqlite3", "en",
+                 TASKS=["categories", "references"]) as server:
+        yield server
+
+
+def test_editor_adds_a_reference_in_source_mode_and_saves(en_wiki: LocalMediaWiki, en_service: Any,
+                                                          browser: Any) -> None:
+    """VisualEditor's source mode takes references too: "Show in text" selects the statement in
+    its document, Add puts the source in place of {{cn}}."""
+    from selenium.webdriver.common.by import By
+
+    editor = h.session(en_wiki, refs_e2e.EDITOR, refs_e2e.EDITOR_PASSWORD)
+    token = h.csrf(editor)
+    editor.post(action="options", change="gadget-wiki-suggest=1", token=token)
+    editor.post(action="options", optionname="userjs-wiki-suggest", token=token,
+                optionvalue=json.dumps({"backend": en_service.url, "tasks": ["references"]}))
+    base = h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]
+    items = open_visual_editor(browser, en_wiki, editor, mode="source", title=refs_e2e.ARTICLE,
+                               user=refs_e2e.EDITOR)
+    ids = [item.get_attribute("data-id") for item in items]
+    rows = h.issued(en_service, ids)
+    labels = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-label").text for item in items]
+    chosen = labels.index(refs_e2e.SOURCE_TITLE)
+    other = 1 if chosen == 0 else 0
+    added, rejected = rows[ids[chosen]], rows[ids[other]]
+
+    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-locate").click()
+    assert browser.execute_script(
+        "return ve.init.target.getSurface().getModel().getFragment().getText()") == refs_e2e.STATEMENT
+    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    text = browser.execute_script(SOURCE)
+    assert refs_e2e.STATEMENT + added["wikitext"] + " The effect was described" in text
+    assert refs_e2e.MARKER not in text
+    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
+    assert refs_e2e.STATEMENT + refs_e2e.MARKER + " The effect" in browser.execute_script(SOURCE)
+    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    items[other].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
+    items[other].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="not_supporting"]').click()
+
+    revision = save(browser, en_wiki, "source", base, title=refs_e2e.ARTICLE, user=refs_e2e.EDITOR)
+    content = revision["slots"]["main"]["content"]
+    assert refs_e2e.STATEMENT + added["wikitext"] + " The effect" in content
+    assert refs_e2e.MARKER not in content and rejected["wikitext"] not in content
+    assert "+ref (suggested by [[toolforge:wiki-suggest|wiki-suggest]])" in revision["comment"]
+    got = stored(en_service, decisions, decisions.c.suggestion_id.in_([added["id"], rejected["id"]]))
+    assert sorted((d["decision"], d["reason"]) for d in got) == [
+        ("accept", None), ("reject", "not_supporting")]
+    linked = h.wait_for(lambda: stored(en_service, edits, edits.c.suggestion_id.in_(ids)),
+                        what="the edit report")
+    assert [(e["suggestion_id"], e["revid"]) for e in linked] == [(added["id"], revision["revid"])]
