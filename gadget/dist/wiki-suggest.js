@@ -614,6 +614,27 @@
 	};
 
 	/**
+	 * The suggestions of each task for the page being edited, as the current user; a task whose
+	 * request fails on the network comes back as `{ok: false, status: 0}`.
+	 *
+	 * @param {string[]} tasks
+	 * @return {Promise<Array<{task: string, status: number, ok: boolean, data: *}>>}
+	 */
+	Client.prototype.getPageSuggestions = function ( tasks ) {
+		var client = this;
+		return Promise.all( tasks.map( function ( task ) {
+			return client.getSuggestions( mw.config.get( 'wgDBname' ), mw.config.get( 'wgPageName' ), task,
+				mw.config.get( 'wgUserName' ) )
+				.then( function ( response ) {
+					response.task = task;
+					return response;
+				}, function () {
+					return { task: task, ok: false, status: 0, data: null };
+				} );
+		} ) );
+	};
+
+	/**
 	 * @param {{user: (string|undefined), ticket: (string|undefined), decisions: Object[]}} body
 	 * @param {Object} [options] As for request()
 	 * @return {Promise<{status: number, ok: boolean, data: *, retryAfter: (number|null)}>}
@@ -2937,16 +2958,7 @@
 		target.saveFields.wpSummary = function () {
 			return session.summary();
 		};
-		return Promise.all( tasks.map( function ( task ) {
-			return client.getSuggestions( mw.config.get( 'wgDBname' ), mw.config.get( 'wgPageName' ), task,
-				mw.config.get( 'wgUserName' ) )
-				.then( function ( response ) {
-					response.task = task;
-					return response;
-				}, function () {
-					return { task: task, ok: false, status: 0, data: null };
-				} );
-		} ) ).then( function ( results ) {
+		return client.getPageSuggestions( tasks ).then( function ( results ) {
 			if ( session.panel ) {
 				session.panel.render( results, [], [] );
 			}
@@ -3091,16 +3103,7 @@
 			panel.onSubmit( isSaveSubmit( e, lastClicked ) );
 		} );
 
-		return Promise.all( config.tasks.map( function ( task ) {
-			return client.getSuggestions( mw.config.get( 'wgDBname' ), mw.config.get( 'wgPageName' ), task,
-				mw.config.get( 'wgUserName' ) )
-				.then( function ( response ) {
-					response.task = task;
-					return response;
-				}, function () {
-					return { task: task, ok: false, status: 0, data: null };
-				} );
-		} ) ).then( function ( results ) {
+		return client.getPageSuggestions( config.tasks ).then( function ( results ) {
 			panel.render( results, carried, decided );
 			return panel;
 		} );

@@ -166,16 +166,7 @@
 		target.saveFields.wpSummary = function () {
 			return session.summary();
 		};
-		return Promise.all( tasks.map( function ( task ) {
-			return client.getSuggestions( mw.config.get( 'wgDBname' ), mw.config.get( 'wgPageName' ), task,
-				mw.config.get( 'wgUserName' ) )
-				.then( function ( response ) {
-					response.task = task;
-					return response;
-				}, function () {
-					return { task: task, ok: false, status: 0, data: null };
-				} );
-		} ) ).then( function ( results ) {
+		return client.getPageSuggestions( tasks ).then( function ( results ) {
 			if ( session.panel ) {
 				session.panel.render( results, [], [] );
 			}
