@@ -396,8 +396,8 @@ def test_purpose_limitations_and_who_can_pause_follow_the_configuration(sqlite_u
     both = body(TASKS=["categories", "references"], MAINTAINERS=["Example", "Other one"])
     assert "categories and references for unsourced statements" in both["identity"]["purpose"]
     assert any(x.startswith("References: ") for x in both["limitations"]["tool"])
-    # Where the gadget can add them (gadget/README.md, VisualEditor).
-    assert any(x.startswith("References: ") and "not in VisualEditor's visual mode" in x
+    # Where the gadget cannot place them (gadget/README.md, VisualEditor).
+    assert any(x.startswith("References: ") and "VisualEditor's visual mode" in x
                for x in both["limitations"]["tool"])
     assert "maintainers Example, Other one" in both["governance"]["who_can_pause"]
     references = task(both, "references")["pipeline"]

@@ -2622,7 +2622,7 @@
 	 */
 	Panel.prototype.shiftPlans = function ( except, start, delta ) {
 		this.items.forEach( function ( item ) {
-			if ( item !== except && item.plan && item.state === 'accepted' ) {
+			if ( item !== except && item.plan && !item.plan.node && item.state === 'accepted' ) {
 				editsOf( item.plan ).forEach( function ( edit ) {
 					if ( edit.start >= start ) {
 						edit.start += delta;
@@ -2639,14 +2639,21 @@
 	 * @return {boolean} Whether the statement was found
 	 */
 	Panel.prototype.locate = function ( item ) {
-		var insert = item.suggestion.insert || {}, anchor = insert.anchor,
+		var insert = item.suggestion.insert || {}, anchor = insert.anchor, at;
+		if ( this.surface.locateStatement ) {
+			// A document that is not wikitext (VisualEditor's visual mode) finds the statement itself.
+			at = this.surface.locateStatement( insert ) ? 0 : -1;
+		} else {
 			at = typeof anchor === 'string' && anchor ? anchorPosition( this.surface.getText(), anchor,
 				typeof insert.replace === 'string' ? insert.replace : '' ) : -1;
+			if ( at !== -1 ) {
+				this.surface.select( at, at + anchor.length );
+			}
+		}
 		if ( at === -1 ) {
 			this.say( item, msg( 'anchor-missing' ), true );
 			return false;
 		}
-		this.surface.select( at, at + anchor.length );
 		return true;
 	};
 
@@ -2658,6 +2665,10 @@
 			// Added by hand since the service read the page: not a second time.
 			this.say( item, msg( 'in-text' ), true );
 			return null;
+		}
+		if ( !isCategory && this.surface.insertReference ) {
+			// A document that is not wikitext (VisualEditor's visual mode) takes it as a node.
+			return this.acceptNode( item );
 		}
 		plan = planInsertion( text, item.suggestion );
 		if ( !plan ) {
@@ -2673,6 +2684,17 @@
 			edits = editsOf( plan );
 			edits[ 0 ].start += edits[ 1 ].inserted.length - edits[ 1 ].removed.length;
 		}
+		return this.added( item, plan );
+	};
+
+	/**
+	 * The item's suggestion is in the document now, as ``plan`` says.
+	 *
+	 * @param {Object} item
+	 * @param {Object} plan
+	 * @return {Promise}
+	 */
+	Panel.prototype.added = function ( item, plan ) {
 		item.plan = plan;
 		this.setState( item, 'accepted' );
 		this.say( item, msg( 'status-added' ) );
@@ -2681,11 +2703,34 @@
 		return item.posted.accept ? Promise.resolve() : this.postDecision( item, 'accept' );
 	};
 
+	/**
+	 * Add a reference as a node of the document (the surface's insertReference), which takes a
+	 * moment: Add is disabled meanwhile.
+	 *
+	 * @param {Object} item
+	 * @return {Promise}
+	 */
+	Panel.prototype.acceptNode = function ( item ) {
+		var panel = this;
+		item.$add.prop( 'disabled', true );
+		return this.surface.insertReference( item.suggestion ).then( function ( plan ) {
+			item.$add.prop( 'disabled', false );
+			if ( !plan ) {
+				panel.say( item, msg( 'anchor-missing' ), true );
+				return null;
+			}
+			return panel.added( item, plan );
+		} );
+	};
+
 	Panel.prototype.undo = function ( item ) {
 		var text = this.surface.getText(),
 			plan = item.plan,
-			at = plan ? locateInsertion( text, plan ) : -1,
+			at = plan && !plan.node ? locateInsertion( text, plan ) : -1,
 			renamed = -1;
+		if ( plan && plan.node ) {
+			return this.undone( item, this.surface.removeReference( plan ) );
+		}
 		if ( at !== -1 && plan.rename ) {
 			// Where the reuse tag is once the insertion is gone.
 			renamed = locateInsertion( text.slice( 0, at ) + plan.removed +
@@ -2696,14 +2741,26 @@
 			} );
 		}
 		if ( at === -1 || ( plan.rename && renamed === -1 ) ) {
-			this.say( item, msg( 'undo-failed' ), true );
-			return false;
+			return this.undone( item, false );
 		}
 		this.surface.replace( at, plan.inserted.length, plan.removed );
 		this.shiftPlans( item, at, plan.removed.length - plan.inserted.length );
 		if ( plan.rename ) {
 			this.surface.replace( renamed, plan.rename.inserted.length, plan.rename.removed );
 			this.shiftPlans( item, renamed, plan.rename.removed.length - plan.rename.inserted.length );
+		}
+		return this.undone( item, true );
+	};
+
+	/**
+	 * @param {Object} item
+	 * @param {boolean} done Whether the suggestion was taken out of the document
+	 * @return {boolean} done
+	 */
+	Panel.prototype.undone = function ( item, done ) {
+		if ( !done ) {
+			this.say( item, msg( 'undo-failed' ), true );
+			return false;
 		}
 		item.plan = null;
 		this.setState( item, 'pending' );
@@ -2753,8 +2810,10 @@
 		var text = this.surface.getText(),
 			// An addition the editor deleted by hand is not in this edit: not in its summary,
 			// nor reported with the saved revision (its acceptance stands, as not saved).
+			surface = this.surface,
 			accepted = this.accepted().filter( function ( item ) {
-				return item.plan && locateInsertion( text, item.plan ) !== -1;
+				return item.plan && ( item.plan.node ? surface.holdsReference( item.plan ) :
+					locateInsertion( text, item.plan ) !== -1 );
 			} ),
 			summary, suggestions,
 			decided = this.items.filter( function ( item ) {
@@ -2802,10 +2861,6 @@
 	};
 
 	/* ------------------------------------------------------------------ VisualEditor */
-
-	// The tasks whose suggestions the visual mode can take: a category is an item of the
-	// document's metadata. A reference would be a node of the Cite extension in the text.
-	var VISUAL_TASKS = [ 'categories' ];
 
 	/**
 	 * Surface adapter for VisualEditor's visual mode. Its text is the page's category links,
@@ -2875,6 +2930,142 @@
 	}
 
 	/**
+	 * A template's name as MediaWiki reads it, without its namespace: from a transclusion's
+	 * wikitext ("{{cn|date=May 2016}}") or a name ("Template:Cn"); '' for anything else.
+	 *
+	 * @param {string} text
+	 * @return {string}
+	 */
+	function mwTemplateName( text ) {
+		var name = String( text ).trim(), local = ( mw.config.get( 'wgFormattedNamespaces' ) || {} )[ 10 ], colon;
+		if ( name.indexOf( '{{' ) === 0 ) {
+			name = name.slice( 2 ).split( /[|}]/ )[ 0 ];
+		}
+		colon = name.indexOf( ':' );
+		if ( colon !== -1 && contains( [ 'template', String( local || '' ).toLowerCase() ],
+			name.slice( 0, colon ).trim().toLowerCase() ) ) {
+			name = name.slice( colon + 1 );
+		}
+		return name.trim() ? normaliseTitle( name ) : '';
+	}
+
+	/**
+	 * References in VisualEditor's visual mode, as nodes of the Cite extension: a suggestion's
+	 * wikitext is turned into VisualEditor's document by Parsoid (as pasted wikitext is) and goes
+	 * in right after its statement, in place of a citation-needed template there. The plan kept
+	 * for it names the reference node (its list key) and holds the template it replaced, so that
+	 * Undo can put that back.
+	 *
+	 * @param {Object} adapter The visual surface's adapter (createVisualSurface), which this
+	 *  gives insertReference, removeReference, holdsReference and locateStatement (see
+	 *  Panel.accept)
+	 * @param {Object} surface VisualEditor's surface (ve.ui.Surface) in visual mode
+	 * @param {Object} target VisualEditor's target (ve.init.mw.ArticleTarget)
+	 * @return {Object} The adapter
+	 */
+	function addVisualReferences( adapter, surface, target ) {
+		var ve = window.ve,
+			model = surface.getModel();
+
+		// Where the statement is in the document's text (the first place), or null.
+		function statementRange( insert ) {
+			var found = typeof insert.statement === 'string' && insert.statement ?
+				model.getDocument().findText( insert.statement, { caseSensitiveString: true, noOverlaps: true } ) : [];
+			return found.length ? found[ 0 ] : null;
+		}
+
+		// The range the reference takes: the template the suggestion replaces when it follows
+		// the statement (the same template, by name; footnotes and spaces may stand between, as
+		// in the wikitext), else the statement's end.
+		function placeAfter( insert, statement ) {
+			var data = model.getDocument().data, offset = statement.end,
+				replaced = mwTemplateName( typeof insert.replace === 'string' ? insert.replace : '' ),
+				element = data.getData( offset ), parts, template;
+			while ( element && ( element.type === 'mwReference' || element === ' ' ) ) {
+				offset += element.type ? 2 : 1; // an inline node is its opening and closing
+				element = data.getData( offset );
+			}
+			parts = ve.getProp( element, 'attributes', 'mw', 'parts' ) || [];
+			template = parts.length === 1 && ve.getProp( parts[ 0 ], 'template', 'target', 'wt' );
+			if ( replaced && element && element.type === 'mwTransclusionInline' && template &&
+				mwTemplateName( template ) === replaced ) {
+				return new ve.Range( offset, offset + 2 );
+			}
+			return new ve.Range( statement.end );
+		}
+
+		function referenceNode( plan ) {
+			return model.getDocument().getNodesByType( 'mwReference' ).filter( function ( node ) {
+				return node.getAttribute( 'listKey' ) === plan.listKey &&
+					node.getAttribute( 'listGroup' ) === plan.listGroup;
+			} )[ 0 ] || null;
+		}
+
+		/**
+		 * @param {Object} suggestion
+		 * @return {Promise<Object|null>} The plan, or null when the statement is not found
+		 */
+		adapter.insertReference = function ( suggestion ) {
+			var insert = suggestion.insert || {}, doc = model.getDocument();
+			if ( !statementRange( insert ) ) {
+				return Promise.resolve( null );
+			}
+			return Promise.resolve( target.parseWikitextFragment( suggestion.wikitext, false, doc ) )
+				.then( function ( response ) {
+					var html = ve.getProp( response, 'visualeditor', 'content' ),
+						// Found again: the editor may have typed while Parsoid answered.
+						statement = statementRange( insert ), range, replaced, parsed, first, element;
+					if ( ve.getProp( response, 'visualeditor', 'result' ) !== 'success' || !html || !statement ) {
+						return null;
+					}
+					range = placeAfter( insert, statement );
+					replaced = range.isCollapsed() ? null : doc.data.getDataSlice( range, true );
+					parsed = ve.ui.MWWikitextStringTransferHandler.static.createDocumentFromParsoidHtml( html, doc );
+					first = parsed.getDocumentNode().children[ 0 ];
+					model.getLinearFragment( range ).insertDocument( parsed, first && first.getRange() );
+					element = doc.data.getData( range.start );
+					if ( !element || element.type !== 'mwReference' ) {
+						return null;
+					}
+					return {
+						node: 'mwReference',
+						listKey: element.attributes.listKey,
+						listGroup: element.attributes.listGroup,
+						replaced: replaced
+					};
+				}, function () {
+					return null;
+				} );
+		};
+		adapter.removeReference = function ( plan ) {
+			var node = referenceNode( plan ), fragment;
+			if ( !node ) {
+				return false;
+			}
+			fragment = model.getLinearFragment( node.getOuterRange() );
+			if ( plan.replaced ) {
+				fragment.insertContent( plan.replaced );
+			} else {
+				fragment.removeContent();
+			}
+			return true;
+		};
+		adapter.holdsReference = function ( plan ) {
+			return !!referenceNode( plan );
+		};
+		adapter.locateStatement = function ( insert ) {
+			var statement = statementRange( insert );
+			if ( !statement ) {
+				return false;
+			}
+			model.setLinearSelection( statement );
+			surface.scrollSelectionIntoView();
+			return true;
+		};
+		return adapter;
+	}
+
+	/**
 	 * Surface adapter for VisualEditor's source mode, whose document is the page's wikitext:
 	 * offsets in the text are turned into the document's ranges by VisualEditor itself.
 	 *
@@ -2906,10 +3097,9 @@
 	}
 
 	/**
-	 * The panel of a VisualEditor session, above the document: in visual mode the categories
-	 * task only, in source mode every task. On save, the accepted suggestions go into the edit
-	 * summary as in the source editor, and the saved revision is reported once VisualEditor has
-	 * saved it.
+	 * The panel of a VisualEditor session, above the document, in either mode. On save, the
+	 * accepted suggestions go into the edit summary as in the source editor, and the saved
+	 * revision is reported once VisualEditor has saved it.
 	 *
 	 * @class
 	 * @param {Object} config From readConfig()
@@ -2934,12 +3124,9 @@
 			target = ve && ve.init && ve.init.target,
 			surface = target && target.getSurface && target.getSurface(),
 			mode = surface && surface.getMode(),
-			tasks = this.config.tasks.filter( function ( task ) {
-				return mode === 'source' || contains( VISUAL_TASKS, task );
-			} ),
 			client;
 		this.stop();
-		if ( !surface || ( mode !== 'visual' && mode !== 'source' ) || !tasks.length ||
+		if ( !surface || ( mode !== 'visual' && mode !== 'source' ) ||
 			// As in the source editor: a saved page, not a redirect, the whole page.
 			!mw.config.get( 'wgCurRevisionId' ) || mw.config.get( 'wgIsRedirect' ) ||
 			( target.section !== null && target.section !== undefined )
@@ -2949,7 +3136,7 @@
 		client = new Client( this.config.backend, this.config.timeout );
 		this.target = target;
 		this.panel = new Panel( this.config, mode === 'source' ? createSourceModeSurface( surface ) :
-			createVisualSurface( surface.getModel() ), client, this.outbox );
+			addVisualReferences( createVisualSurface( surface.getModel() ), surface, target ), client, this.outbox );
 		// Classes: wiki-suggest-panel-visual, wiki-suggest-panel-source
 		// eslint-disable-next-line mediawiki/class-doc
 		this.panel.$panel.addClass( 'wiki-suggest-panel-' + mode );
@@ -2958,7 +3145,7 @@
 		target.saveFields.wpSummary = function () {
 			return session.summary();
 		};
-		return client.getPageSuggestions( tasks ).then( function ( results ) {
+		return client.getPageSuggestions( this.config.tasks ).then( function ( results ) {
 			if ( session.panel ) {
 				session.panel.render( results, [], [] );
 			}

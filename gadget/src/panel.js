@@ -629,7 +629,7 @@
 	 */
 	Panel.prototype.shiftPlans = function ( except, start, delta ) {
 		this.items.forEach( function ( item ) {
-			if ( item !== except && item.plan && item.state === 'accepted' ) {
+			if ( item !== except && item.plan && !item.plan.node && item.state === 'accepted' ) {
 				editsOf( item.plan ).forEach( function ( edit ) {
 					if ( edit.start >= start ) {
 						edit.start += delta;
@@ -646,14 +646,21 @@
 	 * @return {boolean} Whether the statement was found
 	 */
 	Panel.prototype.locate = function ( item ) {
-		var insert = item.suggestion.insert || {}, anchor = insert.anchor,
+		var insert = item.suggestion.insert || {}, anchor = insert.anchor, at;
+		if ( this.surface.locateStatement ) {
+			// A document that is not wikitext (VisualEditor's visual mode) finds the statement itself.
+			at = this.surface.locateStatement( insert ) ? 0 : -1;
+		} else {
 			at = typeof anchor === 'string' && anchor ? anchorPosition( this.surface.getText(), anchor,
 				typeof insert.replace === 'string' ? insert.replace : '' ) : -1;
+			if ( at !== -1 ) {
+				this.surface.select( at, at + anchor.length );
+			}
+		}
 		if ( at === -1 ) {
 			this.say( item, msg( 'anchor-missing' ), true );
 			return false;
 		}
-		this.surface.select( at, at + anchor.length );
 		return true;
 	};
 
@@ -665,6 +672,10 @@
 			// Added by hand since the service read the page: not a second time.
 			this.say( item, msg( 'in-text' ), true );
 			return null;
+		}
+		if ( !isCategory && this.surface.insertReference ) {
+			// A document that is not wikitext (VisualEditor's visual mode) takes it as a node.
+			return this.acceptNode( item );
 		}
 		plan = planInsertion( text, item.suggestion );
 		if ( !plan ) {
@@ -680,6 +691,17 @@
 			edits = editsOf( plan );
 			edits[ 0 ].start += edits[ 1 ].inserted.length - edits[ 1 ].removed.length;
 		}
+		return this.added( item, plan );
+	};
+
+	/**
+	 * The item's suggestion is in the document now, as ``plan`` says.
+	 *
+	 * @param {Object} item
+	 * @param {Object} plan
+	 * @return {Promise}
+	 */
+	Panel.prototype.added = function ( item, plan ) {
 		item.plan = plan;
 		this.setState( item, 'accepted' );
 		this.say( item, msg( 'status-added' ) );
@@ -688,11 +710,34 @@
 		return item.posted.accept ? Promise.resolve() : this.postDecision( item, 'accept' );
 	};
 
+	/**
+	 * Add a reference as a node of the document (the surface's insertReference), which takes a
+	 * moment: Add is disabled meanwhile.
+	 *
+	 * @param {Object} item
+	 * @return {Promise}
+	 */
+	Panel.prototype.acceptNode = function ( item ) {
+		var panel = this;
+		item.$add.prop( 'disabled', true );
+		return this.surface.insertReference( item.suggestion ).then( function ( plan ) {
+			item.$add.prop( 'disabled', false );
+			if ( !plan ) {
+				panel.say( item, msg( 'anchor-missing' ), true );
+				return null;
+			}
+			return panel.added( item, plan );
+		} );
+	};
+
 	Panel.prototype.undo = function ( item ) {
 		var text = this.surface.getText(),
 			plan = item.plan,
-			at = plan ? locateInsertion( text, plan ) : -1,
+			at = plan && !plan.node ? locateInsertion( text, plan ) : -1,
 			renamed = -1;
+		if ( plan && plan.node ) {
+			return this.undone( item, this.surface.removeReference( plan ) );
+		}
 		if ( at !== -1 && plan.rename ) {
 			// Where the reuse tag is once the insertion is gone.
 			renamed = locateInsertion( text.slice( 0, at ) + plan.removed +
@@ -703,14 +748,26 @@
 			} );
 		}
 		if ( at === -1 || ( plan.rename && renamed === -1 ) ) {
-			this.say( item, msg( 'undo-failed' ), true );
-			return false;
+			return this.undone( item, false );
 		}
 		this.surface.replace( at, plan.inserted.length, plan.removed );
 		this.shiftPlans( item, at, plan.removed.length - plan.inserted.length );
 		if ( plan.rename ) {
 			this.surface.replace( renamed, plan.rename.inserted.length, plan.rename.removed );
 			this.shiftPlans( item, renamed, plan.rename.removed.length - plan.rename.inserted.length );
+		}
+		return this.undone( item, true );
+	};
+
+	/**
+	 * @param {Object} item
+	 * @param {boolean} done Whether the suggestion was taken out of the document
+	 * @return {boolean} done
+	 */
+	Panel.prototype.undone = function ( item, done ) {
+		if ( !done ) {
+			this.say( item, msg( 'undo-failed' ), true );
+			return false;
 		}
 		item.plan = null;
 		this.setState( item, 'pending' );
@@ -760,8 +817,10 @@
 		var text = this.surface.getText(),
 			// An addition the editor deleted by hand is not in this edit: not in its summary,
 			// nor reported with the saved revision (its acceptance stands, as not saved).
+			surface = this.surface,
 			accepted = this.accepted().filter( function ( item ) {
-				return item.plan && locateInsertion( text, item.plan ) !== -1;
+				return item.plan && ( item.plan.node ? surface.holdsReference( item.plan ) :
+					locateInsertion( text, item.plan ) !== -1 );
 			} ),
 			summary, suggestions,
 			decided = this.items.filter( function ( item ) {

@@ -11,10 +11,6 @@
  */
 	/* ------------------------------------------------------------------ VisualEditor */
 
-	// The tasks whose suggestions the visual mode can take: a category is an item of the
-	// document's metadata. A reference would be a node of the Cite extension in the text.
-	var VISUAL_TASKS = [ 'categories' ];
-
 	/**
 	 * Surface adapter for VisualEditor's visual mode. Its text is the page's category links,
 	 * one per line, in the document's order, read from VisualEditor's category items: the panel
@@ -83,6 +79,142 @@
 	}
 
 	/**
+	 * A template's name as MediaWiki reads it, without its namespace: from a transclusion's
+	 * wikitext ("{{cn|date=May 2016}}") or a name ("Template:Cn"); '' for anything else.
+	 *
+	 * @param {string} text
+	 * @return {string}
+	 */
+	function mwTemplateName( text ) {
+		var name = String( text ).trim(), local = ( mw.config.get( 'wgFormattedNamespaces' ) || {} )[ 10 ], colon;
+		if ( name.indexOf( '{{' ) === 0 ) {
+			name = name.slice( 2 ).split( /[|}]/ )[ 0 ];
+		}
+		colon = name.indexOf( ':' );
+		if ( colon !== -1 && contains( [ 'template', String( local || '' ).toLowerCase() ],
+			name.slice( 0, colon ).trim().toLowerCase() ) ) {
+			name = name.slice( colon + 1 );
+		}
+		return name.trim() ? normaliseTitle( name ) : '';
+	}
+
+	/**
+	 * References in VisualEditor's visual mode, as nodes of the Cite extension: a suggestion's
+	 * wikitext is turned into VisualEditor's document by Parsoid (as pasted wikitext is) and goes
+	 * in right after its statement, in place of a citation-needed template there. The plan kept
+	 * for it names the reference node (its list key) and holds the template it replaced, so that
+	 * Undo can put that back.
+	 *
+	 * @param {Object} adapter The visual surface's adapter (createVisualSurface), which this
+	 *  gives insertReference, removeReference, holdsReference and locateStatement (see
+	 *  Panel.accept)
+	 * @param {Object} surface VisualEditor's surface (ve.ui.Surface) in visual mode
+	 * @param {Object} target VisualEditor's target (ve.init.mw.ArticleTarget)
+	 * @return {Object} The adapter
+	 */
+	function addVisualReferences( adapter, surface, target ) {
+		var ve = window.ve,
+			model = surface.getModel();
+
+		// Where the statement is in the document's text (the first place), or null.
+		function statementRange( insert ) {
+			var found = typeof insert.statement === 'string' && insert.statement ?
+				model.getDocument().findText( insert.statement, { caseSensitiveString: true, noOverlaps: true } ) : [];
+			return found.length ? found[ 0 ] : null;
+		}
+
+		// The range the reference takes: the template the suggestion replaces when it follows
+		// the statement (the same template, by name; footnotes and spaces may stand between, as
+		// in the wikitext), else the statement's end.
+		function placeAfter( insert, statement ) {
+			var data = model.getDocument().data, offset = statement.end,
+				replaced = mwTemplateName( typeof insert.replace === 'string' ? insert.replace : '' ),
+				element = data.getData( offset ), parts, template;
+			while ( element && ( element.type === 'mwReference' || element === ' ' ) ) {
+				offset += element.type ? 2 : 1; // an inline node is its opening and closing
+				element = data.getData( offset );
+			}
+			parts = ve.getProp( element, 'attributes', 'mw', 'parts' ) || [];
+			template = parts.length === 1 && ve.getProp( parts[ 0 ], 'template', 'target', 'wt' );
+			if ( replaced && element && element.type === 'mwTransclusionInline' && template &&
+				mwTemplateName( template ) === replaced ) {
+				return new ve.Range( offset, offset + 2 );
+			}
+			return new ve.Range( statement.end );
+		}
+
+		function referenceNode( plan ) {
+			return model.getDocument().getNodesByType( 'mwReference' ).filter( function ( node ) {
+				return node.getAttribute( 'listKey' ) === plan.listKey &&
+					node.getAttribute( 'listGroup' ) === plan.listGroup;
+			} )[ 0 ] || null;
+		}
+
+		/**
+		 * @param {Object} suggestion
+		 * @return {Promise<Object|null>} The plan, or null when the statement is not found
+		 */
+		adapter.insertReference = function ( suggestion ) {
+			var insert = suggestion.insert || {}, doc = model.getDocument();
+			if ( !statementRange( insert ) ) {
+				return Promise.resolve( null );
+			}
+			return Promise.resolve( target.parseWikitextFragment( suggestion.wikitext, false, doc ) )
+				.then( function ( response ) {
+					var html = ve.getProp( response, 'visualeditor', 'content' ),
+						// Found again: the editor may have typed while Parsoid answered.
+						statement = statementRange( insert ), range, replaced, parsed, first, element;
+					if ( ve.getProp( response, 'visualeditor', 'result' ) !== 'success' || !html || !statement ) {
+						return null;
+					}
+					range = placeAfter( insert, statement );
+					replaced = range.isCollapsed() ? null : doc.data.getDataSlice( range, true );
+					parsed = ve.ui.MWWikitextStringTransferHandler.static.createDocumentFromParsoidHtml( html, doc );
+					first = parsed.getDocumentNode().children[ 0 ];
+					model.getLinearFragment( range ).insertDocument( parsed, first && first.getRange() );
+					element = doc.data.getData( range.start );
+					if ( !element || element.type !== 'mwReference' ) {
+						return null;
+					}
+					return {
+						node: 'mwReference',
+						listKey: element.attributes.listKey,
+						listGroup: element.attributes.listGroup,
+						replaced: replaced
+					};
+				}, function () {
+					return null;
+				} );
+		};
+		adapter.removeReference = function ( plan ) {
+			var node = referenceNode( plan ), fragment;
+			if ( !node ) {
+				return false;
+			}
+			fragment = model.getLinearFragment( node.getOuterRange() );
+			if ( plan.replaced ) {
+				fragment.insertContent( plan.replaced );
+			} else {
+				fragment.removeContent();
+			}
+			return true;
+		};
+		adapter.holdsReference = function ( plan ) {
+			return !!referenceNode( plan );
+		};
+		adapter.locateStatement = function ( insert ) {
+			var statement = statementRange( insert );
+			if ( !statement ) {
+				return false;
+			}
+			model.setLinearSelection( statement );
+			surface.scrollSelectionIntoView();
+			return true;
+		};
+		return adapter;
+	}
+
+	/**
 	 * Surface adapter for VisualEditor's source mode, whose document is the page's wikitext:
 	 * offsets in the text are turned into the document's ranges by VisualEditor itself.
 	 *
@@ -114,10 +246,9 @@
 	}
 
 	/**
-	 * The panel of a VisualEditor session, above the document: in visual mode the categories
-	 * task only, in source mode every task. On save, the accepted suggestions go into the edit
-	 * summary as in the source editor, and the saved revision is reported once VisualEditor has
-	 * saved it.
+	 * The panel of a VisualEditor session, above the document, in either mode. On save, the
+	 * accepted suggestions go into the edit summary as in the source editor, and the saved
+	 * revision is reported once VisualEditor has saved it.
 	 *
 	 * @class
 	 * @param {Object} config From readConfig()
@@ -142,12 +273,9 @@
 			target = ve && ve.init && ve.init.target,
 			surface = target && target.getSurface && target.getSurface(),
 			mode = surface && surface.getMode(),
-			tasks = this.config.tasks.filter( function ( task ) {
-				return mode === 'source' || contains( VISUAL_TASKS, task );
-			} ),
 			client;
 		this.stop();
-		if ( !surface || ( mode !== 'visual' && mode !== 'source' ) || !tasks.length ||
+		if ( !surface || ( mode !== 'visual' && mode !== 'source' ) ||
 			// As in the source editor: a saved page, not a redirect, the whole page.
 			!mw.config.get( 'wgCurRevisionId' ) || mw.config.get( 'wgIsRedirect' ) ||
 			( target.section !== null && target.section !== undefined )
@@ -157,7 +285,7 @@
 		client = new Client( this.config.backend, this.config.timeout );
 		this.target = target;
 		this.panel = new Panel( this.config, mode === 'source' ? createSourceModeSurface( surface ) :
-			createVisualSurface( surface.getModel() ), client, this.outbox );
+			addVisualReferences( createVisualSurface( surface.getModel() ), surface, target ), client, this.outbox );
 		// Classes: wiki-suggest-panel-visual, wiki-suggest-panel-source
 		// eslint-disable-next-line mediawiki/class-doc
 		this.panel.$panel.addClass( 'wiki-suggest-panel-' + mode );
@@ -166,7 +294,7 @@
 		target.saveFields.wpSummary = function () {
 			return session.summary();
 		};
-		return client.getPageSuggestions( tasks ).then( function ( results ) {
+		return client.getPageSuggestions( this.config.tasks ).then( function ( results ) {
 			if ( session.panel ) {
 				session.panel.render( results, [], [] );
 			}

@@ -94,8 +94,9 @@ TASK_LIMITATIONS = {
         "links to cites it: a source no nearby article uses can never be suggested.",
         "The tool matches a statement to a reference by the text around it; it does not read the "
         "source, so whether the source supports the statement is for the editor to check.",
-        "The gadget offers references in the source editor and in VisualEditor's source mode, "
-        "not in VisualEditor's visual mode, which shows only the categories.",
+        "In VisualEditor's visual mode the gadget finds a statement by its text as the page "
+        "shows it: a statement whose text a template makes, or that reads otherwise than in the "
+        "wikitext, gets no place there (the source editors find it).",
     ],
 }
 TASK_PURPOSES = {"categories": "categories", "references": "references for unsourced statements"}

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The gadget in VisualEditor's visual mode, end to end: the real VisualEditor of the Debian
-MediaWiki 1.39 (with its bundled Parsoid), the uk fixture's articles, the gadget installed by
-``flask deploy-gadget``, the service over real HTTP, and a person's clicks in headless Chromium."""
+"""The gadget in VisualEditor, end to end, in both its modes: the real VisualEditor of the Debian
+MediaWiki 1.39 (with its bundled Parsoid), the uk fixture's articles for categories and the
+references tests' stub for references, the gadget installed by ``flask deploy-gadget``, the
+service over real HTTP, and a person's clicks in headless Chromium."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 
 from suggest.store.schema import decisions, edits
+from suggest.tasks.references import citation_needed_names
+from suggest.wiki import references as refs
 from suggest.wiki.wikitext import category_links, remove_categories
 from tests.conftest import DUMPS, app_config
 from tests.conftest_mediawiki import MediaWikiFactory
@@ -50,6 +53,19 @@ $wgDefaultUserOptions['visualeditor-newwikitext'] = 1;
 """
 # The document's text in source mode.
 SOURCE = "return ve.init.target.getSurface().getDom()"
+# The selected text of the document, in either mode.
+SELECTED = "return ve.init.target.getSurface().getModel().getFragment().getText()"
+# How many reference nodes and {{cn}} nodes the visual document has.
+NODES = ("var doc = ve.init.target.getSurface().getModel().getDocument(); return {"
+         "mwReference: doc.getNodesByType('mwReference').length,"
+         "cn: doc.getNodesByType('mwTransclusionInline').filter(function (n) {"
+         "  var parts = n.getAttribute('mw').parts;"
+         "  return parts.length === 1 && parts[0].template && parts[0].template.target.wt === 'cn';"
+         "}).length}")
+# The type of what follows a text in the visual document.
+AFTER_STATEMENT = ("var doc = ve.init.target.getSurface().getModel().getDocument();"
+                   "var found = doc.findText(arguments[0], {caseSensitiveString: true});"
+                   "var next = doc.data.getData(found[0].end); return next && next.type")
 # The document's categories, as VisualEditor holds them.
 CATEGORIES = ("return ve.init.target.getSurface().getModel().getMetaList().getItemsInGroup('mwCategory')"
               ".map(function (m) { return m.getElement().attributes.category; })")
@@ -246,30 +262,67 @@ def en_service(en_wiki: LocalMediaWiki, tmp_path_factory: pytest.TempPathFactory
         yield server
 
 
-def test_editor_adds_a_reference_in_source_mode_and_saves(en_wiki: LocalMediaWiki, en_service: Any,
-                                                          browser: Any) -> None:
-    """VisualEditor's source mode takes references too: "Show in text" selects the statement in
-    its document, Add puts the source in place of {{cn}}."""
-    from selenium.webdriver.common.by import By
-
+@pytest.fixture
+def earthshine(en_wiki: LocalMediaWiki, en_service: Any) -> dict[str, Any]:
+    """The stub with its {{cn}} again, and its editor, who enables the gadget for references."""
     editor = h.session(en_wiki, refs_e2e.EDITOR, refs_e2e.EDITOR_PASSWORD)
     token = h.csrf(editor)
     editor.post(action="options", change="gadget-wiki-suggest=1", token=token)
     editor.post(action="options", optionname="userjs-wiki-suggest", token=token,
                 optionvalue=json.dumps({"backend": en_service.url, "tasks": ["references"]}))
-    base = h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]
-    items = open_visual_editor(browser, en_wiki, editor, mode="source", title=refs_e2e.ARTICLE,
+    if h.page_text(editor, refs_e2e.ARTICLE) != refs_e2e.STUB.rstrip("\n"):
+        editor.post(action="edit", title=refs_e2e.ARTICLE, text=refs_e2e.STUB, token=token,
+                    summary="the stub again")
+    return {"session": editor, "revid": h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]}
+
+
+def reference_items(browser: Any, wiki: LocalMediaWiki, service: Any, editor: Any,
+                    mode: str) -> tuple[list[Any], list[str], int, int]:
+    """The stub in VisualEditor's ``mode``: the items, their ids, and which one suggests the
+    source Albedo cites (chosen) and which another."""
+    from selenium.webdriver.common.by import By
+
+    items = open_visual_editor(browser, wiki, editor, mode=mode, title=refs_e2e.ARTICLE,
                                user=refs_e2e.EDITOR)
     ids = [item.get_attribute("data-id") for item in items]
-    rows = h.issued(en_service, ids)
+    assert {r["task"] for r in h.issued(service, ids).values()} == {"references"}
     labels = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-label").text for item in items]
     chosen = labels.index(refs_e2e.SOURCE_TITLE)
-    other = 1 if chosen == 0 else 0
-    added, rejected = rows[ids[chosen]], rows[ids[other]]
+    return items, ids, chosen, 1 if chosen == 0 else 0
 
+
+def saved_with_the_reference(browser: Any, wiki: LocalMediaWiki, service: Any, base: int,
+                             ids: list[str], added: dict[str, Any], rejected: dict[str, Any]) -> None:
+    """Saved through VisualEditor's dialog: the statement cites the source instead of {{cn}},
+    the summary has the marker, and the service has the decisions and the saved revision."""
+    revision = save(browser, wiki, "source", base, title=refs_e2e.ARTICLE, user=refs_e2e.EDITOR)
+    content = revision["slots"]["main"]["content"]
+    after = refs.parse_article(content, citation_needed_names("en"))
+    cited = next(s for s in after.statements if s.text == refs_e2e.STATEMENT)
+    assert not cited.marker and not any(s.marker for s in after.statements)
+    assert [after.references[c.key].title for c in cited.citations] == [refs_e2e.SOURCE_TITLE]
+    assert refs_e2e.MARKER not in content and rejected["wikitext"] not in content
+    assert "+ref (suggested by [[toolforge:wiki-suggest|wiki-suggest]])" in revision["comment"]
+    got = stored(service, decisions, decisions.c.suggestion_id.in_([added["id"], rejected["id"]]))
+    assert sorted((d["decision"], d["reason"]) for d in got) == [
+        ("accept", None), ("reject", "not_supporting")]
+    linked = h.wait_for(lambda: stored(service, edits, edits.c.suggestion_id.in_(ids)),
+                        what="the edit report")
+    assert [(e["suggestion_id"], e["revid"]) for e in linked] == [(added["id"], revision["revid"])]
+
+
+def test_editor_adds_a_reference_in_source_mode_and_saves(en_wiki: LocalMediaWiki, en_service: Any,
+                                                          earthshine: dict[str, Any], browser: Any) -> None:
+    """VisualEditor's source mode takes references too: "Show in text" selects the statement in
+    its document, Add puts the source in place of {{cn}}."""
+    from selenium.webdriver.common.by import By
+
+    items, ids, chosen, other = reference_items(browser, en_wiki, en_service, earthshine["session"],
+                                                "source")
+    rows = h.issued(en_service, ids)
+    added, rejected = rows[ids[chosen]], rows[ids[other]]
     items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-locate").click()
-    assert browser.execute_script(
-        "return ve.init.target.getSurface().getModel().getFragment().getText()") == refs_e2e.STATEMENT
+    assert browser.execute_script(SELECTED) == refs_e2e.STATEMENT
     items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
     text = browser.execute_script(SOURCE)
     assert refs_e2e.STATEMENT + added["wikitext"] + " The effect was described" in text
@@ -279,15 +332,34 @@ def test_editor_adds_a_reference_in_source_mode_and_saves(en_wiki: LocalMediaWik
     items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
     items[other].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
     items[other].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="not_supporting"]').click()
+    saved_with_the_reference(browser, en_wiki, en_service, earthshine["revid"], ids, added, rejected)
 
-    revision = save(browser, en_wiki, "source", base, title=refs_e2e.ARTICLE, user=refs_e2e.EDITOR)
-    content = revision["slots"]["main"]["content"]
-    assert refs_e2e.STATEMENT + added["wikitext"] + " The effect" in content
-    assert refs_e2e.MARKER not in content and rejected["wikitext"] not in content
-    assert "+ref (suggested by [[toolforge:wiki-suggest|wiki-suggest]])" in revision["comment"]
-    got = stored(en_service, decisions, decisions.c.suggestion_id.in_([added["id"], rejected["id"]]))
-    assert sorted((d["decision"], d["reason"]) for d in got) == [
-        ("accept", None), ("reject", "not_supporting")]
-    linked = h.wait_for(lambda: stored(en_service, edits, edits.c.suggestion_id.in_(ids)),
-                        what="the edit report")
-    assert [(e["suggestion_id"], e["revid"]) for e in linked] == [(added["id"], revision["revid"])]
+
+def test_editor_adds_a_reference_in_visual_mode_and_saves(en_wiki: LocalMediaWiki, en_service: Any,
+                                                          earthshine: dict[str, Any], browser: Any) -> None:
+    """Visual mode: the reference goes in as the Cite extension's node, in place of the {{cn}}
+    template's node, and Undo puts the template back."""
+    from selenium.webdriver.common.by import By
+
+    items, ids, chosen, other = reference_items(browser, en_wiki, en_service, earthshine["session"],
+                                                "visual")
+    rows = h.issued(en_service, ids)
+    added, rejected = rows[ids[chosen]], rows[ids[other]]
+    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-locate").click()
+    assert browser.execute_script(SELECTED) == refs_e2e.STATEMENT
+    assert browser.execute_script(NODES) == {"mwReference": 0, "cn": 1}
+    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    h.wait_for(lambda: items[chosen].get_attribute("data-state") == "accepted", timeout=20,
+               what="the reference, parsed by Parsoid, in the document")
+    assert browser.execute_script(NODES) == {"mwReference": 1, "cn": 0}
+    assert browser.execute_script(AFTER_STATEMENT, refs_e2e.STATEMENT) == "mwReference"
+    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
+    assert browser.execute_script(NODES) == {"mwReference": 0, "cn": 1}
+    assert browser.execute_script(AFTER_STATEMENT, refs_e2e.STATEMENT) == "mwTransclusionInline"
+    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    h.wait_for(lambda: items[chosen].get_attribute("data-state") == "accepted", timeout=20,
+               what="the reference again")
+    items[other].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
+    items[other].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="not_supporting"]').click()
+    assert h.axe_violations(browser, ".wiki-suggest-panel-visual") == []
+    saved_with_the_reference(browser, en_wiki, en_service, earthshine["revid"], ids, added, rejected)
