@@ -2724,13 +2724,12 @@
 	};
 
 	Panel.prototype.undo = function ( item ) {
-		var text = this.surface.getText(),
-			plan = item.plan,
-			at = plan && !plan.node ? locateInsertion( text, plan ) : -1,
-			renamed = -1;
+		var plan = item.plan, text, at, renamed = -1;
 		if ( plan && plan.node ) {
 			return this.undone( item, this.surface.removeReference( plan ) );
 		}
+		text = this.surface.getText();
+		at = plan ? locateInsertion( text, plan ) : -1;
 		if ( at !== -1 && plan.rename ) {
 			// Where the reuse tag is once the insertion is gone.
 			renamed = locateInsertion( text.slice( 0, at ) + plan.removed +

@@ -1,7 +1,7 @@
 /**
- * wiki-suggest gadget: VisualEditor: the panel above the document; in visual mode the category
- * suggestions, added as VisualEditor's own category items; in source mode every task's, in the
- * wikitext as in the source editor.
+ * wiki-suggest gadget: VisualEditor: the panel above the document. In source mode suggestions go
+ * into the wikitext as in the source editor; in visual mode categories become VisualEditor's own
+ * category items and references the Cite extension's nodes.
  *
  * A part of gadget/src/wiki-suggest.js: gadget/build.mjs puts it in place of the line
  * `// build:include visual.js`, inside that script's function, where it shares the script's
