@@ -1,5 +1,5 @@
 /**
- * wiki-suggest gadget: the panel: the suggestions above the edit box, and the editor's decisions on them (Panel).
+ * wiki-suggest gadget: the panel: the suggestions above the edit box or VisualEditor's document, and the editor's decisions on them (Panel).
  *
  * A part of gadget/src/wiki-suggest.js: gadget/build.mjs puts it in place of the line
  * `// build:include panel.js`, inside that script's function, where it shares the script's

@@ -1,8 +1,10 @@
 /**
- * wiki-suggest: machine-suggested categories and references in the source editor.
+ * wiki-suggest: machine-suggested categories and references in the source editor and in
+ * VisualEditor.
  *
  * The gadget asks the wiki-suggest service for suggestions about the page being edited, shows
- * them above the edit box and lets the editor add, reject or skip each one. It never saves:
+ * them above the edit box (in VisualEditor, above the document: visual.js) and lets the editor
+ * add, reject or skip each one. It never saves:
  * the editor reviews the change and saves it as usual. Every decision goes into an outbox in
  * localStorage and is sent to the service at once; what the service could not store yet is
  * sent again later (on this page or a later one). After a save the accepted suggestion ids are
