@@ -61,6 +61,7 @@
 			"wiki-suggest-status-skipped": "এড়িয়ে যাওয়া হয়েছে।",
 			"wiki-suggest-undo-failed": "যোগ করা লেখাটি এরপর বদলানো হয়েছে, তাই এটি স্বয়ংক্রিয়ভাবে সরানো যাচ্ছে না। অনুগ্রহ করে নিজে সরিয়ে দিন।",
 			"wiki-suggest-anchor-missing": "এই প্রস্তাবের স্থানটি পাঠ্যে পাওয়া যায়নি।",
+			"wiki-suggest-add-failed": "উইকি এই মুহূর্তে প্রস্তাবটি নথিতে যোগ করতে পারেনি। অনুগ্রহ করে আবার চেষ্টা করুন।",
 			"wiki-suggest-in-text": "এই বিষয়শ্রেণীটি ইতিমধ্যে পাঠ্যে আছে।",
 			"wiki-suggest-already-decided": "এই প্রস্তাব নিয়ে আপনার আগের সিদ্ধান্ত ইতিমধ্যে নথিভুক্ত হয়েছে।",
 			"wiki-suggest-post-failed": "আপনার সিদ্ধান্ত সরঞ্জামটিতে পাঠানো যায়নি।",
@@ -115,6 +116,7 @@
 			"wiki-suggest-status-skipped": "Skipped.",
 			"wiki-suggest-undo-failed": "The added text was changed since, so it can't be removed automatically. Please remove it by hand.",
 			"wiki-suggest-anchor-missing": "The place for this suggestion was not found in the text.",
+			"wiki-suggest-add-failed": "The wiki could not turn this suggestion into the document just now. Please try again.",
 			"wiki-suggest-in-text": "This category is already in the text.",
 			"wiki-suggest-already-decided": "Your earlier choice for this suggestion was already recorded.",
 			"wiki-suggest-post-failed": "Your choice could not be sent to the tool.",
@@ -169,6 +171,7 @@
 			"wiki-suggest-status-skipped": "スキップしました。",
 			"wiki-suggest-undo-failed": "追加した文字列がその後変更されたため、自動では取り除けません。手作業で取り除いてください。",
 			"wiki-suggest-anchor-missing": "この提案を挿入する位置が本文中に見つかりませんでした。",
+			"wiki-suggest-add-failed": "ウィキが今この提案を文書に変換できませんでした。もう一度お試しください。",
 			"wiki-suggest-in-text": "このカテゴリはすでに本文にあります。",
 			"wiki-suggest-already-decided": "この提案に対するあなたの選択は既に記録されています。",
 			"wiki-suggest-post-failed": "あなたの選択をツールに送信できませんでした。",
@@ -223,6 +226,7 @@
 			"wiki-suggest-status-skipped": "Пропущено.",
 			"wiki-suggest-undo-failed": "Доданий текст відтоді змінено, тож його не можна прибрати автоматично. Приберіть його вручну.",
 			"wiki-suggest-anchor-missing": "Місце для цієї пропозиції не знайдено в тексті.",
+			"wiki-suggest-add-failed": "Вікі зараз не змогла перетворити цю пропозицію для документа. Спробуйте ще раз.",
 			"wiki-suggest-in-text": "Ця категорія вже є в тексті.",
 			"wiki-suggest-already-decided": "Ваш попередній вибір щодо цієї пропозиції вже записано.",
 			"wiki-suggest-post-failed": "Не вдалося надіслати ваш вибір інструменту.",
@@ -277,6 +281,7 @@
 			"wiki-suggest-status-skipped": "Đã bỏ qua.",
 			"wiki-suggest-undo-failed": "Đoạn văn bản đã thêm bị thay đổi nên không thể gỡ tự động. Vui lòng gỡ bằng tay.",
 			"wiki-suggest-anchor-missing": "Không tìm thấy vị trí cho đề xuất này trong văn bản.",
+			"wiki-suggest-add-failed": "Wiki hiện không thể chuyển đề xuất này vào văn bản. Vui lòng thử lại.",
 			"wiki-suggest-in-text": "Thể loại này đã có trong văn bản.",
 			"wiki-suggest-already-decided": "Lựa chọn trước đây của bạn cho đề xuất này đã được ghi nhận.",
 			"wiki-suggest-post-failed": "Không thể gửi lựa chọn của bạn tới công cụ.",
@@ -2718,7 +2723,7 @@
 		return this.surface.insertReference( item.suggestion ).then( function ( plan ) {
 			item.$add.prop( 'disabled', false );
 			if ( !plan ) {
-				panel.say( item, msg( 'anchor-missing' ), true );
+				panel.say( item, plan === false ? msg( 'add-failed' ) : msg( 'anchor-missing' ), true );
 				return null;
 			}
 			return panel.added( item, plan );
@@ -3004,7 +3009,8 @@
 
 		/**
 		 * @param {Object} suggestion
-		 * @return {Promise<Object|null>} The plan, or null when the statement is not found
+		 * @return {Promise<Object|null|false>} The plan; null when the statement is not found,
+		 *  false when the wiki did not turn the wikitext into VisualEditor's document
 		 */
 		adapter.insertReference = function ( suggestion ) {
 			var insert = suggestion.insert || {}, doc = model.getDocument();
@@ -3016,7 +3022,10 @@
 					var html = ve.getProp( response, 'visualeditor', 'content' ),
 						// Found again: the editor may have typed while Parsoid answered.
 						statement = statementRange( insert ), range, replaced, parsed, first, element;
-					if ( ve.getProp( response, 'visualeditor', 'result' ) !== 'success' || !html || !statement ) {
+					if ( ve.getProp( response, 'visualeditor', 'result' ) !== 'success' || !html ) {
+						return false;
+					}
+					if ( !statement ) {
 						return null;
 					}
 					range = placeAfter( insert, statement );
@@ -3035,7 +3044,7 @@
 						replaced: replaced
 					};
 				}, function () {
-					return null;
+					return false;
 				} );
 		};
 		adapter.removeReference = function ( plan ) {

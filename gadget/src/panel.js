@@ -723,7 +723,7 @@
 		return this.surface.insertReference( item.suggestion ).then( function ( plan ) {
 			item.$add.prop( 'disabled', false );
 			if ( !plan ) {
-				panel.say( item, msg( 'anchor-missing' ), true );
+				panel.say( item, plan === false ? msg( 'add-failed' ) : msg( 'anchor-missing' ), true );
 				return null;
 			}
 			return panel.added( item, plan );

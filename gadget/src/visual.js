@@ -152,7 +152,8 @@
 
 		/**
 		 * @param {Object} suggestion
-		 * @return {Promise<Object|null>} The plan, or null when the statement is not found
+		 * @return {Promise<Object|null|false>} The plan; null when the statement is not found,
+		 *  false when the wiki did not turn the wikitext into VisualEditor's document
 		 */
 		adapter.insertReference = function ( suggestion ) {
 			var insert = suggestion.insert || {}, doc = model.getDocument();
@@ -164,7 +165,10 @@
 					var html = ve.getProp( response, 'visualeditor', 'content' ),
 						// Found again: the editor may have typed while Parsoid answered.
 						statement = statementRange( insert ), range, replaced, parsed, first, element;
-					if ( ve.getProp( response, 'visualeditor', 'result' ) !== 'success' || !html || !statement ) {
+					if ( ve.getProp( response, 'visualeditor', 'result' ) !== 'success' || !html ) {
+						return false;
+					}
+					if ( !statement ) {
 						return null;
 					}
 					range = placeAfter( insert, statement );
@@ -183,7 +187,7 @@
 						replaced: replaced
 					};
 				}, function () {
-					return null;
+					return false;
 				} );
 		};
 		adapter.removeReference = function ( plan ) {

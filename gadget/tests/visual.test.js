@@ -8,7 +8,7 @@
 
 const { test, before } = require( 'node:test' );
 const assert = require( 'node:assert/strict' );
-const { loadGadget, category } = require( './helpers' );
+const { loadGadget, category, suggestionsResponse, settle } = require( './helpers' );
 
 let ws;
 
@@ -62,4 +62,31 @@ test( 'a category the document has under another spelling is not added twice', (
 	assert.ok( ws.hasCategory( surface.getText(), 'Climate forcing' ) );
 	surface.setText( surface.getText() + '\n[[Category:Climate forcing]]' );
 	assert.equal( model.getMetaList().items.length, 1 );
+} );
+
+test( 'a reference the wiki could not turn into the document is not added, and the panel says why', async () => {
+	// A visual-mode adapter whose insertReference answers false (Parsoid failed), then null
+	// (the statement is gone), as VisualEditor's does (tests/e2e: the successful path).
+	const outcomes = [ false, null ];
+	const surface = { getText: () => '', insertReference: () => Promise.resolve( outcomes.shift() ) };
+	const panel = new ws.Panel( ws.readConfig(), surface, null, null );
+	document.body.append( panel.$panel[ 0 ] );
+	panel.render( [ { task: 'references', ok: true, status: 200, data: suggestionsResponse( [ {
+		id: 'r1', task: 'references', label: 'Coakley (2003)', wikitext: '<ref>Coakley (2003)</ref>',
+		insert: { kind: 'reference', anchor: 'Snow is bright.', replace: null, statement: 'Snow is bright.' }
+	} ] ) } ], [], [] );
+	const item = panel.$panel[ 0 ].querySelector( '.wiki-suggest-item' );
+	const add = item.querySelector( '.wiki-suggest-add' );
+	const status = () => item.querySelector( '.wiki-suggest-item-status' ).textContent;
+	add.click();
+	assert.equal( add.disabled, true, 'Add waits for the wiki' );
+	await settle();
+	assert.equal( item.dataset.state, 'pending' );
+	assert.equal( add.disabled, false );
+	assert.match( status(), /could not turn this suggestion/ );
+	add.click();
+	await settle();
+	assert.equal( item.dataset.state, 'pending' );
+	assert.match( status(), /not found/ );
+	panel.$panel.remove();
 } );
