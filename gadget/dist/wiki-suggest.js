@@ -3134,7 +3134,7 @@
 			target = ve && ve.init && ve.init.target,
 			surface = target && target.getSurface && target.getSurface(),
 			mode = surface && surface.getMode(),
-			client;
+			client, panel;
 		this.stop();
 		if ( !surface || ( mode !== 'visual' && mode !== 'source' ) ||
 			// As in the source editor: a saved page, not a redirect, the whole page.
@@ -3155,11 +3155,14 @@
 		target.saveFields.wpSummary = function () {
 			return session.summary();
 		};
+		panel = this.panel;
 		return client.getPageSuggestions( this.config.tasks ).then( function ( results ) {
-			if ( session.panel ) {
-				session.panel.render( results, [], [] );
+			if ( session.panel !== panel ) {
+				// VisualEditor closed or switched mode meanwhile: that panel is gone.
+				return null;
 			}
-			return session.panel;
+			panel.render( results, [], [] );
+			return panel;
 		} );
 	};
 

@@ -8,7 +8,7 @@
 
 const { test, before } = require( 'node:test' );
 const assert = require( 'node:assert/strict' );
-const { loadGadget, category, suggestionsResponse, settle } = require( './helpers' );
+const { loadGadget, category, suggestionsResponse, settle, fakeService, VIEW_PAGE } = require( './helpers' );
 
 let ws;
 
@@ -89,4 +89,32 @@ test( 'a reference the wiki could not turn into the document is not added, and t
 	assert.equal( item.dataset.state, 'pending' );
 	assert.match( status(), /not found/ );
 	panel.$panel.remove();
+} );
+
+test( 'a VisualEditor session started again before its suggestions came shows them once, in its new panel', async () => {
+	// What the session uses of VisualEditor (the real one: tests/e2e/test_visualeditor_e2e.py).
+	const surface = { getMode: () => 'visual', getModel: () => surfaceModel( [] ), $element: $( '<div>' ) };
+	window.ve = { init: { target: { getSurface: () => surface, section: null, saveFields: {} } } };
+	try {
+		await loadGadget( {
+			html: VIEW_PAGE,
+			config: { wgAction: 'view' },
+			fetch: fakeService( { categories: suggestionsResponse( [ category( 's1', 'Climate forcing' ), category( 's2', 'Optics' ) ] ) } )
+		} );
+		surface.$element.appendTo( document.body );
+		const session = mw.libs.wikiSuggest.visual;
+		// VisualEditor switched mode (or opened again) while the first request was out.
+		const first = session.start(), second = session.start();
+		assert.equal( await first, null, 'the first panel is gone: its answer is not shown' );
+		const panel = await second;
+		await settle();
+		assert.equal( document.querySelectorAll( '#wiki-suggest-panel' ).length, 1 );
+		assert.deepEqual( panel.items.map( ( item ) => item.suggestion.id ), [ 's1', 's2' ] );
+		assert.equal( typeof window.ve.init.target.saveFields.wpSummary, 'function' );
+		session.stop();
+		assert.equal( document.querySelectorAll( '#wiki-suggest-panel' ).length, 0 );
+		assert.equal( window.ve.init.target.saveFields.wpSummary, undefined );
+	} finally {
+		delete window.ve;
+	}
 } );
