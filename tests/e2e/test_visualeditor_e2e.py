@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -276,19 +276,34 @@ def earthshine(en_wiki: LocalMediaWiki, en_service: Any) -> dict[str, Any]:
     return {"session": editor, "revid": h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]}
 
 
-def reference_items(browser: Any, wiki: LocalMediaWiki, service: Any, editor: Any,
-                    mode: str) -> tuple[list[Any], list[str], int, int]:
-    """The stub in VisualEditor's ``mode``: the items, their ids, and which one suggests the
-    source Albedo cites (chosen) and which another."""
+class Offered(NamedTuple):
+    """The stub's reference suggestions in the panel: the item suggesting the source Albedo cites
+    (chosen) and another, with the suggestions behind them."""
+
+    items: list[Any]
+    ids: list[str]
+    chosen: int
+    other: int
+    added: dict[str, Any]
+    rejected: dict[str, Any]
+
+
+def reference_items(browser: Any, wiki: LocalMediaWiki, service: Any, editor: Any, mode: str) -> Offered:
+    """The stub in VisualEditor's ``mode``, its reference suggestions shown; "Show in text" of
+    the chosen one selects its statement in the document."""
     from selenium.webdriver.common.by import By
 
     items = open_visual_editor(browser, wiki, editor, mode=mode, title=refs_e2e.ARTICLE,
                                user=refs_e2e.EDITOR)
     ids = [item.get_attribute("data-id") for item in items]
-    assert {r["task"] for r in h.issued(service, ids).values()} == {"references"}
+    rows = h.issued(service, ids)
+    assert {r["task"] for r in rows.values()} == {"references"}
     labels = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-label").text for item in items]
     chosen = labels.index(refs_e2e.SOURCE_TITLE)
-    return items, ids, chosen, 1 if chosen == 0 else 0
+    other = 1 if chosen == 0 else 0
+    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-locate").click()
+    assert browser.execute_script(SELECTED) == refs_e2e.STATEMENT
+    return Offered(items, ids, chosen, other, rows[ids[chosen]], rows[ids[other]])
 
 
 def saved_with_the_reference(browser: Any, wiki: LocalMediaWiki, service: Any, base: int,
@@ -317,12 +332,8 @@ def test_editor_adds_a_reference_in_source_mode_and_saves(en_wiki: LocalMediaWik
     its document, Add puts the source in place of {{cn}}."""
     from selenium.webdriver.common.by import By
 
-    items, ids, chosen, other = reference_items(browser, en_wiki, en_service, earthshine["session"],
-                                                "source")
-    rows = h.issued(en_service, ids)
-    added, rejected = rows[ids[chosen]], rows[ids[other]]
-    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-locate").click()
-    assert browser.execute_script(SELECTED) == refs_e2e.STATEMENT
+    items, ids, chosen, other, added, rejected = reference_items(
+        browser, en_wiki, en_service, earthshine["session"], "source")
     items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
     text = browser.execute_script(SOURCE)
     assert refs_e2e.STATEMENT + added["wikitext"] + " The effect was described" in text
@@ -341,12 +352,8 @@ def test_editor_adds_a_reference_in_visual_mode_and_saves(en_wiki: LocalMediaWik
     template's node, and Undo puts the template back."""
     from selenium.webdriver.common.by import By
 
-    items, ids, chosen, other = reference_items(browser, en_wiki, en_service, earthshine["session"],
-                                                "visual")
-    rows = h.issued(en_service, ids)
-    added, rejected = rows[ids[chosen]], rows[ids[other]]
-    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-locate").click()
-    assert browser.execute_script(SELECTED) == refs_e2e.STATEMENT
+    items, ids, chosen, other, added, rejected = reference_items(
+        browser, en_wiki, en_service, earthshine["session"], "visual")
     assert browser.execute_script(NODES) == {"mwReference": 0, "cn": 1}
     items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
     h.wait_for(lambda: items[chosen].get_attribute("data-state") == "accepted", timeout=20,
