@@ -3134,6 +3134,8 @@
 			target = ve && ve.init && ve.init.target,
 			surface = target && target.getSurface && target.getSurface(),
 			mode = surface && surface.getMode(),
+			// What the editor decided in the panel this one replaces (VisualEditor switched mode).
+			before = this.panel ? this.panel.items : [],
 			client, panel;
 		this.stop();
 		if ( !surface || ( mode !== 'visual' && mode !== 'source' ) ||
@@ -3161,10 +3163,41 @@
 				// VisualEditor closed or switched mode meanwhile: that panel is gone.
 				return null;
 			}
-			panel.render( results, [], [] );
+			panel.render( results, carriedOver( panel.surface, before ), before.filter( function ( item ) {
+				return item.state === 'rejected' || item.state === 'skipped';
+			} ) );
 			return panel;
 		} );
 	};
+
+	/**
+	 * The accepted items of a panel VisualEditor replaced on switching mode, for the new one:
+	 * each is still accepted (not offered again, not reported again), with a plan in the new
+	 * mode's terms where one can be made: a category link found in the new text (Undo takes it
+	 * out again, and the save reports it). A reference gets none: the document holds it in
+	 * another form now, so Undo says to remove it by hand, and it is not in the summary
+	 * marker or the report after the save.
+	 *
+	 * @param {Object} surface The new panel's surface adapter
+	 * @param {Object[]} items The replaced panel's items
+	 * @return {Array<{suggestion: Object, plan: (Object|null)}>}
+	 */
+	function carriedOver( surface, items ) {
+		var text = surface.getText();
+		return items.filter( function ( item ) {
+			return item.state === 'accepted';
+		} ).map( function ( item ) {
+			var suggestion = item.suggestion, link = String( suggestion.wikitext ),
+				at = suggestion.insert && suggestion.insert.kind === 'reference' ? -1 : text.indexOf( link );
+			if ( at === -1 ) {
+				return { suggestion: suggestion, plan: null };
+			}
+			// With the line break before it, as the insertion rules add a category on a new line.
+			return text.charAt( at - 1 ) === '\n' ?
+				{ suggestion: suggestion, plan: { start: at - 1, removed: '', inserted: '\n' + link } } :
+				{ suggestion: suggestion, plan: { start: at, removed: '', inserted: link } };
+		} );
+	}
 
 	/**
 	 * The edit summary to save: the one in VisualEditor's save dialog, with the marker of the

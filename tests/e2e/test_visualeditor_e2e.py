@@ -248,6 +248,46 @@ def test_editor_adds_a_category_in_source_mode_and_saves(wiki: LocalMediaWiki, s
     decided_and_reported(service, browser, ids, added, rejected, revision)
 
 
+def test_switching_to_source_mode_keeps_what_was_decided(wiki: LocalMediaWiki, service: Any,
+                                                          stripped: dict[str, Any], browser: Any) -> None:
+    """VisualEditor switched from visual to source mode (keeping the changes): the new panel shows
+    the category added and the one rejected as decided, under the ids they were decided on; Undo
+    and Add work in the wikitext; the save reports the addition once and nothing is decided twice."""
+    from selenium.webdriver.common.by import By
+
+    items = open_visual_editor(browser, wiki, stripped["session"])
+    ids = [item.get_attribute("data-id") for item in items]
+    rows = h.issued(service, ids)
+    added, rejected = rows[ids[0]], rows[ids[1]]
+    items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    items[1].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
+    items[1].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="wrong_topic"]').click()
+
+    browser.execute_script("ve.init.target.switchToWikitextEditor(true)")
+    in_source = ".wiki-suggest-panel-source .wiki-suggest-item"
+    source = h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, in_source), timeout=30,
+                        what="the panel in source mode")
+    state = {item.get_attribute("data-id"): item.get_attribute("data-state") for item in source}
+    assert len(state) == len(source)
+    assert state[added["id"]] == "accepted" and state[rejected["id"]] == "rejected"
+    shown = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-wikitext").text for item in source]
+    assert shown.count(added["wikitext"]) == 1 and shown.count(rejected["wikitext"]) == 1, "not offered again"
+    assert browser.execute_script(SOURCE).count(added["wikitext"]) == 1
+    carried = next(item for item in source if item.get_attribute("data-id") == added["id"])
+    carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
+    # No category left (the text is Parsoid's now, which adds the <references /> the page showed).
+    assert category_links(browser.execute_script(SOURCE), CATEGORY_PREFIXES) == []
+    carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+
+    revision = save(browser, wiki, "switched", stripped["revid"])
+    assert category_links(revision["slots"]["main"]["content"], CATEGORY_PREFIXES) == [added["label"]]
+    assert f"+{added['wikitext']} (suggested by" in revision["comment"]
+    decided_and_reported(service, browser, ids, added, rejected, revision)
+    # One decision each, on the ids of the first panel; none on the ids the second one was given.
+    got = stored(service, decisions, decisions.c.suggestion_id.in_(ids + list(state)))
+    assert sorted(d["suggestion_id"] for d in got) == sorted([added["id"], rejected["id"]])
+
+
 @pytest.fixture(scope="module")
 def en_wiki(mediawiki_factory: MediaWikiFactory) -> LocalMediaWiki:
     """The references end-to-end tests' wiki (a stub with {{cn}}, Albedo citing the source), with
