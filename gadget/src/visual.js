@@ -281,9 +281,8 @@
 			before = this.panel ? this.panel.items : [],
 			client, panel;
 		this.stop();
-		if ( !surface || ( mode !== 'visual' && mode !== 'source' ) ||
-			// As in the source editor: a saved page, not a redirect, the whole page.
-			!mw.config.get( 'wgCurRevisionId' ) || mw.config.get( 'wgIsRedirect' ) ||
+		if ( !surface || ( mode !== 'visual' && mode !== 'source' ) || !isSavedArticle() ||
+			// Only whole-page edits, as in the source editor.
 			( target.section !== null && target.section !== undefined )
 		) {
 			return Promise.resolve( null );

@@ -598,6 +598,18 @@
 	}
 
 	/**
+	 * Whether the page has suggestions to edit in: a saved page (the service suggests for a
+	 * saved revision, not a page being created) that is not a redirect (the service answers for
+	 * the page it leads to, whose categories and references do not belong in the redirect).
+	 * Both editors ask this; each also takes whole-page edits only.
+	 *
+	 * @return {boolean}
+	 */
+	function isSavedArticle() {
+		return !!mw.config.get( 'wgCurRevisionId' ) && !mw.config.get( 'wgIsRedirect' );
+	}
+
+	/**
 	 * The panel on an edit page.
 	 *
 	 * @param {Object} config From readConfig()
@@ -608,12 +620,7 @@
 		var $textarea = $( '#wpTextbox1' ),
 			$form = $( '#editform' ),
 			$anchor, surface, panel, client, stored, carried = [], decided = [], lastClicked = null;
-		if ( !$textarea.length || !$form.length ||
-			// A page being created: the service suggests for a saved revision.
-			!mw.config.get( 'wgCurRevisionId' ) ||
-			// A redirect: the service answers for the page it leads to, whose categories and
-			// references do not belong in the redirect.
-			mw.config.get( 'wgIsRedirect' ) ||
+		if ( !$textarea.length || !$form.length || !isSavedArticle() ||
 			// Only whole-page edits: categories and references belong to the whole text.
 			$form.find( 'input[name="wpSection"]' ).val() ||
 			mw.util.getParamValue( 'section' )
