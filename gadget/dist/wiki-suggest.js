@@ -2731,9 +2731,18 @@
 	};
 
 	Panel.prototype.undo = function ( item ) {
-		var plan = item.plan, text, at, renamed = -1;
+		var panel = this, plan = item.plan, text, at, renamed = -1, removed;
 		if ( plan && plan.node ) {
-			return this.undone( item, this.surface.removeReference( plan ) );
+			removed = this.surface.removeReference( plan );
+			if ( !removed || typeof removed.then !== 'function' ) {
+				return this.undone( item, removed );
+			}
+			// The surface first makes what the reference replaced, which takes a moment.
+			item.$undo.prop( 'disabled', true );
+			return removed.then( function ( done ) {
+				item.$undo.prop( 'disabled', false );
+				return panel.undone( item, done );
+			} );
 		}
 		text = this.surface.getText();
 		at = plan ? locateInsertion( text, plan ) : -1;
@@ -3007,6 +3016,42 @@
 			} )[ 0 ] || null;
 		}
 
+		// The document Parsoid makes of a wikitext, as for pasted wikitext: a promise of it, or
+		// of false when the wiki did not make one.
+		function parsed( wikitext ) {
+			var doc = model.getDocument();
+			return Promise.resolve( target.parseWikitextFragment( wikitext, false, doc ) ).then( function ( response ) {
+				var html = ve.getProp( response, 'visualeditor', 'content' );
+				if ( ve.getProp( response, 'visualeditor', 'result' ) !== 'success' || !html ) {
+					return false;
+				}
+				return ve.ui.MWWikitextStringTransferHandler.static.createDocumentFromParsoidHtml( html, doc );
+			}, function () {
+				return false;
+			} );
+		}
+
+		// Put a parsed document's first paragraph's content in place of ``range``.
+		function putDocument( range, document ) {
+			var first = document.getDocumentNode().children[ 0 ];
+			model.getLinearFragment( range ).insertDocument( document, first && first.getRange() );
+		}
+
+		// The plan of the reference node at ``offset``, or null when there is none.
+		function planAt( offset, replaced, restore ) {
+			var element = model.getDocument().data.getData( offset );
+			if ( !element || element.type !== 'mwReference' ) {
+				return null;
+			}
+			return {
+				node: 'mwReference',
+				listKey: element.attributes.listKey,
+				listGroup: element.attributes.listGroup,
+				replaced: replaced,
+				restore: restore
+			};
+		}
+
 		/**
 		 * @param {Object} suggestion
 		 * @return {Promise<Object|null|false>} The plan; null when the statement is not found,
@@ -3017,40 +3062,72 @@
 			if ( !statementRange( insert ) ) {
 				return Promise.resolve( null );
 			}
-			return Promise.resolve( target.parseWikitextFragment( suggestion.wikitext, false, doc ) )
-				.then( function ( response ) {
-					var html = ve.getProp( response, 'visualeditor', 'content' ),
-						// Found again: the editor may have typed while Parsoid answered.
-						statement = statementRange( insert ), range, replaced, parsed, first, element;
-					if ( ve.getProp( response, 'visualeditor', 'result' ) !== 'success' || !html ) {
-						return false;
-					}
-					if ( !statement ) {
-						return null;
-					}
-					range = placeAfter( insert, statement );
-					replaced = range.isCollapsed() ? null : doc.data.getDataSlice( range, true );
-					parsed = ve.ui.MWWikitextStringTransferHandler.static.createDocumentFromParsoidHtml( html, doc );
-					first = parsed.getDocumentNode().children[ 0 ];
-					model.getLinearFragment( range ).insertDocument( parsed, first && first.getRange() );
-					element = doc.data.getData( range.start );
-					if ( !element || element.type !== 'mwReference' ) {
-						return null;
-					}
-					return {
-						node: 'mwReference',
-						listKey: element.attributes.listKey,
-						listGroup: element.attributes.listGroup,
-						replaced: replaced
-					};
-				}, function () {
+			return parsed( suggestion.wikitext ).then( function ( document ) {
+				// Found again: the editor may have typed while Parsoid answered.
+				var statement = statementRange( insert ), range, replaced;
+				if ( !document ) {
 					return false;
-				} );
+				}
+				if ( !statement ) {
+					return null;
+				}
+				range = placeAfter( insert, statement );
+				replaced = range.isCollapsed() ? null : doc.data.getDataSlice( range, true );
+				putDocument( range, document );
+				return planAt( range.start, replaced );
+			} );
 		};
+
+		/**
+		 * The plan of a reference added in source mode before VisualEditor switched to this one:
+		 * the reference node right after its statement, when it is the only one there (the task
+		 * suggests references for statements that cite none).
+		 *
+		 * @param {Object} suggestion
+		 * @param {string} replaced The wikitext of the template it took the place of ('' for none),
+		 *  which Undo puts back
+		 * @return {Object|null}
+		 */
+		adapter.adoptReference = function ( suggestion, replaced ) {
+			var data = model.getDocument().data, statement = statementRange( suggestion.insert || {} ),
+				found = [], offset, element;
+			if ( !statement ) {
+				return null;
+			}
+			offset = statement.end;
+			element = data.getData( offset );
+			while ( element && ( element.type === 'mwReference' || element === ' ' ) ) {
+				if ( element.type ) {
+					found.push( offset );
+				}
+				offset += element.type ? 2 : 1; // an inline node is its opening and closing
+				element = data.getData( offset );
+			}
+			return found.length === 1 ? planAt( found[ 0 ], null, replaced || undefined ) : null;
+		};
+
+		/**
+		 * Take a reference node out again, putting back the template it replaced.
+		 *
+		 * @param {Object} plan
+		 * @return {boolean|Promise<boolean>} Whether it was done; a promise when the template
+		 *  must first be made from its wikitext (plan.restore)
+		 */
 		adapter.removeReference = function ( plan ) {
 			var node = referenceNode( plan ), fragment;
 			if ( !node ) {
 				return false;
+			}
+			if ( plan.restore && !plan.replaced ) {
+				return parsed( plan.restore ).then( function ( document ) {
+					// Found again: the editor may have changed the document while Parsoid answered.
+					var now = referenceNode( plan );
+					if ( !document || !now ) {
+						return false;
+					}
+					putDocument( now.getOuterRange(), document );
+					return true;
+				} );
 			}
 			fragment = model.getLinearFragment( node.getOuterRange() );
 			if ( plan.replaced ) {
@@ -3172,10 +3249,16 @@
 	/**
 	 * The accepted items of a panel VisualEditor replaced on switching mode, for the new one:
 	 * each is still accepted (not offered again, not reported again), with a plan in the new
-	 * mode's terms where one can be made: a category link found in the new text (Undo takes it
-	 * out again, and the save reports it). A reference gets none: the document holds it in
-	 * another form now, so Undo says to remove it by hand, and it is not in the summary
-	 * marker or the report after the save.
+	 * mode's terms where one can be made, so that Undo takes it out again and the save's summary
+	 * marker and report count it:
+	 * - a category: its link found in the new text;
+	 * - a reference in source mode: its wikitext found once in the text (Parsoid writes a
+	 *   reference VisualEditor took from wikitext as that wikitext), Undo putting back the
+	 *   citation-needed template it replaced;
+	 * - a reference in visual mode: the one reference node right after its statement
+	 *   (the surface's adoptReference).
+	 * Otherwise none: Undo then says to remove it by hand, and it is not in the marker or the
+	 * report.
 	 *
 	 * @param {Object} surface The new panel's surface adapter
 	 * @param {Object[]} items The replaced panel's items
@@ -3187,7 +3270,13 @@
 			return item.state === 'accepted';
 		} ).map( function ( item ) {
 			var suggestion = item.suggestion, link = String( suggestion.wikitext ),
-				at = suggestion.insert && suggestion.insert.kind === 'reference' ? -1 : text.indexOf( link );
+				insert = suggestion.insert || {}, at;
+			if ( insert.kind === 'reference' ) {
+				return { suggestion: suggestion, plan: surface.adoptReference ?
+					surface.adoptReference( suggestion, replacedText( item.plan, insert ) ) :
+					referenceInText( text, suggestion, replacedText( item.plan, insert ) ) };
+			}
+			at = text.indexOf( link );
 			if ( at === -1 ) {
 				return { suggestion: suggestion, plan: null };
 			}
@@ -3196,6 +3285,35 @@
 				{ suggestion: suggestion, plan: { start: at - 1, removed: '', inserted: '\n' + link } } :
 				{ suggestion: suggestion, plan: { start: at, removed: '', inserted: link } };
 		} );
+	}
+
+	/**
+	 * The wikitext of the citation-needed template an added reference took the place of, by
+	 * its plan in the mode it was added in ('' for none).
+	 *
+	 * @param {Object|null} plan
+	 * @param {Object} insert The suggestion's insertion place
+	 * @return {string}
+	 */
+	function replacedText( plan, insert ) {
+		var replaced = plan && ( plan.node ? ( plan.replaced ? insert.replace : plan.restore ) : plan.removed );
+		return typeof replaced === 'string' ? replaced : '';
+	}
+
+	/**
+	 * The source-mode plan of a reference found in the text: its wikitext, once.
+	 *
+	 * @param {string} text
+	 * @param {Object} suggestion
+	 * @param {string} replaced The template it took the place of
+	 * @return {Object|null}
+	 */
+	function referenceInText( text, suggestion, replaced ) {
+		var wikitext = String( suggestion.wikitext ), at = text.indexOf( wikitext );
+		if ( at === -1 || text.indexOf( wikitext, at + 1 ) !== -1 ) {
+			return null;
+		}
+		return { start: at, removed: replaced, inserted: wikitext };
 	}
 
 	/**

@@ -731,9 +731,18 @@
 	};
 
 	Panel.prototype.undo = function ( item ) {
-		var plan = item.plan, text, at, renamed = -1;
+		var panel = this, plan = item.plan, text, at, renamed = -1, removed;
 		if ( plan && plan.node ) {
-			return this.undone( item, this.surface.removeReference( plan ) );
+			removed = this.surface.removeReference( plan );
+			if ( !removed || typeof removed.then !== 'function' ) {
+				return this.undone( item, removed );
+			}
+			// The surface first makes what the reference replaced, which takes a moment.
+			item.$undo.prop( 'disabled', true );
+			return removed.then( function ( done ) {
+				item.$undo.prop( 'disabled', false );
+				return panel.undone( item, done );
+			} );
 		}
 		text = this.surface.getText();
 		at = plan ? locateInsertion( text, plan ) : -1;

@@ -118,3 +118,38 @@ test( 'a VisualEditor session started again before its suggestions came shows th
 		delete window.ve;
 	}
 } );
+
+test( 'Undo of a reference whose template must first be made again waits for the wiki, and says when it could not', async () => {
+	// A visual-mode adapter whose removeReference answers with a promise, as VisualEditor's does
+	// for a reference added in source mode that replaced {{cn}} (tests/e2e: with Parsoid).
+	const outcomes = [ false, true ];
+	const surface = {
+		getText: () => '',
+		insertReference: () => Promise.resolve( { node: 'mwReference', listKey: 'auto/0', listGroup: 'mwReference/', replaced: null, restore: '{{cn}}' } ),
+		holdsReference: () => true,
+		removeReference: () => Promise.resolve( outcomes.shift() )
+	};
+	const panel = new ws.Panel( ws.readConfig(), surface, null, { add: () => Promise.resolve() } );
+	document.body.append( panel.$panel[ 0 ] );
+	panel.render( [ { task: 'references', ok: true, status: 200, data: suggestionsResponse( [ {
+		id: 'r1', task: 'references', label: 'Coakley (2003)', wikitext: '<ref>Coakley (2003)</ref>',
+		insert: { kind: 'reference', anchor: 'Snow is bright.', replace: '{{cn}}', statement: 'Snow is bright.' }
+	} ] ) } ], [], [] );
+	const item = panel.$panel[ 0 ].querySelector( '.wiki-suggest-item' );
+	const undo = item.querySelector( '.wiki-suggest-undo' );
+	const status = () => item.querySelector( '.wiki-suggest-item-status' ).textContent;
+	item.querySelector( '.wiki-suggest-add' ).click();
+	await settle();
+	assert.equal( item.dataset.state, 'accepted' );
+	undo.click();
+	assert.equal( undo.disabled, true, 'Undo waits for the wiki' );
+	await settle();
+	assert.equal( undo.disabled, false );
+	assert.equal( item.dataset.state, 'accepted', 'not taken out: the wiki did not make the template' );
+	assert.match( status(), /remove it by hand/ );
+	undo.click();
+	await settle();
+	assert.equal( item.dataset.state, 'pending' );
+	assert.match( status(), /Removed from the text again/ );
+	panel.$panel.remove();
+} );

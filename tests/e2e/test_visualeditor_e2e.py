@@ -410,3 +410,83 @@ def test_editor_adds_a_reference_in_visual_mode_and_saves(en_wiki: LocalMediaWik
     items[other].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="not_supporting"]').click()
     assert h.axe_violations(browser, ".wiki-suggest-panel-visual") == []
     saved_with_the_reference(browser, en_wiki, en_service, earthshine["revid"], ids, added, rejected)
+
+
+def switched_with_the_reference(browser: Any, offered: Offered, to: str) -> Any:
+    """VisualEditor switched to mode ``to``, keeping the changes: the reference added before is
+    still added under its id, the one rejected still rejected and neither offered again. The
+    added one's item in the new panel."""
+    from selenium.webdriver.common.by import By
+
+    browser.execute_script("ve.init.target.switchToWikitextEditor(true)" if to == "source" else
+                           "ve.init.target.switchToVisualEditor()")
+    selector = f".wiki-suggest-panel-{to} .wiki-suggest-item"
+    items = h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, selector), timeout=30,
+                       what=f"the panel in {to} mode")
+    state = {item.get_attribute("data-id"): item.get_attribute("data-state") for item in items}
+    assert state[offered.added["id"]] == "accepted" and state[offered.rejected["id"]] == "rejected"
+    shown = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-wikitext").text for item in items]
+    assert shown.count(offered.added["wikitext"]) == 1 and shown.count(offered.rejected["wikitext"]) == 1
+    return next(item for item in items if item.get_attribute("data-id") == offered.added["id"])
+
+
+def add_and_reject(offered: Offered) -> None:
+    from selenium.webdriver.common.by import By
+
+    chosen, other = offered.items[offered.chosen], offered.items[offered.other]
+    chosen.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    h.wait_for(lambda: chosen.get_attribute("data-state") == "accepted", timeout=20,
+               what="the reference in the document")
+    other.find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
+    other.find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="not_supporting"]').click()
+
+
+@pytest.mark.parametrize("undo", [False, True], ids=["kept", "undone-and-added-again"])
+def test_a_reference_added_in_visual_mode_stays_added_in_source_mode(
+        en_wiki: LocalMediaWiki, en_service: Any, earthshine: dict[str, Any], browser: Any,
+        undo: bool) -> None:
+    """Added in visual mode, then VisualEditor switched to source mode: the reference is found in
+    the wikitext Parsoid wrote, so the save's summary marker and report count it, and Undo takes
+    it out there, putting {{cn}} back."""
+    from selenium.webdriver.common.by import By
+
+    offered = reference_items(browser, en_wiki, en_service, earthshine["session"], "visual")
+    add_and_reject(offered)
+    carried = switched_with_the_reference(browser, offered, "source")
+    statement = refs_e2e.STATEMENT + offered.added["wikitext"] + " The effect"
+    assert statement in browser.execute_script(SOURCE)
+    if undo:
+        carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
+        assert carried.get_attribute("data-state") == "pending"
+        assert refs_e2e.STATEMENT + refs_e2e.MARKER + " The effect" in browser.execute_script(SOURCE)
+        carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+        assert statement in browser.execute_script(SOURCE)
+    saved_with_the_reference(browser, en_wiki, en_service, earthshine["revid"], offered.ids,
+                             offered.added, offered.rejected)
+
+
+@pytest.mark.parametrize("undo", [False, True], ids=["kept", "undone-and-added-again"])
+def test_a_reference_added_in_source_mode_stays_added_in_visual_mode(
+        en_wiki: LocalMediaWiki, en_service: Any, earthshine: dict[str, Any], browser: Any,
+        undo: bool) -> None:
+    """Added in source mode, then VisualEditor switched to visual mode with the change (Parsoid
+    reads the wikitext again): the reference node after the statement is the one added, so the
+    save's summary marker and report count it, and Undo takes it out, putting {{cn}} back."""
+    from selenium.webdriver.common.by import By
+
+    offered = reference_items(browser, en_wiki, en_service, earthshine["session"], "source")
+    add_and_reject(offered)
+    carried = switched_with_the_reference(browser, offered, "visual")
+    assert browser.execute_script(NODES) == {"mwReference": 1, "cn": 0}
+    if undo:
+        carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
+        h.wait_for(lambda: carried.get_attribute("data-state") == "pending", timeout=20,
+                   what="{{cn}} made by Parsoid and put back")
+        assert browser.execute_script(NODES) == {"mwReference": 0, "cn": 1}
+        assert browser.execute_script(AFTER_STATEMENT, refs_e2e.STATEMENT) == "mwTransclusionInline"
+        carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+        h.wait_for(lambda: carried.get_attribute("data-state") == "accepted", timeout=20,
+                   what="the reference again")
+        assert browser.execute_script(NODES) == {"mwReference": 1, "cn": 0}
+    saved_with_the_reference(browser, en_wiki, en_service, earthshine["revid"], offered.ids,
+                             offered.added, offered.rejected)
