@@ -288,6 +288,60 @@ def test_switching_to_source_mode_keeps_what_was_decided(wiki: LocalMediaWiki, s
     assert sorted(d["suggestion_id"] for d in got) == sorted([added["id"], rejected["id"]])
 
 
+
+def click_in_view(browser: Any, element: Any) -> None:
+    """Click ``element`` as a person would after scrolling back to it. After a switch from
+    source mode VisualEditor scrolls to the editor's cursor (here at the page's end, where the
+    category went) more than once, as its switch settles and as the document changes: the panel
+    is then under its floating toolbar."""
+    from selenium.common.exceptions import ElementClickInterceptedException, ElementNotInteractableException
+
+    def clicked() -> bool:
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        try:
+            element.click()
+        except (ElementClickInterceptedException, ElementNotInteractableException):
+            return False
+        return True
+
+    h.wait_for(clicked, timeout=20, what="the panel's button to take a click")
+
+
+def test_switching_to_visual_mode_keeps_what_was_decided(wiki: LocalMediaWiki, service: Any,
+                                                          stripped: dict[str, Any], browser: Any) -> None:
+    """VisualEditor switched from source to visual mode with the changes (Parsoid reads the
+    wikitext again): the category added in the wikitext is a category item of the document and
+    stays added under its id, Undo and Add work on it, the rejected one stays rejected."""
+    from selenium.webdriver.common.by import By
+
+    items = open_visual_editor(browser, wiki, stripped["session"], mode="source")
+    ids = [item.get_attribute("data-id") for item in items]
+    rows = h.issued(service, ids)
+    added, rejected = rows[ids[0]], rows[ids[1]]
+    items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    items[1].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
+    items[1].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="wrong_topic"]').click()
+
+    browser.execute_script("ve.init.target.switchToVisualEditor()")
+    visual = h.wait_for(lambda: browser.find_elements(
+        By.CSS_SELECTOR, ".wiki-suggest-panel-visual .wiki-suggest-item"), timeout=30,
+        what="the panel in visual mode")
+    state = {item.get_attribute("data-id"): item.get_attribute("data-state") for item in visual}
+    assert state[added["id"]] == "accepted" and state[rejected["id"]] == "rejected"
+    category = added["wikitext"].strip("[]")
+    assert browser.execute_script(CATEGORIES) == [category]
+    carried = next(item for item in visual if item.get_attribute("data-id") == added["id"])
+    click_in_view(browser, carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo"))
+    assert browser.execute_script(CATEGORIES) == []
+    click_in_view(browser, carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-add"))
+    assert browser.execute_script(CATEGORIES) == [category]
+
+    revision = save(browser, wiki, "switched", stripped["revid"])
+    assert category_links(revision["slots"]["main"]["content"], CATEGORY_PREFIXES) == [added["label"]]
+    assert f"+{added['wikitext']} (suggested by" in revision["comment"]
+    decided_and_reported(service, browser, ids, added, rejected, revision)
+
+
 @pytest.fixture(scope="module")
 def en_wiki(mediawiki_factory: MediaWikiFactory) -> LocalMediaWiki:
     """The references end-to-end tests' wiki (a stub with {{cn}}, Albedo citing the source), with
