@@ -75,14 +75,15 @@ def _floor_rows(rows: list[dict[str, Any]], ids: list[str]) -> list[tuple[tuple[
     out = []
     for n, (row, sid) in enumerate(zip(rows, ids, strict=True)):
         issued = issued_row(row, sid, now)
-        out.append((tuple(issued[c] for c in COLUMNS), (sid, "accept", None, None, editor(n), now)))
+        out.append((tuple(issued[c] for c in COLUMNS),
+                    (sid, issued["wiki"], "accept", None, None, editor(n), now)))
     return out
 
 
 INSERT_SUGGESTION = (f"INSERT INTO suggestions ({', '.join(COLUMNS)}) "
                      f"VALUES ({', '.join(['?'] * len(COLUMNS))})")
-INSERT_DECISION = ("INSERT INTO decisions (suggestion_id, decision, reason, comment, user_name, "
-                   "created_at) VALUES (?, ?, ?, ?, ?, ?)")
+INSERT_DECISION = ("INSERT INTO decisions (suggestion_id, wiki, decision, reason, comment, user_name, "
+                   "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 
 FLOOR_SECONDS = 2.0  # as long as the service's own measurement (WRK_SECONDS): a short run of

@@ -34,8 +34,9 @@ COLUMNS = ("id", "created_at", *SUGGESTED_COLUMNS, "content_id")
 READ = f"SELECT {', '.join(SUGGESTED_COLUMNS)} FROM computed WHERE id = ?"
 INSERT_SUGGESTION = (f"INSERT INTO suggestions ({', '.join(COLUMNS)}) "
                      f"VALUES ({', '.join(['?'] * len(COLUMNS))})")
-INSERT_DECISION = ("INSERT INTO decisions (suggestion_id, decision, reason, comment, user_name, "
-                   "created_at) VALUES (?, ?, NULL, NULL, ?, datetime('now'))")
+INSERT_DECISION = ("INSERT INTO decisions (suggestion_id, wiki, decision, reason, comment, user_name, "
+                   "created_at) VALUES (?, ?, ?, NULL, NULL, ?, datetime('now'))")
+WIKI = SUGGESTED_COLUMNS.index("wiki")  # of a row read with READ
 QUEUED = os.environ.get("BENCH_QUEUED") == "1"
 WRITER = WriterLock(f"sqlite:///{DATABASE}" if QUEUED else "sqlite://")  # else a no-op
 local = threading.local()
@@ -64,7 +65,7 @@ def store(batch: Sequence[tuple[str, str, str | None]]) -> list[int]:
                     statuses.append(404)
                     continue
                 db.execute(INSERT_SUGGESTION, (sid, opened[1].isoformat(" "), *found, opened[0]))
-                db.execute(INSERT_DECISION, (sid, decision, user))
+                db.execute(INSERT_DECISION, (sid, found[WIKI], decision, user))
                 statuses.append(201)
             db.execute("COMMIT")
         except sqlite3.IntegrityError:  # a replay: the bench never sends one

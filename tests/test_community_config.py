@@ -178,8 +178,9 @@ def test_community_can_withhold_its_wikis_decisions_from_the_dataset(
     store = wiki_app.extensions["wiki_suggest"].store
     store.issue([suggestion("d0"), suggestion("d1", wiki=WIKI), suggestion("d2")])
     with store.engine.begin() as conn:
-        for sid in ("d0", "d1", "d2"):  # one by one: ids in this order
-            conn.execute(decisions.insert(), decided(sid, "skip", YESTERDAY))
+        # one by one: ids in this order
+        for sid, wiki in (("d0", "fixture-enwiki"), ("d1", WIKI), ("d2", "fixture-enwiki")):
+            conn.execute(decisions.insert(), decided(sid, "skip", YESTERDAY, wiki=wiki))
     client = wiki_app.test_client()
 
     def page(**query: Any) -> dict[str, Any]:

@@ -147,9 +147,9 @@ def store(request: pytest.FixtureRequest) -> EventStore:
     return events
 
 
-def computed(label: str) -> dict[str, Any]:
+def computed(label: str, wiki: str = "bnwiki") -> dict[str, Any]:
     row: dict[str, Any] = {
-        "wiki": "bnwiki", "task": "categories", "task_version": "1.0", "page_title": "নদী",
+        "wiki": wiki, "task": "categories", "task_version": "1.0", "page_title": "নদী",
         "page_id": 7, "revid": 70, "rank": 0, "label": label, "wikitext": f"[[বিষয়শ্রেণী:{label}]]",
         "score": 0.7, "explanation": "x", "details": "{}", "backend": "tfidf",
         "model_checksum": "sha256:x", "config_hash": "abc", "app_version": "0.1.0"}
@@ -240,6 +240,33 @@ def test_concurrent_first_decisions_through_the_group_commit(store: EventStore) 
     assert count(store, decisions) == 25
 
 
+def test_every_decision_is_stored_with_its_suggestions_wiki(store: EventStore) -> None:
+    """The decisions' own ``wiki`` (what the published dataset filters on) is the suggestion's,
+    on every way a decision is written: a first decision, a batch of them over several wikis,
+    a batch stored one by one after a replay in it, and a decision on a suggestion stored
+    already (issued before ids were signed). The stored row says so too."""
+    ids = IssuedIds("secret")
+    contents = [computed("নদী"), computed("Річка", "ukwiki"), computed("Река", "ruwiki"),
+                computed("Озеро", "ukwiki"), computed("হ্রদ")]
+    store.store_computed(contents)
+    first = store.record_first_decision(ids.issue(contents[0]["id"]), contents[0]["id"],
+                                        dt.datetime(2026, 11, 27), "accept", None, None, None)
+    assert first["wiki"] == "bnwiki"
+    batch = store.record_first_decisions([pending(ids, contents[1]), pending(ids, contents[2])])
+    assert [o["wiki"] for o in batch] == ["ukwiki", "ruwiki"]  # type: ignore[index]
+    replay = pending(ids, contents[0], first["suggestion_id"])
+    one_by_one = store._decide_batch([replay, pending(ids, contents[3])])  # noqa: SLF001 - a replay in it
+    assert isinstance(one_by_one[0], AlreadyDecided) and one_by_one[1]["wiki"] == "ukwiki"  # type: ignore[index]
+    old = {**computed("পুরোনো", "bnwiki"), "id": "o" * 22, "created_at": dt.datetime(2026, 1, 1)}
+    store.issue([old])
+    assert store.record_decision(old["id"], "reject", "other", None, "Editor")["wiki"] == "bnwiki"
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(decisions.c.wiki, suggestions.c.wiki)
+                              .join_from(decisions, suggestions)).all()
+    assert len(stored) == 5 and all(mine == its for mine, its in stored)
+    assert sorted(mine for mine, _ in stored) == ["bnwiki", "bnwiki", "ruwiki", "ukwiki", "ukwiki"]
+
+
 def test_prepared_statements_write_and_read_what_core_does(store: EventStore) -> None:
     """The decision path's precompiled statements: a row written by them reads back through Core
     exactly (datetimes, Unicode, NULLs), and a row written by Core reads back through them."""
@@ -260,7 +287,7 @@ def test_prepared_statements_write_and_read_what_core_does(store: EventStore) ->
         assert get.get(conn, "0" * 20) is None
         stored_as = conn.exec_driver_sql("SELECT DISTINCT created_at FROM computed").all()
         assert len(stored_as) == 1  # the same datetime is stored as the same value either way
-    row = decision_row("d" * 32, "skip", None, "Κείμενο", None)
+    row = {**decision_row("d" * 32, "skip", None, "Κείμενο", None), "wiki": by_core["wiki"]}
     with store.engine.begin() as conn:
         conn.execute(suggestions.insert(), {**{k: v for k, v in by_core.items() if k != "id"},
                                             "id": "d" * 32, "content_id": by_core["id"]})

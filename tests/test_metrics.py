@@ -52,9 +52,10 @@ def build_fixture(store: EventStore) -> None:
     saved = [("s0", "verified", "kept"), ("s1", "verified", "reverted"), ("s2", "not_verified", None),
              ("s3", None, None), ("t3", "verified", None)]
     with store.engine.begin() as conn:
+        wiki_of = {r["id"]: r["wiki"] for r in rows}
         conn.execute(decisions.insert(), [
-            {"suggestion_id": s, "decision": d, "reason": r, "user_name": u, "created_at": at,
-             "comment": "note"} for s, d, r, u, at in decided])
+            {"suggestion_id": s, "wiki": wiki_of[s], "decision": d, "reason": r, "user_name": u,
+             "created_at": at, "comment": "note"} for s, d, r, u, at in decided])
         conn.execute(edits.insert(), [
             {"suggestion_id": s, "revid": 100 + n, "user_name": "Alice", "created_at": later,
              "status": status, "survival": survival}

@@ -115,7 +115,8 @@ def populate(app: Any, reason: str = AR_REASON) -> None:
     store.issue(rows)
     with store.engine.begin() as conn:
         conn.execute(decisions.insert(), [
-            {"suggestion_id": r["id"], "decision": ("accept", "accept", "reject", "skip")[i % 4],
+            {"suggestion_id": r["id"], "wiki": r["wiki"],
+             "decision": ("accept", "accept", "reject", "skip")[i % 4],
              "reason": "too_general" if i % 4 == 2 else None, "created_at": r["created_at"]}
             for i, r in enumerate(rows)])
     store.store_computed([{k: v for k, v in suggestion_row("c" * 20, AR_WIKI, now).items()

@@ -47,7 +47,7 @@ def populate(store: EventStore) -> dict[str, int]:
     rows.append({**rows[0], "id": "de-0", "wiki": "otherwiki", "created_at": now})
     store.issue(rows)
     with store.engine.begin() as conn:
-        conn.execute(decisions.insert(), [{"reason": None, **d} for d in decided])
+        conn.execute(decisions.insert(), [{"reason": None, "wiki": "testwiki", **d} for d in decided])
         conn.execute(edits.insert(), saved)
     store.pause("otherwiki", "categories", "Too many rejections <b>reported</b>", "Example Maintainer")
     return {"shown": sum(w[0] for w in WEEKS), "accepted": sum(w[1] for w in WEEKS),

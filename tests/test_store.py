@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import multiprocessing
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, event, func, inspect, select, text
 
+from suggest.metrics.dataset import Selection, records
 from suggest.store import events as events_module
 from suggest.store.events import (
     AlreadyDecided,
@@ -102,6 +105,51 @@ def test_upgrade_adds_the_confirmed_flag_to_old_decisions(url: str) -> None:
     with engine.connect() as conn:
         flags = dict(conn.execute(select(decisions.c.suggestion_id, decisions.c.confirmed)).all())
     assert flags == {old["id"]: None, new["id"]: True}
+    engine.dispose()
+
+
+def test_upgrade_gives_old_decisions_their_suggestions_wiki(url: str,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    """Decisions stored before they carried their suggestion's wiki get it at the upgrade (and
+    the index on it), so that the published dataset filtered by wiki still has them; one
+    stored afterwards without it (by a process of the older version) at the next upgrade."""
+    engine = create_engine(url)
+    with engine.begin() as conn:  # the decisions table as it was: no wiki, no index on it
+        metadata.create_all(conn)
+        next(i for i in decisions.indexes if i.name == "ix_decisions_wiki_id").drop(conn)
+        conn.execute(text("ALTER TABLE decisions DROP COLUMN wiki"))
+    wikis = ("ukwiki", "bnwiki", "ukwiki", "enwiki", "ukwiki", "bnwiki")
+    rows = [row(wiki=wiki, label=f"L{n}", created_at=dt.datetime(2026, 10, 1))
+            for n, wiki in enumerate(wikis)]
+    with engine.begin() as conn:
+        conn.execute(suggestions.insert(), rows)
+        for n, r in enumerate(rows[:5]):  # one by one: ids in this order
+            conn.execute(text("INSERT INTO decisions (suggestion_id, decision, created_at) "
+                              "VALUES (:sid, 'skip', :at)"),
+                         {"sid": r["id"], "at": f"2026-10-0{n + 1} 12:00:00"})
+    caplog.set_level(logging.INFO, logger="suggest.store.events")
+    EventStore(url).upgrade()
+    assert "filled decisions.wiki: 5 rows" in caplog.messages
+    assert "ix_decisions_wiki_id" in {i["name"] for i in inspect(engine).get_indexes("decisions")}
+    with engine.connect() as conn:
+        assert conn.execute(select(decisions.c.wiki).order_by(decisions.c.id)).scalars().all() == [
+            "ukwiki", "bnwiki", "ukwiki", "enwiki", "ukwiki"]
+        later = Selection(wiki="ukwiki", limit=2, asked_at=dt.datetime(2026, 11, 1))
+        page, more = records(conn, later)
+        assert [r["label"] for r in page] == ["L0", "L2"] and more
+        page, more = records(conn, replace(later, after=page[-1]["id"]))
+        assert [r["label"] for r in page] == ["L4"] and not more
+        conn.execute(text("INSERT INTO decisions (suggestion_id, decision, created_at) "
+                          "VALUES (:sid, 'accept', '2026-10-06 12:00:00')"), {"sid": rows[5]["id"]})
+        conn.commit()
+    caplog.clear()
+    EventStore(url).upgrade()
+    assert "filled decisions.wiki: 1 rows" in caplog.messages
+    caplog.clear()
+    EventStore(url).upgrade()  # nothing left to fill: nothing said
+    assert not [m for m in caplog.messages if "filled" in m]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).where(decisions.c.wiki.is_(None))).scalar_one() == 0
     engine.dispose()
 
 
@@ -242,14 +290,14 @@ def test_connection_lost_mid_transaction_writes_nothing(mariadb_url: str) -> Non
 
     @event.listens_for(store.engine, "after_cursor_execute")
     def _kill_after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if armed["table"] == "decisions" and statement.startswith("SELECT suggestions.id"):
+        if armed["table"] == "decisions" and statement.startswith("SELECT suggestions.wiki"):
             kill(conn)  # the decision's insert is a prepared statement: the engine's events miss it
 
     # pause = delete + insert pause + insert audit: the lost audit insert takes the pause with it.
     with pytest.raises(StoreUnavailable):
         store.pause("ukwiki", "categories", "reason", "monitor")
     assert count(store, pauses) == 0 and count(store, audit_log) == 0
-    armed["table"] = "decisions"  # lost after the check that the suggestion exists
+    armed["table"] = "decisions"  # lost after the suggestion's wiki is read (it exists)
     with pytest.raises(StoreUnavailable):
         store.record_decision(target["id"], "accept", None, None, None)
     assert armed["table"] == "-" and store.get_decision(target["id"]) is None

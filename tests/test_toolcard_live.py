@@ -209,7 +209,8 @@ def decide(app: Any, accepted: int, rejected: int) -> None:
     store.issue(rows)
     with store.engine.begin() as conn:
         conn.execute(decisions.insert(), [
-            {"suggestion_id": r["id"], "created_at": at, "reason": None if i < accepted else "wrong_topic",
+            {"suggestion_id": r["id"], "wiki": r["wiki"], "created_at": at,
+             "reason": None if i < accepted else "wrong_topic",
              "decision": "accept" if i < accepted else "reject"} for i, r in enumerate(rows)])
 
 

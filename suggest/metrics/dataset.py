@@ -114,8 +114,8 @@ def records(conn: Connection, chosen: Selection) -> tuple[list[dict[str, Any]], 
              .order_by(decisions.c.id).limit(chosen.limit + 1))
     if chosen.since is not None:
         query = query.where(decisions.c.created_at >= _midnight(chosen.since))
-    if chosen.wiki is not None:
-        query = query.where(suggestions.c.wiki == chosen.wiki)
+    if chosen.wiki is not None:  # the decisions' own wiki: read in id order from ix_decisions_wiki_id
+        query = query.where(decisions.c.wiki == chosen.wiki)
     if chosen.task is not None:
         query = query.where(suggestions.c.task == chosen.task)
     found = [_record(row._mapping) for row in conn.execute(query)]

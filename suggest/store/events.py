@@ -90,7 +90,8 @@ Check = Callable[[dict[str, Any]], None]
 
 def decision_row(suggestion_id: str, decision: str, reason: str | None, comment: str | None,
                  user_name: str | None, confirmed: bool = False) -> dict[str, Any]:
-    """``confirmed``: a ticket of the tool's login named ``user_name`` (suggest.web.confirm)."""
+    """``confirmed``: a ticket of the tool's login named ``user_name`` (suggest.web.confirm).
+    The store adds the suggestion's ``wiki`` when it stores the row."""
     return {"suggestion_id": suggestion_id, "decision": decision, "reason": reason,
             "comment": comment, "user_name": user_name, "created_at": utcnow(),
             "confirmed": confirmed}
@@ -99,7 +100,8 @@ def decision_row(suggestion_id: str, decision: str, reason: str | None, comment:
 @dataclass
 class PendingDecision:
     """A first decision waiting for the group commit: its row, and the computed suggestion and
-    issue time its issued suggestion is made from (``issued``, filled in the batch)."""
+    issue time its issued suggestion is made from (``issued``, filled in the batch, which also
+    gives the row the suggestion's ``wiki``)."""
 
     row: dict[str, Any]
     content_id: str
@@ -330,6 +332,16 @@ class EventStore:
                     if index.name not in indexes:  # added to the schema after the table was made
                         index.create(conn)
                         log.info("added index %s", index.name)
+            # Decisions stored before they carried their suggestion's wiki (or since, by a
+            # process of an older version): found through ix_decisions_wiki_id, so a check
+            # with none to fill costs one index lookup.
+            filled = conn.execute(
+                decisions.update().where(decisions.c.wiki.is_(None))
+                .values(wiki=select(suggestions.c.wiki)
+                        .where(suggestions.c.id == decisions.c.suggestion_id).scalar_subquery())
+            ).rowcount
+            if filled:
+                log.info("filled decisions.wiki: %d rows", filled)
 
     def ping(self) -> None:
         """Reach the database now (the readiness check), also while requests are told it is
@@ -447,13 +459,19 @@ class EventStore:
         return outcomes
 
     def _decide_one(self, row: dict[str, Any], issued: dict[str, Any] | None) -> dict[str, Any]:
+        """Store ``row`` with its issued suggestion, or (``issued`` None) on a suggestion stored
+        already; the row gets the suggestion's wiki."""
         try:
             with self._writer.hold(), self._begin() as conn:
                 if issued is not None:
                     self._insert_suggestion.execute(conn, [issued])
-                elif conn.execute(select(suggestions.c.id)
-                                  .where(suggestions.c.id == row["suggestion_id"])).first() is None:
-                    raise UnknownSuggestion(row["suggestion_id"])
+                    row["wiki"] = issued["wiki"]
+                else:
+                    stored = conn.execute(select(suggestions.c.wiki)
+                                          .where(suggestions.c.id == row["suggestion_id"])).first()
+                    if stored is None:
+                        raise UnknownSuggestion(row["suggestion_id"])
+                    row["wiki"] = stored.wiki
                 self._insert_decision.execute(conn, [row])
         except IntegrityError:
             raise AlreadyDecided(row["suggestion_id"]) from None
@@ -502,6 +520,7 @@ class EventStore:
                 refused[i] = UnknownSuggestion(pending.row["suggestion_id"])
                 continue
             pending.issued = issued_row(content, pending.row["suggestion_id"], pending.issued_at)
+            pending.row["wiki"] = pending.issued["wiki"]
             if pending.check is not None:
                 try:
                     pending.check(pending.issued)
@@ -512,8 +531,8 @@ class EventStore:
     def decisions_today(self, wiki: str, user_name: str) -> int:
         """Decisions this user made on this wiki since midnight UTC (for the daily cap)."""
         midnight = utcnow().replace(hour=0, minute=0, second=0)
-        query = (select(func.count()).select_from(decisions.join(suggestions))
-                 .where(suggestions.c.wiki == wiki, decisions.c.user_name == user_name,
+        query = (select(func.count()).select_from(decisions)
+                 .where(decisions.c.wiki == wiki, decisions.c.user_name == user_name,
                         decisions.c.created_at >= midnight))
         with self._begin() as conn:
             return int(conn.execute(query).scalar_one())

@@ -102,6 +102,10 @@ decisions = Table(
     Column("id", Integer, primary_key=True, autoincrement=True, comment="Row id"),
     Column("suggestion_id", String(32), ForeignKey("suggestions.id"), nullable=False,
            comment="The suggestion decided on"),
+    # The suggestion's wiki again, so that a wiki's decisions are read in id order from the
+    # decisions' own index (the published dataset's pages). Written with every decision; rows
+    # stored before the column existed are filled by the schema check at start (events.py).
+    Column("wiki", String(64), comment="Wiki id (dbname) of the suggestion decided on, copied from it"),
     Column("decision", String(8), nullable=False, comment="accept, reject or skip"),
     Column("reason", String(32), comment="Rejection reason id (task's list)"),
     Column("comment", Text, comment="Optional free-text comment of the editor"),
@@ -111,6 +115,7 @@ decisions = Table(
            comment="True when a ticket from the tool's login (OAuth) named the user: the name was "
                    "checked; false or empty when it is only what the client said"),
     UniqueConstraint("suggestion_id", name="uq_decisions_suggestion"),
+    Index("ix_decisions_wiki_id", "wiki", "id"),  # a wiki's decisions in id order
     info={"retention": "user name and comment removed after 90 days; counts kept",
           "purpose": "edit-acceptance metrics, monitoring, reviewer feedback, and the published "
                      "decisions dataset (without user names, comments or times of day)"},
