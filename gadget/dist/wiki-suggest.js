@@ -2814,6 +2814,20 @@
 	};
 
 	/**
+	 * The accepted items whose additions are in the document now, as their plans say (an
+	 * addition the editor deleted or changed by hand is not).
+	 *
+	 * @return {Object[]}
+	 */
+	Panel.prototype.inDocument = function () {
+		var surface = this.surface, text = surface.getText();
+		return this.accepted().filter( function ( item ) {
+			return item.plan && ( item.plan.node ? surface.holdsReference( item.plan ) :
+				locateInsertion( text, item.plan ) !== -1 );
+		} );
+	};
+
+	/**
 	 * Remember the decided suggestions across the form submission (a preview shows the panel
 	 * again: accepted ones stay in the text, rejected and skipped ones stay decided); on a save
 	 * with accepted ones, also add the marker to the edit summary.
@@ -2822,14 +2836,9 @@
 	 * @param {jQuery} [$summary] The summary's field (default: the edit form's, #wpSummary)
 	 */
 	Panel.prototype.onSubmit = function ( isSave, $summary ) {
-		var text = this.surface.getText(),
-			// An addition the editor deleted by hand is not in this edit: not in its summary,
-			// nor reported with the saved revision (its acceptance stands, as not saved).
-			surface = this.surface,
-			accepted = this.accepted().filter( function ( item ) {
-				return item.plan && ( item.plan.node ? surface.holdsReference( item.plan ) :
-					locateInsertion( text, item.plan ) !== -1 );
-			} ),
+		// An addition the editor deleted by hand is not in this edit: not in its summary, nor
+		// reported with the saved revision (its acceptance stands, as not saved).
+		var accepted = this.inDocument(),
 			summary, suggestions,
 			decided = this.items.filter( function ( item ) {
 				return item.state === 'rejected' || item.state === 'skipped';
@@ -3213,6 +3222,8 @@
 			mode = surface && surface.getMode(),
 			// What the editor decided in the panel this one replaces (VisualEditor switched mode).
 			before = this.panel ? this.panel.items : [],
+			// Of its accepted suggestions, those still in its document as VisualEditor switched.
+			present = this.panel ? presentIn( this.panel ) : null,
 			client, panel;
 		this.stop();
 		if ( !surface || ( mode !== 'visual' && mode !== 'source' ) || !isSavedArticle() ||
@@ -3239,7 +3250,7 @@
 				// VisualEditor closed or switched mode meanwhile: that panel is gone.
 				return null;
 			}
-			panel.render( results, carriedOver( panel.surface, before ), before.filter( function ( item ) {
+			panel.render( results, carriedOver( panel.surface, before, present ), before.filter( function ( item ) {
 				return item.state === 'rejected' || item.state === 'skipped';
 			} ) );
 			return panel;
@@ -3257,20 +3268,27 @@
 	 *   citation-needed template it replaced;
 	 * - a reference in visual mode: the one reference node right after its statement
 	 *   (the surface's adoptReference).
-	 * Otherwise none: Undo then says to remove it by hand, and it is not in the marker or the
-	 * report.
+	 * Otherwise none, and none for an addition that was no longer in the replaced panel's
+	 * document (so that an addition the editor replaced by hand with a reference of their own is
+	 * not taken for that): Undo then says to remove it by hand, and it is not in the marker or
+	 * the report.
 	 *
 	 * @param {Object} surface The new panel's surface adapter
 	 * @param {Object[]} items The replaced panel's items
+	 * @param {Object[]|null} present Those of its accepted items that were still in its document
+	 *  (null: not known)
 	 * @return {Array<{suggestion: Object, plan: (Object|null)}>}
 	 */
-	function carriedOver( surface, items ) {
+	function carriedOver( surface, items, present ) {
 		var text = surface.getText();
 		return items.filter( function ( item ) {
 			return item.state === 'accepted';
 		} ).map( function ( item ) {
 			var suggestion = item.suggestion, link = String( suggestion.wikitext ),
 				insert = suggestion.insert || {}, at;
+			if ( present && !contains( present, item ) ) {
+				return { suggestion: suggestion, plan: null };
+			}
 			if ( insert.kind === 'reference' ) {
 				return { suggestion: suggestion, plan: surface.adoptReference ?
 					surface.adoptReference( suggestion, replacedText( item.plan, insert ) ) :
@@ -3285,6 +3303,21 @@
 				{ suggestion: suggestion, plan: { start: at - 1, removed: '', inserted: '\n' + link } } :
 				{ suggestion: suggestion, plan: { start: at, removed: '', inserted: link } };
 		} );
+	}
+
+	/**
+	 * A replaced panel's accepted items still in its document. VisualEditor calls the gadget
+	 * once the new mode is ready; the old mode's document can still be read then.
+	 *
+	 * @param {Panel} panel
+	 * @return {Object[]|null} null when its document could not be read
+	 */
+	function presentIn( panel ) {
+		try {
+			return panel.inDocument();
+		} catch ( e ) {
+			return null;
+		}
 	}
 
 	/**

@@ -814,6 +814,20 @@
 	};
 
 	/**
+	 * The accepted items whose additions are in the document now, as their plans say (an
+	 * addition the editor deleted or changed by hand is not).
+	 *
+	 * @return {Object[]}
+	 */
+	Panel.prototype.inDocument = function () {
+		var surface = this.surface, text = surface.getText();
+		return this.accepted().filter( function ( item ) {
+			return item.plan && ( item.plan.node ? surface.holdsReference( item.plan ) :
+				locateInsertion( text, item.plan ) !== -1 );
+		} );
+	};
+
+	/**
 	 * Remember the decided suggestions across the form submission (a preview shows the panel
 	 * again: accepted ones stay in the text, rejected and skipped ones stay decided); on a save
 	 * with accepted ones, also add the marker to the edit summary.
@@ -822,14 +836,9 @@
 	 * @param {jQuery} [$summary] The summary's field (default: the edit form's, #wpSummary)
 	 */
 	Panel.prototype.onSubmit = function ( isSave, $summary ) {
-		var text = this.surface.getText(),
-			// An addition the editor deleted by hand is not in this edit: not in its summary,
-			// nor reported with the saved revision (its acceptance stands, as not saved).
-			surface = this.surface,
-			accepted = this.accepted().filter( function ( item ) {
-				return item.plan && ( item.plan.node ? surface.holdsReference( item.plan ) :
-					locateInsertion( text, item.plan ) !== -1 );
-			} ),
+		// An addition the editor deleted by hand is not in this edit: not in its summary, nor
+		// reported with the saved revision (its acceptance stands, as not saved).
+		var accepted = this.inDocument(),
 			summary, suggestions,
 			decided = this.items.filter( function ( item ) {
 				return item.state === 'rejected' || item.state === 'skipped';

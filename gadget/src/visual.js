@@ -347,6 +347,8 @@
 			mode = surface && surface.getMode(),
 			// What the editor decided in the panel this one replaces (VisualEditor switched mode).
 			before = this.panel ? this.panel.items : [],
+			// Of its accepted suggestions, those still in its document as VisualEditor switched.
+			present = this.panel ? presentIn( this.panel ) : null,
 			client, panel;
 		this.stop();
 		if ( !surface || ( mode !== 'visual' && mode !== 'source' ) || !isSavedArticle() ||
@@ -373,7 +375,7 @@
 				// VisualEditor closed or switched mode meanwhile: that panel is gone.
 				return null;
 			}
-			panel.render( results, carriedOver( panel.surface, before ), before.filter( function ( item ) {
+			panel.render( results, carriedOver( panel.surface, before, present ), before.filter( function ( item ) {
 				return item.state === 'rejected' || item.state === 'skipped';
 			} ) );
 			return panel;
@@ -391,20 +393,27 @@
 	 *   citation-needed template it replaced;
 	 * - a reference in visual mode: the one reference node right after its statement
 	 *   (the surface's adoptReference).
-	 * Otherwise none: Undo then says to remove it by hand, and it is not in the marker or the
-	 * report.
+	 * Otherwise none, and none for an addition that was no longer in the replaced panel's
+	 * document (so that an addition the editor replaced by hand with a reference of their own is
+	 * not taken for that): Undo then says to remove it by hand, and it is not in the marker or
+	 * the report.
 	 *
 	 * @param {Object} surface The new panel's surface adapter
 	 * @param {Object[]} items The replaced panel's items
+	 * @param {Object[]|null} present Those of its accepted items that were still in its document
+	 *  (null: not known)
 	 * @return {Array<{suggestion: Object, plan: (Object|null)}>}
 	 */
-	function carriedOver( surface, items ) {
+	function carriedOver( surface, items, present ) {
 		var text = surface.getText();
 		return items.filter( function ( item ) {
 			return item.state === 'accepted';
 		} ).map( function ( item ) {
 			var suggestion = item.suggestion, link = String( suggestion.wikitext ),
 				insert = suggestion.insert || {}, at;
+			if ( present && !contains( present, item ) ) {
+				return { suggestion: suggestion, plan: null };
+			}
 			if ( insert.kind === 'reference' ) {
 				return { suggestion: suggestion, plan: surface.adoptReference ?
 					surface.adoptReference( suggestion, replacedText( item.plan, insert ) ) :
@@ -419,6 +428,21 @@
 				{ suggestion: suggestion, plan: { start: at - 1, removed: '', inserted: '\n' + link } } :
 				{ suggestion: suggestion, plan: { start: at, removed: '', inserted: link } };
 		} );
+	}
+
+	/**
+	 * A replaced panel's accepted items still in its document. VisualEditor calls the gadget
+	 * once the new mode is ready; the old mode's document can still be read then.
+	 *
+	 * @param {Panel} panel
+	 * @return {Object[]|null} null when its document could not be read
+	 */
+	function presentIn( panel ) {
+		try {
+			return panel.inDocument();
+		} catch ( e ) {
+			return null;
+		}
 	}
 
 	/**

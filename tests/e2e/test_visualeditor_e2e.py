@@ -7,6 +7,7 @@ service over real HTTP, and a person's clicks in headless Chromium."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -544,3 +545,41 @@ def test_a_reference_added_in_source_mode_stays_added_in_visual_mode(
         assert browser.execute_script(NODES) == {"mwReference": 1, "cn": 0}
     saved_with_the_reference(browser, en_wiki, en_service, earthshine["revid"], offered.ids,
                              offered.added, offered.rejected)
+
+
+def test_a_reference_replaced_by_hand_before_switching_is_not_taken_for_the_added_one(
+        en_wiki: LocalMediaWiki, en_service: Any, earthshine: dict[str, Any], browser: Any) -> None:
+    """Added in source mode, then replaced by hand with a reference of the editor's own, then
+    VisualEditor switched to visual mode: the one reference after the statement is the editor's,
+    so the suggestion stays accepted without a place (Undo asks to remove it by hand and leaves
+    the editor's reference), and the save neither marks nor reports it."""
+    from selenium.webdriver.common.by import By
+
+    offered = reference_items(browser, en_wiki, en_service, earthshine["session"], "source")
+    add_and_reject(offered)
+    own = "<ref>An encyclopedia of the Moon, p. 12.</ref>"
+    browser.execute_script(
+        "var m = ve.init.target.getSurface().getModel(), t = m.getDom(), i = t.indexOf(arguments[0]);"
+        "m.getLinearFragment(m.getRangeFromSourceOffsets(i, i + arguments[0].length))"
+        ".insertContent(arguments[1])",
+        offered.added["wikitext"], own)
+    assert refs_e2e.STATEMENT + own in browser.execute_script(SOURCE)
+    carried = switched_with_the_reference(browser, offered, "visual")
+    assert browser.execute_script(NODES) == {"mwReference": 1, "cn": 0}
+    click_in_view(browser, carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo"))
+    assert carried.get_attribute("data-state") == "accepted"
+    assert "by hand" in carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-item-status").text
+    assert browser.execute_script(NODES) == {"mwReference": 1, "cn": 0}
+
+    revision = save(browser, en_wiki, "own source", earthshine["revid"], title=refs_e2e.ARTICLE,
+                     user=refs_e2e.EDITOR)
+    assert own in revision["slots"]["main"]["content"]
+    assert "suggested by" not in revision["comment"]
+    got = stored(en_service, decisions, decisions.c.suggestion_id.in_(offered.ids))
+    assert sorted(d["decision"] for d in got) == ["accept", "reject"]
+    # VisualEditor closed on saving, and the panel with it; a report would follow at once (the
+    # other tests see it within a second), so a few seconds without one mean none was sent.
+    h.wait_for(lambda: not browser.find_elements(By.CSS_SELECTOR, "#wiki-suggest-panel"),
+               what="the panel to close with VisualEditor")
+    time.sleep(3)
+    assert stored(en_service, edits, edits.c.suggestion_id.in_(offered.ids)) == []
