@@ -334,8 +334,21 @@
 		} );
 	};
 
-	Client.prototype.getSuggestions = function ( wiki, title, task, user ) {
-		var params = { wiki: wiki, title: title, task: task };
+	/**
+	 * @param {string} wiki
+	 * @param {{title: (string|undefined), revid: (number|undefined)}} page A title (its latest
+	 *  revision) or a revision
+	 * @param {string} task
+	 * @param {string|null} user
+	 * @return {Promise<{status: number, ok: boolean, data: *, retryAfter: (number|null)}>}
+	 */
+	Client.prototype.getSuggestions = function ( wiki, page, task, user ) {
+		var params = { wiki: wiki, task: task };
+		if ( page.revid ) {
+			params.revid = page.revid;
+		} else {
+			params.title = page.title;
+		}
 		if ( user ) {
 			// Lets the service apply the wiki's daily per-user cap.
 			params.user = user;
@@ -345,16 +358,18 @@
 
 	/**
 	 * The suggestions of each task for the page being edited, as the current user; a task whose
-	 * request fails on the network comes back as `{ok: false, status: 0}`.
+	 * request fails on the network comes back as `{ok: false, status: 0}`. Asked for the
+	 * revision being edited: the service may have looked up a title's latest revision up to a
+	 * minute before, so right after a save it could answer for the revision before.
 	 *
 	 * @param {string[]} tasks
 	 * @return {Promise<Array<{task: string, status: number, ok: boolean, data: *}>>}
 	 */
 	Client.prototype.getPageSuggestions = function ( tasks ) {
-		var client = this;
+		var client = this, revid = mw.config.get( 'wgCurRevisionId' ),
+			page = revid ? { revid: revid } : { title: mw.config.get( 'wgPageName' ) };
 		return Promise.all( tasks.map( function ( task ) {
-			return client.getSuggestions( mw.config.get( 'wgDBname' ), mw.config.get( 'wgPageName' ), task,
-				mw.config.get( 'wgUserName' ) )
+			return client.getSuggestions( mw.config.get( 'wgDBname' ), page, task, mw.config.get( 'wgUserName' ) )
 				.then( function ( response ) {
 					response.task = task;
 					return response;

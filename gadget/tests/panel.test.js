@@ -34,7 +34,7 @@ function click( item, selector ) {
 	element.click();
 }
 
-test( 'suggestions are fetched for the page and shown above the edit box', async () => {
+test( 'suggestions are fetched for the revision being edited and shown above the edit box', async () => {
 	const fetch = twoCategories();
 	await loadGadget( { text: PAGE, fetch, settings: { backend: 'http://127.0.0.1:8000/' } } );
 
@@ -42,7 +42,9 @@ test( 'suggestions are fetched for the page and shown above the edit box', async
 	const call = fetch.calls[ 0 ];
 	assert.equal( call.method, 'GET' );
 	assert.equal( call.url.split( '?' )[ 0 ], 'http://127.0.0.1:8000/api/v1/suggestions' );
-	assert.deepEqual( call.query, { wiki: 'enwiki', title: 'Albedo', task: 'categories', user: 'Example' } );
+	// The revision, not the title: the service may have looked up the title's latest revision
+	// a minute before, which is the one before a save just made.
+	assert.deepEqual( call.query, { wiki: 'enwiki', revid: '100', task: 'categories', user: 'Example' } );
 	assert.match( call.headers[ 'Api-User-Agent' ], /^wiki-suggest-gadget\/\d+\.\d+\.\d+ \(https:\/\/wiki-suggest\.toolforge\.org\/toolcard\)$/ );
 	assert.equal( call.credentials, 'omit' );
 
