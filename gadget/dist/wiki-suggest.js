@@ -3006,11 +3006,41 @@
 		var ve = window.ve,
 			model = surface.getModel();
 
-		// Where the statement is in the document's text (the first place), or null.
+		// Where the statement is in the document's text (the first place), else the template
+		// that holds it; or null.
 		function statementRange( insert ) {
 			var found = typeof insert.statement === 'string' && insert.statement ?
 				model.getDocument().findText( insert.statement, { caseSensitiveString: true, noOverlaps: true } ) : [];
-			return found.length ? found[ 0 ] : null;
+			return found.length ? found[ 0 ] : holderRange( insert );
+		}
+
+		// Text with its runs of spaces as one space, for comparing what a page shows.
+		function squashed( text ) {
+			return String( text ).replace( /\s+/g, ' ' ).trim();
+		}
+
+		// A statement whose text a citation-needed template holds ({{要出典範囲|text|date=...}}):
+		// its anchor is that template, and the document has it as a template node, which
+		// shows the text. The range of the first such node of that template showing the
+		// statement, or null.
+		function holderRange( insert ) {
+			var doc = model.getDocument(),
+				anchor = typeof insert.anchor === 'string' ? insert.anchor : '',
+				name = anchor.indexOf( '{{' ) === 0 ? mwTemplateName( anchor ) : '',
+				statement = squashed( insert.statement || '' ),
+				found;
+			if ( !name || !statement ) {
+				return null;
+			}
+			found = doc.getNodesByType( 'mwTransclusionInline' ).filter( function ( node ) {
+				var parts = node.getAttribute( 'mw' ).parts || [],
+					template = parts.length === 1 && ve.getProp( parts[ 0 ], 'template', 'target', 'wt' ),
+					shown = ( node.getOriginalDomElements( doc.getStore() ) || [] ).map( function ( element ) {
+						return element.textContent;
+					} ).join( '' );
+				return template && mwTemplateName( template ) === name && squashed( shown ).indexOf( statement ) !== -1;
+			} );
+			return found.length ? found[ 0 ].getOuterRange() : null;
 		}
 
 		// The range the reference takes: the template the suggestion replaces when it follows

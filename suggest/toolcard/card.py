@@ -95,8 +95,9 @@ TASK_LIMITATIONS = {
         "The tool matches a statement to a reference by the text around it; it does not read the "
         "source, so whether the source supports the statement is for the editor to check.",
         "In VisualEditor's visual mode the gadget finds a statement by its text as the page "
-        "shows it: a statement whose text a template makes, or that reads otherwise than in the "
-        "wikitext, gets no place there (the source editors find it).",
+        "shows it, or as the citation-needed template holding it shows it: a statement whose "
+        "text another template makes, or that reads otherwise than in the wikitext, gets no "
+        "place there (the source editors find it).",
     ],
 }
 TASK_PURPOSES = {"categories": "categories", "references": "references for unsourced statements"}

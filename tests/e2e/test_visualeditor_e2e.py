@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from suggest.config import DEFAULTS
 from suggest.store.schema import decisions, edits
 from suggest.tasks.references import citation_needed_names
 from suggest.wiki import references as refs
@@ -67,6 +68,21 @@ NODES = ("var doc = ve.init.target.getSurface().getModel().getDocument(); return
 AFTER_STATEMENT = ("var doc = ve.init.target.getSurface().getModel().getDocument();"
                    "var found = doc.findText(arguments[0], {caseSensitiveString: true});"
                    "var next = doc.data.getData(found[0].end); return next && next.type")
+SPAN = "Citation needed span"
+# The template whose node is selected (the selection is the node's range), if one is.
+SELECTED_NODE = ("var model = ve.init.target.getSurface().getModel(),"
+                 " range = model.getSelection().getCoveringRange(),"
+                 " node = range && model.getDocument().getNodesByType('mwTransclusionInline')"
+                 "  .filter(function (n) { return n.getOuterRange().equalsSelection(range); })[0];"
+                 "return node ? node.getAttribute('mw').parts[0].template.target.wt : null")
+# The types of the nodes right before and after the first node of a template in the document.
+AROUND_TEMPLATE = ("var doc = ve.init.target.getSurface().getModel().getDocument(), name = arguments[0];"
+                   "var node = doc.getNodesByType('mwTransclusionInline').filter(function (n) {"
+                   "  return n.getAttribute('mw').parts[0].template.target.wt === name;"
+                   "})[0]; if (!node) { return null; }"
+                   "var range = node.getOuterRange(), before = doc.data.getData(range.start - 1),"
+                   " after = doc.data.getData(range.end);"
+                   "return [before && (before.type || before), after && (after.type || after)]")
 # The document's categories, as VisualEditor holds them.
 CATEGORIES = ("return ve.init.target.getSurface().getModel().getMetaList().getItemsInGroup('mwCategory')"
               ".map(function (m) { return m.getElement().attributes.category; })")
@@ -352,8 +368,10 @@ def en_wiki(mediawiki_factory: MediaWikiFactory) -> LocalMediaWiki:
 
 @pytest.fixture(scope="module")
 def en_service(en_wiki: LocalMediaWiki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    # Also {{Citation needed span}}, which holds the text it marks (as {{要出典範囲}} on jawiki).
+    needed = {**DEFAULTS["CITATION_NEEDED"], "en": [SPAN]}
     with serving(en_wiki, tmp_path_factory.mktemp("ve-refs-store") / "events.sqlite3", "en",
-                 TASKS=["categories", "references"]) as server:
+                 TASKS=["categories", "references"], CITATION_NEEDED=needed) as server:
         yield server
 
 
@@ -383,9 +401,10 @@ class Offered(NamedTuple):
     rejected: dict[str, Any]
 
 
-def reference_items(browser: Any, wiki: LocalMediaWiki, service: Any, editor: Any, mode: str) -> Offered:
+def reference_items(browser: Any, wiki: LocalMediaWiki, service: Any, editor: Any, mode: str,
+                    selects: bool = True) -> Offered:
     """The stub in VisualEditor's ``mode``, its reference suggestions shown; "Show in text" of
-    the chosen one selects its statement in the document."""
+    the chosen one selects its statement in the document (``selects``: as text)."""
     from selenium.webdriver.common.by import By
 
     items = open_visual_editor(browser, wiki, editor, mode=mode, title=refs_e2e.ARTICLE,
@@ -397,7 +416,8 @@ def reference_items(browser: Any, wiki: LocalMediaWiki, service: Any, editor: An
     chosen = labels.index(refs_e2e.SOURCE_TITLE)
     other = 1 if chosen == 0 else 0
     items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-locate").click()
-    assert browser.execute_script(SELECTED) == refs_e2e.STATEMENT
+    if selects:
+        assert browser.execute_script(SELECTED) == refs_e2e.STATEMENT
     return Offered(items, ids, chosen, other, rows[ids[chosen]], rows[ids[other]])
 
 
@@ -583,3 +603,45 @@ def test_a_reference_replaced_by_hand_before_switching_is_not_taken_for_the_adde
                what="the panel to close with VisualEditor")
     time.sleep(3)
     assert stored(en_service, edits, edits.c.suggestion_id.in_(offered.ids)) == []
+
+
+def test_a_statement_a_template_holds_takes_its_reference_in_visual_mode(
+        en_wiki: LocalMediaWiki, en_service: Any, earthshine: dict[str, Any], browser: Any) -> None:
+    """A statement whose text a citation-needed template holds ({{Citation needed span|text}}, as
+    {{要出典範囲|text}} on jawiki) is not text of the visual document but a template node that
+    shows it: the reference goes right after that node, which stays, as in the source editors."""
+    from selenium.webdriver.common.by import By
+
+    editor = earthshine["session"]
+    token = h.csrf(editor)
+    editor.post(action="edit", title=f"Template:{SPAN}", token=token, summary="template",
+                text="{{{1}}}<sup>[''citation needed'']</sup>")
+    held = f"{{{{{SPAN}|{refs_e2e.STATEMENT}|date=May 2016}}}}"
+    editor.post(action="edit", title=refs_e2e.ARTICLE, token=token, summary="the statement in a span",
+                text=refs_e2e.STUB.replace(refs_e2e.STATEMENT + refs_e2e.MARKER, held))
+    base = h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]
+
+    offered = reference_items(browser, en_wiki, en_service, editor, "visual", selects=False)
+    assert browser.execute_script(SELECTED_NODE) == SPAN  # Show in text selected the template
+    # For the revision just saved (the gadget asks for the revision, not for the title, whose
+    # latest revision the service looked up in the tests before).
+    assert offered.added["revid"] == offered.rejected["revid"] == base
+    assert browser.execute_script(AROUND_TEMPLATE, SPAN) == ["paragraph", " "]
+    add_and_reject(offered)
+    assert browser.execute_script(NODES)["mwReference"] == 1
+    assert browser.execute_script(AROUND_TEMPLATE, SPAN)[1] == "mwReference"
+    chosen = offered.items[offered.chosen]
+    chosen.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
+    assert browser.execute_script(NODES)["mwReference"] == 0
+    assert browser.execute_script(AROUND_TEMPLATE, SPAN)[1] == " "
+    chosen.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    h.wait_for(lambda: chosen.get_attribute("data-state") == "accepted", timeout=20,
+               what="the reference again")
+
+    revision = save(browser, en_wiki, "span", base, title=refs_e2e.ARTICLE, user=refs_e2e.EDITOR)
+    content = revision["slots"]["main"]["content"]
+    assert held + offered.added["wikitext"] + " The effect" in content
+    assert "+ref (suggested by [[toolforge:wiki-suggest|wiki-suggest]])" in revision["comment"]
+    linked = h.wait_for(lambda: stored(en_service, edits, edits.c.suggestion_id.in_(offered.ids)),
+                        what="the edit report")
+    assert [(e["suggestion_id"], e["revid"]) for e in linked] == [(offered.added["id"], revision["revid"])]
