@@ -116,6 +116,7 @@ decisions = Table(
                    "checked; false or empty when it is only what the client said"),
     UniqueConstraint("suggestion_id", name="uq_decisions_suggestion"),
     Index("ix_decisions_wiki_id", "wiki", "id"),  # a wiki's decisions in id order
+    Index("ix_decisions_user_day", "user_name", "created_at"),  # a user's decisions today (daily cap)
     info={"retention": "user name and comment removed after 90 days; counts kept",
           "purpose": "edit-acceptance metrics, monitoring, reviewer feedback, and the published "
                      "decisions dataset (without user names, comments or times of day)"},
