@@ -265,6 +265,40 @@ def test_editor_adds_a_category_in_source_mode_and_saves(wiki: LocalMediaWiki, s
     decided_and_reported(service, browser, ids, added, rejected, revision)
 
 
+def category_added_and_rejected(browser: Any, wiki: LocalMediaWiki, service: Any, stripped: dict[str, Any],
+                                mode: str) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    """The article in VisualEditor's ``mode``: the first category suggestion added, the second
+    rejected. The ids shown, and the two suggestions as issued."""
+    from selenium.webdriver.common.by import By
+
+    items = open_visual_editor(browser, wiki, stripped["session"], mode=mode)
+    ids = [item.get_attribute("data-id") for item in items]
+    rows = h.issued(service, ids)
+    items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    items[1].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
+    items[1].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="wrong_topic"]').click()
+    return ids, rows[ids[0]], rows[ids[1]]
+
+
+def switched(browser: Any, to: str, added: dict[str, Any], rejected: dict[str, Any]) -> tuple[list[Any], Any]:
+    """VisualEditor switched to mode ``to``, keeping the changes: the suggestion added is still
+    added and the one rejected still rejected, under the ids they were decided on, and neither is
+    offered again. The new panel's items, and the added one's."""
+    from selenium.webdriver.common.by import By
+
+    browser.execute_script("ve.init.target.switchToWikitextEditor(true)" if to == "source" else
+                           "ve.init.target.switchToVisualEditor()")
+    selector = f".wiki-suggest-panel-{to} .wiki-suggest-item"
+    items = h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, selector), timeout=30,
+                       what=f"the panel in {to} mode")
+    state = {item.get_attribute("data-id"): item.get_attribute("data-state") for item in items}
+    assert len(state) == len(items)
+    assert state[added["id"]] == "accepted" and state[rejected["id"]] == "rejected"
+    shown = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-wikitext").text for item in items]
+    assert shown.count(added["wikitext"]) == 1 and shown.count(rejected["wikitext"]) == 1, "not offered again"
+    return items, next(item for item in items if item.get_attribute("data-id") == added["id"])
+
+
 def test_switching_to_source_mode_keeps_what_was_decided(wiki: LocalMediaWiki, service: Any,
                                                           stripped: dict[str, Any], browser: Any) -> None:
     """VisualEditor switched from visual to source mode (keeping the changes): the new panel shows
@@ -272,25 +306,10 @@ def test_switching_to_source_mode_keeps_what_was_decided(wiki: LocalMediaWiki, s
     and Add work in the wikitext; the save reports the addition once and nothing is decided twice."""
     from selenium.webdriver.common.by import By
 
-    items = open_visual_editor(browser, wiki, stripped["session"])
-    ids = [item.get_attribute("data-id") for item in items]
-    rows = h.issued(service, ids)
-    added, rejected = rows[ids[0]], rows[ids[1]]
-    items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
-    items[1].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
-    items[1].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="wrong_topic"]').click()
-
-    browser.execute_script("ve.init.target.switchToWikitextEditor(true)")
-    in_source = ".wiki-suggest-panel-source .wiki-suggest-item"
-    source = h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, in_source), timeout=30,
-                        what="the panel in source mode")
-    state = {item.get_attribute("data-id"): item.get_attribute("data-state") for item in source}
-    assert len(state) == len(source)
-    assert state[added["id"]] == "accepted" and state[rejected["id"]] == "rejected"
-    shown = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-wikitext").text for item in source]
-    assert shown.count(added["wikitext"]) == 1 and shown.count(rejected["wikitext"]) == 1, "not offered again"
+    ids, added, rejected = category_added_and_rejected(browser, wiki, service, stripped, "visual")
+    source, carried = switched(browser, "source", added, rejected)
+    second = [item.get_attribute("data-id") for item in source]  # the ids the new panel was given
     assert browser.execute_script(SOURCE).count(added["wikitext"]) == 1
-    carried = next(item for item in source if item.get_attribute("data-id") == added["id"])
     carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
     # No category left (the text is Parsoid's now, which adds the <references /> the page showed).
     assert category_links(browser.execute_script(SOURCE), CATEGORY_PREFIXES) == []
@@ -301,9 +320,8 @@ def test_switching_to_source_mode_keeps_what_was_decided(wiki: LocalMediaWiki, s
     assert f"+{added['wikitext']} (suggested by" in revision["comment"]
     decided_and_reported(service, browser, ids, added, rejected, revision)
     # One decision each, on the ids of the first panel; none on the ids the second one was given.
-    got = stored(service, decisions, decisions.c.suggestion_id.in_(ids + list(state)))
+    got = stored(service, decisions, decisions.c.suggestion_id.in_(ids + second))
     assert sorted(d["suggestion_id"] for d in got) == sorted([added["id"], rejected["id"]])
-
 
 
 def click_in_view(browser: Any, element: Any) -> None:
@@ -331,23 +349,10 @@ def test_switching_to_visual_mode_keeps_what_was_decided(wiki: LocalMediaWiki, s
     stays added under its id, Undo and Add work on it, the rejected one stays rejected."""
     from selenium.webdriver.common.by import By
 
-    items = open_visual_editor(browser, wiki, stripped["session"], mode="source")
-    ids = [item.get_attribute("data-id") for item in items]
-    rows = h.issued(service, ids)
-    added, rejected = rows[ids[0]], rows[ids[1]]
-    items[0].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
-    items[1].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
-    items[1].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="wrong_topic"]').click()
-
-    browser.execute_script("ve.init.target.switchToVisualEditor()")
-    visual = h.wait_for(lambda: browser.find_elements(
-        By.CSS_SELECTOR, ".wiki-suggest-panel-visual .wiki-suggest-item"), timeout=30,
-        what="the panel in visual mode")
-    state = {item.get_attribute("data-id"): item.get_attribute("data-state") for item in visual}
-    assert state[added["id"]] == "accepted" and state[rejected["id"]] == "rejected"
+    ids, added, rejected = category_added_and_rejected(browser, wiki, service, stripped, "source")
+    _, carried = switched(browser, "visual", added, rejected)
     category = added["wikitext"].strip("[]")
     assert browser.execute_script(CATEGORIES) == [category]
-    carried = next(item for item in visual if item.get_attribute("data-id") == added["id"])
     click_in_view(browser, carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo"))
     assert browser.execute_script(CATEGORIES) == []
     click_in_view(browser, carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-add"))
@@ -488,21 +493,9 @@ def test_editor_adds_a_reference_in_visual_mode_and_saves(en_wiki: LocalMediaWik
 
 
 def switched_with_the_reference(browser: Any, offered: Offered, to: str) -> Any:
-    """VisualEditor switched to mode ``to``, keeping the changes: the reference added before is
-    still added under its id, the one rejected still rejected and neither offered again. The
-    added one's item in the new panel."""
-    from selenium.webdriver.common.by import By
-
-    browser.execute_script("ve.init.target.switchToWikitextEditor(true)" if to == "source" else
-                           "ve.init.target.switchToVisualEditor()")
-    selector = f".wiki-suggest-panel-{to} .wiki-suggest-item"
-    items = h.wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, selector), timeout=30,
-                       what=f"the panel in {to} mode")
-    state = {item.get_attribute("data-id"): item.get_attribute("data-state") for item in items}
-    assert state[offered.added["id"]] == "accepted" and state[offered.rejected["id"]] == "rejected"
-    shown = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-wikitext").text for item in items]
-    assert shown.count(offered.added["wikitext"]) == 1 and shown.count(offered.rejected["wikitext"]) == 1
-    return next(item for item in items if item.get_attribute("data-id") == offered.added["id"])
+    """VisualEditor switched to mode ``to`` after a reference was added and another rejected
+    (:func:`switched`); the added one's item in the new panel."""
+    return switched(browser, to, offered.added, offered.rejected)[1]
 
 
 def add_and_reject(offered: Offered) -> None:
