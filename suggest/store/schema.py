@@ -104,7 +104,9 @@ decisions = Table(
            comment="The suggestion decided on"),
     # The suggestion's wiki again, so that a wiki's decisions are read in id order from the
     # decisions' own index (the published dataset's pages). Written with every decision; rows
-    # stored before the column existed are filled by the schema check at start (events.py).
+    # stored before the column existed (or by a worker of an older version still running during
+    # a deploy) are filled by the schema check that every start runs (events.py), the service's
+    # and each of its hourly jobs'.
     Column("wiki", String(64), comment="Wiki id (dbname) of the suggestion decided on, copied from it"),
     Column("decision", String(8), nullable=False, comment="accept, reject or skip"),
     Column("reason", String(32), comment="Rejection reason id (task's list)"),
