@@ -294,7 +294,10 @@ def switched(browser: Any, to: str, added: dict[str, Any], rejected: dict[str, A
     state = {item.get_attribute("data-id"): item.get_attribute("data-state") for item in items}
     assert len(state) == len(items)
     assert state[added["id"]] == "accepted" and state[rejected["id"]] == "rejected"
-    shown = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-wikitext").text for item in items]
+    # What the items hold, not what is rendered: VisualEditor's switch may still hold the page
+    # under a modal window, where the rendered text is empty.
+    shown = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-wikitext").get_attribute("textContent")
+             for item in items]
     assert shown.count(added["wikitext"]) == 1 and shown.count(rejected["wikitext"]) == 1, "not offered again"
     return items, next(item for item in items if item.get_attribute("data-id") == added["id"])
 
