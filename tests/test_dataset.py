@@ -14,13 +14,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from suggest.metrics.dataset import FIELDS, REVIEW_FIELDS, Selection, records
 from suggest.store.events import EventStore, PendingDecision, decision_row, utcnow
 from suggest.store.issued_ids import IssuedIds, content_id
 from suggest.store.schema import decisions, edits
 from tests.conftest import app_config
+from tests.support import plans
 
 # The service's clock stands still here (the clock fixture), so that a run across midnight (UTC)
 # sees the same day as the data it stored.
@@ -311,24 +312,15 @@ def test_a_wikis_records_are_read_from_the_decisions_wiki_index_in_id_order(stor
     the suggestions' wiki, both databases read the wiki's suggestions first and sorted what they
     found: on SQLite some 200 ms a page for a wiki with 270,000 decisions.)"""
     decide_on_wikis(store, DECIDED_ON)
-    statements: list[tuple[str, Any]] = []
-
-    @event.listens_for(store.engine, "before_cursor_execute")
-    def _keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        if statement.startswith("SELECT decisions.id"):
-            statements.append((statement, parameters))
-
     sqlite = store.engine.dialect.name == "sqlite"
     tomorrow = utcnow() + dt.timedelta(days=1)
     for chosen in (Selection(wiki="fixture-enwiki", asked_at=tomorrow),
                    Selection(wiki="bnwiki", limit=2, after=3, asked_at=tomorrow),
                    Selection(wiki="fixture-ukwiki", task="categories", since=YESTERDAY, asked_at=tomorrow)):
-        statements.clear()
-        with store.engine.connect() as conn:
+        with plans.statements(store.engine, "SELECT decisions.id") as read, store.engine.connect() as conn:
             records(conn, chosen)
-            [(statement, parameters)] = statements
-            plan = [row._mapping for row in conn.exec_driver_sql(
-                f"{'EXPLAIN QUERY PLAN' if sqlite else 'EXPLAIN'} {statement}", parameters)]
+        [(statement, parameters)] = read
+        plan = plans.plan(store.engine, statement, parameters)
         if sqlite:
             steps = [step["detail"] for step in plan]
             assert steps[0] == "SEARCH decisions USING INDEX ix_decisions_wiki_id (wiki=? AND id>?)", steps

@@ -24,6 +24,7 @@ from suggest.store.events import (
     UnknownSuggestion,
 )
 from suggest.store.schema import audit_log, decisions, edits, metadata, pauses, suggestions
+from tests.support import plans
 from tests.support.concurrency import race
 
 
@@ -195,21 +196,12 @@ def test_the_daily_cap_counts_a_users_decisions_of_the_day_from_their_index(stor
     with store.engine.begin() as conn:  # one of them yesterday
         conn.execute(decisions.update().where(decisions.c.suggestion_id == rows[1]["id"])
                      .values(created_at=events_module.utcnow() - dt.timedelta(days=1)))
-    statements: list[tuple[str, Any]] = []
-
-    @event.listens_for(store.engine, "before_cursor_execute")
-    def _keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        if statement.startswith("SELECT count(*)"):
-            statements.append((statement, parameters))
-
-    assert store.decisions_today("ukwiki", "Editor") == 1
-    assert store.decisions_today("bnwiki", "Editor") == 1
-    assert store.decisions_today("ukwiki", "Nobody") == 0
-    statement, parameters = statements[0]
+    with plans.statements(store.engine, "SELECT count(*)") as counts:
+        assert store.decisions_today("ukwiki", "Editor") == 1
+        assert store.decisions_today("bnwiki", "Editor") == 1
+        assert store.decisions_today("ukwiki", "Nobody") == 0
+    plan = plans.plan(store.engine, *counts[0])
     sqlite = store.engine.dialect.name == "sqlite"
-    with store.engine.connect() as conn:
-        plan = [r._mapping for r in conn.exec_driver_sql(
-            f"{'EXPLAIN QUERY PLAN' if sqlite else 'EXPLAIN'} {statement}", parameters)]
     if sqlite:
         assert [step["detail"] for step in plan] == [
             "SEARCH decisions USING INDEX ix_decisions_user_day (user_name=? AND created_at>?)"], plan
