@@ -116,17 +116,75 @@
 		var ve = window.ve,
 			model = surface.getModel();
 
-		// Where the statement is in the document's text (the first place), else the template
-		// that holds it; or null.
+		// Where the statement is in the document's text (the first place), else where it is once
+		// templates' output is left out, else the template that holds it; or null.
 		function statementRange( insert ) {
 			var found = typeof insert.statement === 'string' && insert.statement ?
 				model.getDocument().findText( insert.statement, { caseSensitiveString: true, noOverlaps: true } ) : [];
-			return found.length ? found[ 0 ] : holderRange( insert );
+			return found.length ? found[ 0 ] : textRange( squashed( insert.statement || '' ) ) || holderRange( insert );
 		}
 
 		// Text with its runs of spaces as one space, for comparing what a page shows.
 		function squashed( text ) {
 			return String( text ).replace( /\s+/g, ' ' ).trim();
+		}
+
+		/**
+		 * The first range of the document's text that reads as ``statement`` (squashed) when
+		 * the document's inline nodes are left out, an entity being the character it stands
+		 * for, and runs of spaces are one space; or null. This is how the service reads a
+		 * statement from the wikitext: a template's output ({{lang}}, {{convert}}, {{仮リンク}}),
+		 * a footnote or a formula inside it is no part of its text. Within one paragraph (or
+		 * other block of text).
+		 *
+		 * @param {string} statement
+		 * @return {Object|null} A ve.Range from the statement's first character to its last
+		 */
+		function textRange( statement ) {
+			var data = model.getDocument().data,
+				whole = model.getDocument().getDocumentRange(),
+				text = '', starts = [], ends = [], i, type, character, found;
+			// The place of the statement in the block of text read so far, or null.
+			function inBlock() {
+				var at = statement ? text.indexOf( statement ) : -1;
+				return at === -1 ? null :
+					new ve.Range( starts[ at ], ends[ at + statement.length - 1 ] );
+			}
+			// One character of the text, taking the document's offsets start to end.
+			function read( char, start, end ) {
+				if ( /\s/.test( char ) ) {
+					if ( !text || text.charAt( text.length - 1 ) === ' ' ) {
+						return;
+					}
+					char = ' ';
+				}
+				text += char;
+				starts.push( start );
+				ends.push( end );
+			}
+			for ( i = whole.start; i < whole.end; i++ ) {
+				if ( !data.isElementData( i ) ) {
+					read( data.getCharacterData( i ), i, i + 1 );
+					continue;
+				}
+				type = data.getType( i );
+				if ( ve.dm.nodeFactory.isNodeContent( type ) ) {
+					character = data.isOpenElementData( i ) && type === 'mwEntity' &&
+						ve.getProp( data.getData( i ), 'attributes', 'character' );
+					if ( character ) {
+						read( character, i, i + 2 ); // the entity's node, opening and closing
+					}
+					continue;
+				}
+				found = inBlock(); // a block of text ends (or another starts)
+				if ( found ) {
+					return found;
+				}
+				text = '';
+				starts = [];
+				ends = [];
+			}
+			return inBlock();
 		}
 
 		// A statement whose text a citation-needed template holds ({{要出典範囲|text|date=...}}):

@@ -94,10 +94,11 @@ TASK_LIMITATIONS = {
         "links to cites it: a source no nearby article uses can never be suggested.",
         "The tool matches a statement to a reference by the text around it; it does not read the "
         "source, so whether the source supports the statement is for the editor to check.",
-        "In VisualEditor's visual mode the gadget finds a statement by its text as the page "
-        "shows it, or as the citation-needed template holding it shows it: a statement whose "
-        "text another template makes, or that reads otherwise than in the wikitext, gets no "
-        "place there (the source editors find it).",
+        "In VisualEditor's visual mode the gadget finds a statement by its text as the service "
+        "reads it (without what templates, footnotes and formulas inside it show), or as the "
+        "citation-needed template holding it shows it: a statement whose whole text another "
+        "template makes, or whose words read otherwise than in the wikitext, gets no place "
+        "there (the source editors find it).",
     ],
 }
 TASK_PURPOSES = {"categories": "categories", "references": "references for unsourced statements"}

@@ -641,3 +641,55 @@ def test_a_statement_a_template_holds_takes_its_reference_in_visual_mode(
     linked = h.wait_for(lambda: stored(en_service, edits, edits.c.suggestion_id.in_(offered.ids)),
                         what="the edit report")
     assert [(e["suggestion_id"], e["revid"]) for e in linked] == [(offered.added["id"], revision["revid"])]
+
+
+# The selection's first and last characters (what the document holds there: a character, or the
+# type of a node), and how many inline nodes it covers.
+SELECTION_ENDS = ("var model = ve.init.target.getSurface().getModel(), data = model.getDocument().data,"
+                  " range = model.getSelection().getCoveringRange(), nodes = 0, i;"
+                  "function at(i) { var d = data.getData(i); return d.type || data.getCharacterData(i); }"
+                  "for (i = range.start; i < range.end; i++) { nodes += data.isOpenElementData(i) ? 1 : 0; }"
+                  "return [at(range.start), at(range.end - 1), nodes]")
+
+
+def test_a_statement_with_a_template_and_an_entity_takes_its_reference_in_visual_mode(
+        en_wiki: LocalMediaWiki, en_service: Any, earthshine: dict[str, Any], browser: Any) -> None:
+    """A statement whose page text differs from its text in the wikitext: a template's output in
+    it ({{Lang|la|...}}) and an entity (&nbsp;), which the visual document holds as nodes. The
+    service reads the statement without the template's output; visual mode finds it so too:
+    Show in text selects it, the reference goes after it in place of {{cn}}, Undo puts {{cn}}
+    back, and the saved wikitext has the reference right after the statement."""
+    from selenium.webdriver.common.by import By
+
+    editor = earthshine["session"]
+    token = h.csrf(editor)
+    editor.post(action="edit", title="Template:Lang", token=token, summary="template",
+                text='<span lang="{{{1}}}">{{{2}}}</span>')
+    statement = refs_e2e.STATEMENT.replace(
+        "Earthshine observations", "Earthshine ({{Lang|la|lumen cinereum}}) observations").replace(
+        "reflectance and", "reflectance&nbsp;and")
+    editor.post(action="edit", title=refs_e2e.ARTICLE, token=token, summary="a template and an entity",
+                text=refs_e2e.STUB.replace(refs_e2e.STATEMENT, statement))
+    base = h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]
+
+    offered = reference_items(browser, en_wiki, en_service, editor, "visual", selects=False)
+    assert offered.added["revid"] == base
+    # Show in text: from the statement's first character to its full stop, the template's and
+    # the entity's nodes inside
+    assert browser.execute_script(SELECTION_ENDS) == ["E", ".", 2]
+    assert browser.execute_script(NODES) == {"mwReference": 0, "cn": 1}
+    add_and_reject(offered)
+    assert browser.execute_script(NODES) == {"mwReference": 1, "cn": 0}
+    chosen = offered.items[offered.chosen]
+    chosen.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
+    assert browser.execute_script(NODES) == {"mwReference": 0, "cn": 1}
+    chosen.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    h.wait_for(lambda: chosen.get_attribute("data-state") == "accepted", timeout=20,
+               what="the reference again")
+
+    revision = save(browser, en_wiki, "template and entity", base, title=refs_e2e.ARTICLE,
+                    user=refs_e2e.EDITOR)
+    content = revision["slots"]["main"]["content"]
+    assert statement + offered.added["wikitext"] + " The effect" in content
+    assert refs_e2e.MARKER not in content
+    assert "+ref (suggested by [[toolforge:wiki-suggest|wiki-suggest]])" in revision["comment"]
