@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -122,6 +124,15 @@ def test_japanese_references_before_the_full_stop_and_localized_template() -> No
     assert len(found.references["name:/gazoo"].uses) == 3
     # English names are not Japanese citation-needed templates' only names
     assert not any(s.marker for s in article("jawiki-251", "xx").statements)
+
+
+def test_the_gadget_ends_sentences_where_the_service_does() -> None:
+    """VisualEditor's visual mode puts a reference before a statement's full stop when its anchor
+    ends before it (gadget/src/visual.js stopsAfterReference): by the service's sentence ends."""
+    source = (Path(__file__).parents[1] / "gadget" / "src" / "visual.js").read_text(encoding="utf-8")
+    found = re.search(r"var STOPS = '([^']*)';", source)
+    assert found is not None
+    assert json.loads(f'"{found.group(1)}"') == refs.STOPS
 
 
 def test_localized_cite_templates_and_other_scripts() -> None:

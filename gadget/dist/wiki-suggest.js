@@ -2988,6 +2988,35 @@
 		return name.trim() ? normaliseTitle( name ) : '';
 	}
 
+	// Characters that end a sentence: the service's (suggest/wiki/references.py STOPS).
+	var STOPS = '.!?\u0964\u3002\uff01\uff1f';
+
+	/**
+	 * How many of a statement's last characters a reference goes before: its full stop (and
+	 * the like) when the reference's anchor, the statement's wikitext up to where the reference
+	 * goes, does not end with it, as where an article cites before the full stop
+	 * ("出身である<ref/>。"). Only for a reference that replaces nothing: a citation-needed
+	 * template's place is where the template is.
+	 *
+	 * @param {Object} insert The suggestion's insert (statement, anchor, replace)
+	 * @return {number}
+	 */
+	function stopsAfterReference( insert ) {
+		var statement = String( insert.statement || '' ).trim(),
+			anchor = String( insert.anchor || '' ).trim(),
+			stops = 0, kept = 0;
+		if ( insert.replace || anchor.slice( -2 ) === '}}' ) {
+			return 0;
+		}
+		while ( stops < statement.length && STOPS.indexOf( statement.charAt( statement.length - 1 - stops ) ) !== -1 ) {
+			stops++;
+		}
+		while ( kept < anchor.length && STOPS.indexOf( anchor.charAt( anchor.length - 1 - kept ) ) !== -1 ) {
+			kept++;
+		}
+		return Math.max( 0, stops - kept );
+	}
+
 	/**
 	 * References in VisualEditor's visual mode, as nodes of the Cite extension: a suggestion's
 	 * wikitext is turned into VisualEditor's document by Parsoid (as pasted wikitext is) and goes
@@ -3103,9 +3132,11 @@
 
 		// The range the reference takes: the template the suggestion replaces when it follows
 		// the statement (the same template, by name; footnotes and spaces may stand between, as
-		// in the wikitext), else the statement's end.
+		// in the wikitext), else the statement's end, before its full stop where the anchor
+		// ends before it (stopsAfterReference).
 		function placeAfter( insert, statement ) {
 			var data = model.getDocument().data, offset = statement.end,
+				before = stopsAfterReference( insert ),
 				replaced = mwTemplateName( typeof insert.replace === 'string' ? insert.replace : '' ),
 				element = data.getData( offset ), parts, template;
 			while ( element && ( element.type === 'mwReference' || element === ' ' ) ) {
@@ -3118,14 +3149,75 @@
 				mwTemplateName( template ) === replaced ) {
 				return new ve.Range( offset, offset + 2 );
 			}
-			return new ve.Range( statement.end );
+			return new ve.Range( statement.end - before );
 		}
 
-		function referenceNode( plan ) {
+		// The reference nodes of one footnote (its uses).
+		function footnoteUses( listKey, listGroup ) {
 			return model.getDocument().getNodesByType( 'mwReference' ).filter( function ( node ) {
-				return node.getAttribute( 'listKey' ) === plan.listKey &&
-					node.getAttribute( 'listGroup' ) === plan.listGroup;
+				return node.getAttribute( 'listKey' ) === listKey && node.getAttribute( 'listGroup' ) === listGroup;
+			} );
+		}
+
+		/**
+		 * Where the reference added for a statement is: the one reference node right after the
+		 * statement, or right before its full stop where the reference goes there
+		 * (stopsAfterReference). The task suggests references for statements that cite none.
+		 *
+		 * @param {Object} insert The suggestion's insert
+		 * @return {number|null} The node's offset, or null when there is not exactly one
+		 */
+		function placedReference( insert ) {
+			var data = model.getDocument().data, statement = statementRange( insert ),
+				before = stopsAfterReference( insert ), found = [], offset, element;
+			if ( !statement ) {
+				return null;
+			}
+			if ( before ) { // the statement's text reads across the node
+				offset = statement.end - before;
+				while ( ve.getProp( data.getData( offset - 1 ), 'type' ) === '/mwReference' ) {
+					offset -= 2;
+					found.push( offset );
+				}
+			} else {
+				offset = statement.end;
+				element = data.getData( offset );
+				while ( element && ( element.type === 'mwReference' || element === ' ' ) ) {
+					if ( element.type ) {
+						found.push( offset );
+					}
+					offset += element.type ? 2 : 1; // an inline node is its opening and closing
+					element = data.getData( offset );
+				}
+			}
+			return found.length === 1 ? found[ 0 ] : null;
+		}
+
+		// The node a plan names: its footnote's only use, or, for a footnote used elsewhere too
+		// (plan.insert), the use at the statement's place; or null.
+		function referenceNode( plan ) {
+			var uses = footnoteUses( plan.listKey, plan.listGroup ), offset;
+			if ( !plan.insert ) {
+				return uses[ 0 ] || null;
+			}
+			offset = placedReference( plan.insert );
+			return uses.filter( function ( node ) {
+				return node.getOuterRange().start === offset;
 			} )[ 0 ] || null;
+		}
+
+		// The document's use of the footnote a parsed reuse tag (<ref name="x" />, no text of
+		// its own) names, or null (a reference with its text, or a footnote not in the document).
+		// The parsed node's own key is not that name: VisualEditor gives a reference it reads
+		// next to the document a key of its own ("x2").
+		function reusedNode( document ) {
+			var made = document.getNodesByType( 'mwReference' ),
+				mwData = made.length === 1 ? made[ 0 ].getAttribute( 'mw' ) || {} : {},
+				name = ve.getProp( mwData, 'attrs', 'name' );
+			if ( typeof name !== 'string' || mwData.body || made[ 0 ].getAttribute( 'contentsUsed' ) ) {
+				return null;
+			}
+			return footnoteUses( 'literal/' + name, made[ 0 ].getAttribute( 'listGroup' ) )[ 0 ] || null;
 		}
 
 		// The document Parsoid makes of a wikitext, as for pasted wikitext: a promise of it, or
@@ -3149,8 +3241,9 @@
 			model.getLinearFragment( range ).insertDocument( document, first && first.getRange() );
 		}
 
-		// The plan of the reference node at ``offset``, or null when there is none.
-		function planAt( offset, replaced, restore ) {
+		// The plan of the reference node at ``offset``, added for the suggestion's ``insert``,
+		// or null when there is none. A footnote used elsewhere too is found by that place.
+		function planAt( offset, insert, replaced, restore ) {
 			var element = model.getDocument().data.getData( offset );
 			if ( !element || element.type !== 'mwReference' ) {
 				return null;
@@ -3159,6 +3252,8 @@
 				node: 'mwReference',
 				listKey: element.attributes.listKey,
 				listGroup: element.attributes.listGroup,
+				insert: footnoteUses( element.attributes.listKey, element.attributes.listGroup ).length > 1 ?
+					insert : undefined,
 				replaced: replaced,
 				restore: restore
 			};
@@ -3176,7 +3271,7 @@
 			}
 			return parsed( suggestion.wikitext ).then( function ( document ) {
 				// Found again: the editor may have typed while Parsoid answered.
-				var statement = statementRange( insert ), range, replaced;
+				var statement = statementRange( insert ), range, replaced, reused;
 				if ( !document ) {
 					return false;
 				}
@@ -3185,15 +3280,20 @@
 				}
 				range = placeAfter( insert, statement );
 				replaced = range.isCollapsed() ? null : doc.data.getDataSlice( range, true );
-				putDocument( range, document );
-				return planAt( range.start, replaced );
+				reused = reusedNode( document );
+				if ( reused ) { // another use of that footnote, as VisualEditor's Re-use dialog adds it
+					ve.dm.MWReferenceModel.static.newFromReferenceNode( reused )
+						.insertReferenceNode( model.getLinearFragment( range ) );
+				} else {
+					putDocument( range, document );
+				}
+				return planAt( range.start, insert, replaced );
 			} );
 		};
 
 		/**
 		 * The plan of a reference added in source mode before VisualEditor switched to this one:
-		 * the reference node right after its statement, when it is the only one there (the task
-		 * suggests references for statements that cite none).
+		 * the one reference node at its statement's place (placedReference).
 		 *
 		 * @param {Object} suggestion
 		 * @param {string} replaced The wikitext of the template it took the place of ('' for none),
@@ -3201,21 +3301,8 @@
 		 * @return {Object|null}
 		 */
 		adapter.adoptReference = function ( suggestion, replaced ) {
-			var data = model.getDocument().data, statement = statementRange( suggestion.insert || {} ),
-				found = [], offset, element;
-			if ( !statement ) {
-				return null;
-			}
-			offset = statement.end;
-			element = data.getData( offset );
-			while ( element && ( element.type === 'mwReference' || element === ' ' ) ) {
-				if ( element.type ) {
-					found.push( offset );
-				}
-				offset += element.type ? 2 : 1; // an inline node is its opening and closing
-				element = data.getData( offset );
-			}
-			return found.length === 1 ? planAt( found[ 0 ], null, replaced || undefined ) : null;
+			var offset = placedReference( suggestion.insert || {} );
+			return offset === null ? null : planAt( offset, suggestion.insert, null, replaced || undefined );
 		};
 
 		/**

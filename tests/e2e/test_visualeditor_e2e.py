@@ -283,9 +283,12 @@ def category_added_and_rejected(browser: Any, wiki: LocalMediaWiki, service: Any
 def switched(browser: Any, to: str, added: dict[str, Any], rejected: dict[str, Any]) -> tuple[list[Any], Any]:
     """VisualEditor switched to mode ``to``, keeping the changes: the suggestion added is still
     added and the one rejected still rejected, under the ids they were decided on, and neither is
-    offered again. The new panel's items, and the added one's."""
+    offered again (the panel offers the same wikitexts as before). The new panel's items, and the
+    added one's."""
     from selenium.webdriver.common.by import By
 
+    offered = [item.get_attribute("textContent") for item in browser.find_elements(
+        By.CSS_SELECTOR, ".wiki-suggest-item .wiki-suggest-wikitext")]
     browser.execute_script("ve.init.target.switchToWikitextEditor(true)" if to == "source" else
                            "ve.init.target.switchToVisualEditor()")
     selector = f".wiki-suggest-panel-{to} .wiki-suggest-item"
@@ -298,7 +301,8 @@ def switched(browser: Any, to: str, added: dict[str, Any], rejected: dict[str, A
     # under a modal window, where the rendered text is empty.
     shown = [item.find_element(By.CSS_SELECTOR, ".wiki-suggest-wikitext").get_attribute("textContent")
              for item in items]
-    assert shown.count(added["wikitext"]) == 1 and shown.count(rejected["wikitext"]) == 1, "not offered again"
+    assert sorted(shown) == sorted(offered), "not offered again"
+    assert added["wikitext"] in shown and rejected["wikitext"] in shown
     return items, next(item for item in items if item.get_attribute("data-id") == added["id"])
 
 
@@ -692,4 +696,76 @@ def test_a_statement_with_a_template_and_an_entity_takes_its_reference_in_visual
     content = revision["slots"]["main"]["content"]
     assert statement + offered.added["wikitext"] + " The effect" in content
     assert refs_e2e.MARKER not in content
+    assert "+ref (suggested by [[toolforge:wiki-suggest|wiki-suggest]])" in revision["comment"]
+
+
+# The article citing before the full stop ("...Moon<ref/>."), as Japanese and Ukrainian
+# articles do, with the statement in a paragraph without sources (no {{cn}}). The task offers
+# the article's own (named) references for it.
+BEFORE_STOP = ("'''Earthshine''' is sunlight reflected by the Earth onto the night side of the "
+               "[[Albedo|Moon]]<ref name=\"moon\">Moonlight, 2004.</ref>. It is visible to the eye"
+               "<ref name=\"eye\">The eye, 2005.</ref>.\n\n"
+               f"== Measurements ==\n{refs_e2e.STATEMENT} The effect was described by Leonardo da "
+               "Vinci.\n\n== See also ==\n* [[Albedo]]\n")
+# How many times a text is in the visual document.
+FOUND = ("return ve.init.target.getSurface().getModel().getDocument()"
+         ".findText(arguments[0], {caseSensitiveString: true}).length")
+# For each reference node of the visual document: the text of the 7 places before it and of the
+# 2 after it, and its footnote's key.
+AROUND_REFERENCES = ("var doc = ve.init.target.getSurface().getModel().getDocument();"
+                     "return doc.getNodesByType('mwReference').map(function (node) {"
+                     "  var r = node.getOuterRange();"
+                     "  return [doc.data.getText(false, new ve.Range(r.start - 7, r.start)),"
+                     "          doc.data.getText(false, new ve.Range(r.end, r.end + 2)),"
+                     "          node.getAttribute('listKey')]; })")
+
+
+@pytest.mark.parametrize("mode", ["visual", "source"], ids=["added-in-visual-mode", "added-in-source-mode"])
+def test_a_reference_goes_before_the_full_stop_where_the_article_cites_so(
+        en_wiki: LocalMediaWiki, en_service: Any, earthshine: dict[str, Any], browser: Any,
+        mode: str) -> None:
+    """Where an article cites before the full stop, a statement without a citation-needed
+    template takes its reference before its full stop, in the source editors (its anchor ends
+    there) and in visual mode alike: here a reuse of the article's own named reference, one
+    footnote with its first use. Added in source mode and switched to visual mode, the node
+    before the full stop is the added reference: Undo takes it out there."""
+    from selenium.webdriver.common.by import By
+
+    editor = earthshine["session"]
+    editor.post(action="edit", title=refs_e2e.ARTICLE, token=h.csrf(editor), summary="before the stop",
+                text=BEFORE_STOP)
+    base = h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]
+    items = open_visual_editor(browser, en_wiki, editor, mode=mode, title=refs_e2e.ARTICLE,
+                               user=refs_e2e.EDITOR)
+    ids = [item.get_attribute("data-id") for item in items]
+    rows = h.issued(en_service, ids)
+    inserts = [json.loads(rows[i]["details"])["insert"] for i in ids]
+    chosen = next(n for n, insert in enumerate(inserts) if insert["statement"] == refs_e2e.STATEMENT)
+    # The service's placement: after the statement's text up to its full stop
+    assert inserts[chosen]["anchor"] == refs_e2e.STATEMENT[:-1]
+    other = 1 if chosen == 0 else 0
+    added = rows[ids[chosen]]
+    assert added["revid"] == base and added["wikitext"] in ('<ref name="moon" />', '<ref name="eye" />')
+    offered = Offered(items, ids, chosen, other, added, rows[ids[other]])
+    key = "literal/" + added["wikitext"].split('"')[1]
+    add_and_reject(offered)
+    item = items[chosen]
+    placed = refs_e2e.STATEMENT[:-1] + added["wikitext"] + ". The effect"
+    if mode == "source":
+        assert placed in browser.execute_script(SOURCE)
+        item = switched_with_the_reference(browser, offered, "visual")
+    assert ["changes", ". ", key] in browser.execute_script(AROUND_REFERENCES)
+    click_in_view(browser, item.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo"))
+    assert item.get_attribute("data-state") == "pending"
+    assert len(browser.execute_script(AROUND_REFERENCES)) == 2  # the lead's own
+    assert browser.execute_script(FOUND, refs_e2e.STATEMENT) == 1  # its text whole again
+    item.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    h.wait_for(lambda: item.get_attribute("data-state") == "accepted", timeout=20,
+               what="the reference again")
+    assert ["changes", ". ", key] in browser.execute_script(AROUND_REFERENCES)
+
+    revision = save(browser, en_wiki, "before the stop", base, title=refs_e2e.ARTICLE,
+                    user=refs_e2e.EDITOR)
+    content = revision["slots"]["main"]["content"]
+    assert placed in content or placed.replace(" />", "/>") in content, content
     assert "+ref (suggested by [[toolforge:wiki-suggest|wiki-suggest]])" in revision["comment"]
