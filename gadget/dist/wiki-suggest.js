@@ -3135,14 +3135,10 @@
 		// in the wikitext), else the statement's end, before its full stop where the anchor
 		// ends before it (stopsAfterReference).
 		function placeAfter( insert, statement ) {
-			var data = model.getDocument().data, offset = statement.end,
+			var data = model.getDocument().data, offset = referencesFrom( statement.end ).end,
 				before = stopsAfterReference( insert ),
 				replaced = mwTemplateName( typeof insert.replace === 'string' ? insert.replace : '' ),
 				element = data.getData( offset ), parts, template;
-			while ( element && ( element.type === 'mwReference' || element === ' ' ) ) {
-				offset += element.type ? 2 : 1; // an inline node is its opening and closing
-				element = data.getData( offset );
-			}
 			parts = ve.getProp( element, 'attributes', 'mw', 'parts' ) || [];
 			template = parts.length === 1 && ve.getProp( parts[ 0 ], 'template', 'target', 'wt' );
 			if ( replaced && element && element.type === 'mwTransclusionInline' && template &&
@@ -3150,6 +3146,20 @@
 				return new ve.Range( offset, offset + 2 );
 			}
 			return new ve.Range( statement.end - before );
+		}
+
+		// The reference nodes (and spaces) from ``offset`` on: the nodes' offsets, and where
+		// they end.
+		function referencesFrom( offset ) {
+			var data = model.getDocument().data, element = data.getData( offset ), nodes = [];
+			while ( element && ( element.type === 'mwReference' || element === ' ' ) ) {
+				if ( element.type ) {
+					nodes.push( offset );
+				}
+				offset += element.type ? 2 : 1; // an inline node is its opening and closing
+				element = data.getData( offset );
+			}
+			return { nodes: nodes, end: offset };
 		}
 
 		// The reference nodes of one footnote (its uses).
@@ -3169,7 +3179,7 @@
 		 */
 		function placedReference( insert ) {
 			var data = model.getDocument().data, statement = statementRange( insert ),
-				before = stopsAfterReference( insert ), found = [], offset, element;
+				before = stopsAfterReference( insert ), found = [], offset;
 			if ( !statement ) {
 				return null;
 			}
@@ -3180,15 +3190,7 @@
 					found.push( offset );
 				}
 			} else {
-				offset = statement.end;
-				element = data.getData( offset );
-				while ( element && ( element.type === 'mwReference' || element === ' ' ) ) {
-					if ( element.type ) {
-						found.push( offset );
-					}
-					offset += element.type ? 2 : 1; // an inline node is its opening and closing
-					element = data.getData( offset );
-				}
+				found = referencesFrom( statement.end ).nodes;
 			}
 			return found.length === 1 ? found[ 0 ] : null;
 		}
