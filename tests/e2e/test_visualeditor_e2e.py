@@ -482,17 +482,13 @@ def test_editor_adds_a_reference_in_visual_mode_and_saves(en_wiki: LocalMediaWik
     items, ids, chosen, other, added, rejected = reference_items(
         browser, en_wiki, en_service, earthshine["session"], "visual")
     assert browser.execute_script(NODES) == {"mwReference": 0, "cn": 1}
-    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
-    h.wait_for(lambda: items[chosen].get_attribute("data-state") == "accepted", timeout=20,
-               what="the reference, parsed by Parsoid, in the document")
+    add_reference(items[chosen], "the reference, parsed by Parsoid, in the document")
     assert browser.execute_script(NODES) == {"mwReference": 1, "cn": 0}
     assert browser.execute_script(AFTER_STATEMENT, refs_e2e.STATEMENT) == "mwReference"
     items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
     assert browser.execute_script(NODES) == {"mwReference": 0, "cn": 1}
     assert browser.execute_script(AFTER_STATEMENT, refs_e2e.STATEMENT) == "mwTransclusionInline"
-    items[chosen].find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
-    h.wait_for(lambda: items[chosen].get_attribute("data-state") == "accepted", timeout=20,
-               what="the reference again")
+    add_reference(items[chosen], "the reference again")
     items[other].find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
     items[other].find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="not_supporting"]').click()
     assert h.axe_violations(browser, ".wiki-suggest-panel-visual") == []
@@ -505,13 +501,20 @@ def switched_with_the_reference(browser: Any, offered: Offered, to: str) -> Any:
     return switched(browser, to, offered.added, offered.rejected)[1]
 
 
+def add_reference(item: Any, what: str) -> None:
+    """Add on a reference item, and wait until Parsoid made the reference and it is in the
+    document (the item accepted)."""
+    from selenium.webdriver.common.by import By
+
+    item.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
+    h.wait_for(lambda: item.get_attribute("data-state") == "accepted", timeout=20, what=what)
+
+
 def add_and_reject(offered: Offered) -> None:
     from selenium.webdriver.common.by import By
 
     chosen, other = offered.items[offered.chosen], offered.items[offered.other]
-    chosen.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
-    h.wait_for(lambda: chosen.get_attribute("data-state") == "accepted", timeout=20,
-               what="the reference in the document")
+    add_reference(chosen, "the reference in the document")
     other.find_element(By.CSS_SELECTOR, ".wiki-suggest-reject").click()
     other.find_element(By.CSS_SELECTOR, '.wiki-suggest-reason[data-reason="not_supporting"]').click()
 
@@ -559,9 +562,7 @@ def test_a_reference_added_in_source_mode_stays_added_in_visual_mode(
                    what="{{cn}} made by Parsoid and put back")
         assert browser.execute_script(NODES) == {"mwReference": 0, "cn": 1}
         assert browser.execute_script(AFTER_STATEMENT, refs_e2e.STATEMENT) == "mwTransclusionInline"
-        carried.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
-        h.wait_for(lambda: carried.get_attribute("data-state") == "accepted", timeout=20,
-                   what="the reference again")
+        add_reference(carried, "the reference again")
         assert browser.execute_script(NODES) == {"mwReference": 1, "cn": 0}
     saved_with_the_reference(browser, en_wiki, en_service, earthshine["revid"], offered.ids,
                              offered.added, offered.rejected)
@@ -634,9 +635,7 @@ def test_a_statement_a_template_holds_takes_its_reference_in_visual_mode(
     chosen.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
     assert browser.execute_script(NODES)["mwReference"] == 0
     assert browser.execute_script(AROUND_TEMPLATE, SPAN)[1] == " "
-    chosen.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
-    h.wait_for(lambda: chosen.get_attribute("data-state") == "accepted", timeout=20,
-               what="the reference again")
+    add_reference(chosen, "the reference again")
 
     revision = save(browser, en_wiki, "span", base, title=refs_e2e.ARTICLE, user=refs_e2e.EDITOR)
     content = revision["slots"]["main"]["content"]
@@ -687,9 +686,7 @@ def test_a_statement_with_a_template_and_an_entity_takes_its_reference_in_visual
     chosen = offered.items[offered.chosen]
     chosen.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo").click()
     assert browser.execute_script(NODES) == {"mwReference": 0, "cn": 1}
-    chosen.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
-    h.wait_for(lambda: chosen.get_attribute("data-state") == "accepted", timeout=20,
-               what="the reference again")
+    add_reference(chosen, "the reference again")
 
     revision = save(browser, en_wiki, "template and entity", base, title=refs_e2e.ARTICLE,
                     user=refs_e2e.EDITOR)
@@ -759,9 +756,7 @@ def test_a_reference_goes_before_the_full_stop_where_the_article_cites_so(
     assert item.get_attribute("data-state") == "pending"
     assert len(browser.execute_script(AROUND_REFERENCES)) == 2  # the lead's own
     assert browser.execute_script(FOUND, refs_e2e.STATEMENT) == 1  # its text whole again
-    item.find_element(By.CSS_SELECTOR, ".wiki-suggest-add").click()
-    h.wait_for(lambda: item.get_attribute("data-state") == "accepted", timeout=20,
-               what="the reference again")
+    add_reference(item, "the reference again")
     assert ["changes", ". ", key] in browser.execute_script(AROUND_REFERENCES)
 
     revision = save(browser, en_wiki, "before the stop", base, title=refs_e2e.ARTICLE,
