@@ -318,14 +318,49 @@
 			} )[ 0 ] || null;
 		}
 
-		// The document's use of the footnote a parsed reuse tag (<ref name="x" />, no text of
-		// its own) names, or null (a reference with its text, or a footnote not in the document).
-		// The parsed node's own key is not that name: VisualEditor gives a reference it reads
-		// next to the document a key of its own ("x2").
-		function reusedNode( document ) {
+		// A footnote's text as the page shows it (runs of spaces as one space).
+		function footnoteText( node ) {
+			var item = node.getInternalItem();
+			return item ? squashed( node.getDocument().data.getText( false, item.getRange() ) ) : '';
+		}
+
+		/**
+		 * The document's use of the footnote a suggestion's parsed reference is another use of,
+		 * or null (a new footnote):
+		 * - a reuse tag (<ref name="x" />, no text of its own) names it. The parsed node's own
+		 *   key is not that name: VisualEditor gives a reference it reads next to the document
+		 *   a key of its own ("x2");
+		 * - a reference the article cites without a name (insert.names_reference, which the
+		 *   source editors name at both uses) is the one unnamed footnote with its text, or the
+		 *   footnote of that name when the source editor named it. VisualEditor names both
+		 *   uses of an unnamed footnote on saving, as after its Re-use dialog.
+		 *
+		 * @param {Object} document The parsed reference (parsed)
+		 * @param {Object} insert The suggestion's insert
+		 * @return {Object|null} A ve.dm.MWReferenceNode of the document
+		 */
+		function reusedNode( document, insert ) {
 			var made = document.getNodesByType( 'mwReference' ),
 				mwData = made.length === 1 ? made[ 0 ].getAttribute( 'mw' ) || {} : {},
-				name = ve.getProp( mwData, 'attrs', 'name' );
+				name = ve.getProp( mwData, 'attrs', 'name' ), text, same;
+			if ( made.length !== 1 ) {
+				return null;
+			}
+			if ( insert.names_reference ) {
+				// Named already (by the source editor, before a switch to this mode)
+				same = footnoteUses( 'literal/' + ve.getProp( insert, 'names_reference', 'name' ),
+					made[ 0 ].getAttribute( 'listGroup' ) );
+				if ( same.length ) {
+					return same[ 0 ];
+				}
+				text = footnoteText( made[ 0 ] );
+				same = text ? model.getDocument().getNodesByType( 'mwReference' ).filter( function ( node ) {
+					return String( node.getAttribute( 'listKey' ) ).indexOf( 'auto/' ) === 0 &&
+						node.getAttribute( 'listGroup' ) === made[ 0 ].getAttribute( 'listGroup' ) &&
+						footnoteText( node ) === text;
+				} ) : [];
+				return same.length === 1 ? same[ 0 ] : null;
+			}
 			if ( typeof name !== 'string' || mwData.body || made[ 0 ].getAttribute( 'contentsUsed' ) ) {
 				return null;
 			}
@@ -392,7 +427,7 @@
 				}
 				range = placeAfter( insert, statement );
 				replaced = range.isCollapsed() ? null : doc.data.getDataSlice( range, true );
-				reused = reusedNode( document );
+				reused = reusedNode( document, insert );
 				if ( reused ) { // another use of that footnote, as VisualEditor's Re-use dialog adds it
 					ve.dm.MWReferenceModel.static.newFromReferenceNode( reused )
 						.insertReferenceNode( model.getLinearFragment( range ) );

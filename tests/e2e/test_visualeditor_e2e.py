@@ -698,12 +698,14 @@ def test_a_statement_with_a_template_and_an_entity_takes_its_reference_in_visual
 
 # The article citing before the full stop ("...Moon<ref/>."), as Japanese and Ukrainian
 # articles do, with the statement in a paragraph without sources (no {{cn}}). The task offers
-# the article's own (named) references for it.
+# the article's own references for it: a reuse tag of a named one, or a copy with a name of an
+# unnamed one (`names_reference`).
 BEFORE_STOP = ("'''Earthshine''' is sunlight reflected by the Earth onto the night side of the "
-               "[[Albedo|Moon]]<ref name=\"moon\">Moonlight, 2004.</ref>. It is visible to the eye"
-               "<ref name=\"eye\">The eye, 2005.</ref>.\n\n"
+               "[[Albedo|Moon]]<ref{moon}>Moonlight, 2004.</ref>. It is visible to the eye"
+               "<ref{eye}>The eye, 2005.</ref>.\n\n"
                f"== Measurements ==\n{refs_e2e.STATEMENT} The effect was described by Leonardo da "
                "Vinci.\n\n== See also ==\n* [[Albedo]]\n")
+BODIES = {"moon": "Moonlight, 2004.", "eye": "The eye, 2005."}
 # How many times a text is in the visual document.
 FOUND = ("return ve.init.target.getSurface().getModel().getDocument()"
          ".findText(arguments[0], {caseSensitiveString: true}).length")
@@ -717,20 +719,34 @@ AROUND_REFERENCES = ("var doc = ve.init.target.getSurface().getModel().getDocume
                      "          node.getAttribute('listKey')]; })")
 
 
+def the_statements_footnote(browser: Any) -> str:
+    """The key of the footnote cited before the statement's full stop, which is one of the
+    lead's footnotes: its reuse, not a footnote of its own."""
+    around = browser.execute_script(AROUND_REFERENCES)
+    assert len(around) == 3
+    key: str = next(k for before, after, k in around if (before, after) == ("changes", ". "))
+    assert [k for _, _, k in around].count(key) == 2
+    return key
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["named", "unnamed"])
 @pytest.mark.parametrize("mode", ["visual", "source"], ids=["added-in-visual-mode", "added-in-source-mode"])
 def test_a_reference_goes_before_the_full_stop_where_the_article_cites_so(
         en_wiki: LocalMediaWiki, en_service: Any, earthshine: dict[str, Any], browser: Any,
-        mode: str) -> None:
+        mode: str, named: bool) -> None:
     """Where an article cites before the full stop, a statement without a citation-needed
     template takes its reference before its full stop, in the source editors (its anchor ends
-    there) and in visual mode alike: here a reuse of the article's own named reference, one
-    footnote with its first use. Added in source mode and switched to visual mode, the node
-    before the full stop is the added reference: Undo takes it out there."""
+    there) and in visual mode alike. The article's own reference it takes is another use of that
+    footnote in either mode, named or not (the source editors name an unnamed one at both uses,
+    VisualEditor on saving), so the saved page has the source once. Added in source mode and
+    switched to visual mode, the node before the full stop is the added reference: Undo takes it
+    out there, not the lead's use."""
     from selenium.webdriver.common.by import By
 
     editor = earthshine["session"]
+    article = BEFORE_STOP.format(**{k: f' name="{k}"' if named else "" for k in BODIES})
     editor.post(action="edit", title=refs_e2e.ARTICLE, token=h.csrf(editor), summary="before the stop",
-                text=BEFORE_STOP)
+                text=article)
     base = h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]
     items = open_visual_editor(browser, en_wiki, editor, mode=mode, title=refs_e2e.ARTICLE,
                                user=refs_e2e.EDITOR)
@@ -742,25 +758,36 @@ def test_a_reference_goes_before_the_full_stop_where_the_article_cites_so(
     assert inserts[chosen]["anchor"] == refs_e2e.STATEMENT[:-1]
     other = 1 if chosen == 0 else 0
     added = rows[ids[chosen]]
-    assert added["revid"] == base and added["wikitext"] in ('<ref name="moon" />', '<ref name="eye" />')
+    source = next(k for k, body in BODIES.items() if (f'"{k}"' if named else body) in added["wikitext"])
+    assert added["revid"] == base
+    assert ("names_reference" in inserts[chosen]) is not named
     offered = Offered(items, ids, chosen, other, added, rows[ids[other]])
-    key = "literal/" + added["wikitext"].split('"')[1]
     add_and_reject(offered)
     item = items[chosen]
     placed = refs_e2e.STATEMENT[:-1] + added["wikitext"] + ". The effect"
     if mode == "source":
         assert placed in browser.execute_script(SOURCE)
         item = switched_with_the_reference(browser, offered, "visual")
-    assert ["changes", ". ", key] in browser.execute_script(AROUND_REFERENCES)
+    key = the_statements_footnote(browser)
+    if named:
+        assert key == f"literal/{source}"
     click_in_view(browser, item.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo"))
     assert item.get_attribute("data-state") == "pending"
     assert len(browser.execute_script(AROUND_REFERENCES)) == 2  # the lead's own
     assert browser.execute_script(FOUND, refs_e2e.STATEMENT) == 1  # its text whole again
     add_reference(item, "the reference again")
-    assert ["changes", ". ", key] in browser.execute_script(AROUND_REFERENCES)
+    assert the_statements_footnote(browser) == key
 
     revision = save(browser, en_wiki, "before the stop", base, title=refs_e2e.ARTICLE,
                     user=refs_e2e.EDITOR)
     content = revision["slots"]["main"]["content"]
-    assert placed in content or placed.replace(" />", "/>") in content, content
+    assert content.count(BODIES[source]) == 1, content  # one footnote
+    after = refs.parse_article(content, citation_needed_names("en"))
+    cited = {s.text: [c.key for c in s.citations] for s in after.statements}
+    lead = next(keys for text, keys in cited.items()
+                if text.startswith("Earthshine is" if source == "moon" else "It is visible"))
+    assert cited[refs_e2e.STATEMENT[:-1]] == lead and lead[0].startswith("name:"), cited
+    assert refs_e2e.STATEMENT[:-1] + "<ref name=" in content  # before the full stop
+    if named:
+        assert placed in content or placed.replace(" />", "/>") in content, content
     assert "+ref (suggested by [[toolforge:wiki-suggest|wiki-suggest]])" in revision["comment"]
