@@ -3491,8 +3491,9 @@
 	 * marker and report count it:
 	 * - a category: its link found in the new text;
 	 * - a reference in source mode: its wikitext found once in the text (Parsoid writes a
-	 *   reference VisualEditor took from wikitext as that wikitext), Undo putting back the
-	 *   citation-needed template it replaced;
+	 *   reference VisualEditor took from wikitext as that wikitext), or a reuse tag Parsoid
+	 *   wrote in its own form (reuseInText), Undo putting back the citation-needed template it
+	 *   replaced;
 	 * - a reference in visual mode: the one reference node right after its statement
 	 *   (the surface's adoptReference).
 	 * Otherwise none, and none for an addition that was no longer in the replaced panel's
@@ -3570,10 +3571,79 @@
 	 */
 	function referenceInText( text, suggestion, replaced ) {
 		var wikitext = String( suggestion.wikitext ), at = text.indexOf( wikitext );
-		if ( at === -1 || text.indexOf( wikitext, at + 1 ) !== -1 ) {
+		if ( at === -1 ) {
+			return reuseInText( text, suggestion, replaced );
+		}
+		if ( text.indexOf( wikitext, at + 1 ) !== -1 ) {
 			return null;
 		}
 		return { start: at, removed: replaced, inserted: wikitext };
+	}
+
+	// A <ref> tag with a name and no other attribute: [whole tag, name]; `closed` for a reuse
+	// tag (<ref name="x" />), else the opening tag of a footnote's text.
+	function namedRefTags( text, closed ) {
+		var re = new RegExp( '<ref\\s+name\\s*=\\s*(?:"([^"]*)"|\'([^\']*)\'|([^\\s"\'/>]+))\\s*' +
+				( closed ? '/' : '' ) + '>', 'gi' ),
+			inert = inertRanges( text ), tags = [], m;
+		while ( ( m = re.exec( text ) ) !== null ) {
+			if ( !inRanges( inert, m.index ) ) {
+				tags.push( { start: m.index, tag: m[ 0 ], name: m[ 1 ] || m[ 2 ] || m[ 3 ] || '' } );
+			}
+		}
+		return tags;
+	}
+
+	/**
+	 * The source-mode plan of a reuse of one of the article's footnotes as Parsoid wrote it
+	 * after VisualEditor added it (the suggestion's own wikitext is not in the text): the reuse
+	 * tag right after the statement, when it names the footnote the suggestion reuses.
+	 * - A named footnote: the tag has its name (Parsoid may write `<ref name="x"/>` for
+	 *   `<ref name="x" />`).
+	 * - An unnamed one (insert.names_reference): the footnote of the tag's name has the original's
+	 *   text. VisualEditor named it for this reuse (`<ref name=":0">`); when no other tag uses
+	 *   that name, Undo gives the footnote back its first form too (plan.rename), as the source
+	 *   editors' plan does.
+	 *
+	 * @param {string} text
+	 * @param {Object} suggestion
+	 * @param {string} replaced The template it took the place of
+	 * @return {Object|null}
+	 */
+	function reuseInText( text, suggestion, replaced ) {
+		var insert = suggestion.insert || {}, naming = insert.names_reference,
+			anchorAt = typeof insert.anchor === 'string' && insert.anchor ?
+				anchorPosition( text, insert.anchor, '' ) : -1,
+			start = anchorAt + String( insert.anchor ).length,
+			reuse = namedRefTags( text, true ).filter( function ( tag ) {
+				return tag.start === start;
+			} )[ 0 ],
+			original, definition, end, plan;
+		if ( anchorAt === -1 || !reuse ) {
+			return null;
+		}
+		plan = { start: start, removed: replaced, inserted: reuse.tag };
+		if ( !isPlainObject( naming ) ) {
+			return namedRefTags( String( suggestion.wikitext ), true ).some( function ( tag ) {
+				return tag.name === reuse.name;
+			} ) ? plan : null;
+		}
+		original = String( naming.original || '' );
+		definition = namedRefTags( text, false ).filter( function ( tag ) {
+			return tag.name === reuse.name;
+		} )[ 0 ];
+		end = definition ? text.indexOf( '</ref>', definition.start ) : -1;
+		if ( end === -1 || !/^<ref\s*>/i.test( original ) ||
+			definition.tag + original.replace( /^<ref\s*>/i, '' ) !== text.slice( definition.start, end + 6 )
+		) {
+			return null;
+		}
+		if ( namedRefTags( text, true ).filter( function ( tag ) {
+			return tag.name === reuse.name;
+		} ).length === 1 ) {
+			plan.rename = { start: definition.start, removed: original, inserted: text.slice( definition.start, end + 6 ) };
+		}
+		return plan;
 	}
 
 	/**
@@ -3830,6 +3900,7 @@
 		planInsertion: planInsertion,
 		applyInsertion: applyInsertion,
 		undoInsertion: undoInsertion,
+		referenceInText: referenceInText,
 		lastCategoryEnd: lastCategoryEnd,
 		hasCategory: hasCategory,
 		summaryMarker: summaryMarker,

@@ -785,6 +785,7 @@
 		planInsertion: planInsertion,
 		applyInsertion: applyInsertion,
 		undoInsertion: undoInsertion,
+		referenceInText: referenceInText,
 		lastCategoryEnd: lastCategoryEnd,
 		hasCategory: hasCategory,
 		summaryMarker: summaryMarker,

@@ -153,3 +153,47 @@ test( 'Undo of a reference whose template must first be made again waits for the
 	assert.match( status(), /Removed from the text again/ );
 	panel.$panel.remove();
 } );
+
+/*
+ * After a switch to source mode: the reuse VisualEditor added, as Parsoid wrote it
+ * (tests/e2e/test_visualeditor_e2e.py: the same with the real VisualEditor and Parsoid).
+ */
+const LEAD = 'The Moon<ref>Moonlight, 2004.</ref>. ';
+const STATEMENT = 'Earthshine is used to estimate the albedo';
+
+function reuseOf( name ) {
+	return {
+		wikitext: name ? `<ref name="${ name }" />` : '<ref name="ws-1a2b3c4d">Moonlight, 2004.</ref>',
+		insert: Object.assign( { kind: 'reference', anchor: STATEMENT, replace: '{{cn}}', statement: STATEMENT + '.' },
+			name ? {} : { names_reference: { name: 'ws-1a2b3c4d', original: '<ref>Moonlight, 2004.</ref>',
+				reuse: '<ref name="ws-1a2b3c4d" />' } } )
+	};
+}
+
+test( 'a reuse of a named footnote, written by Parsoid in its own form, is found and undone', () => {
+	const text = 'The Moon<ref name="moon">Moonlight, 2004.</ref>. ' + STATEMENT + '<ref name="moon"/>. More.';
+	const plan = ws.referenceInText( text, reuseOf( 'moon' ), '{{cn}}' );
+	assert.deepEqual( plan, { start: text.indexOf( '<ref name="moon"/>' ), removed: '{{cn}}', inserted: '<ref name="moon"/>' } );
+	assert.equal( ws.undoInsertion( text, plan ),
+		'The Moon<ref name="moon">Moonlight, 2004.</ref>. ' + STATEMENT + '{{cn}}. More.' );
+	assert.equal( ws.referenceInText( text.replace( '<ref name="moon"/>.', '<ref name="sun"/>.' ), reuseOf( 'moon' ), '' ), null,
+		'another footnote\'s reuse is not the one added' );
+} );
+
+test( 'an unnamed footnote VisualEditor named for the reuse gets its first form back on Undo', () => {
+	const named = LEAD.replace( '<ref>', '<ref name=":0">' ), text = named + STATEMENT + '<ref name=":0" />. More.';
+	const plan = ws.referenceInText( text, reuseOf( null ), '' );
+	assert.equal( plan.inserted, '<ref name=":0" />' );
+	assert.equal( ws.undoInsertion( text, plan ), LEAD + STATEMENT + '. More.' );
+
+	// The editor reused it elsewhere too: the name stays, for that use.
+	const elsewhere = text + ' Also<ref name=":0" />.';
+	const kept = ws.referenceInText( elsewhere, reuseOf( null ), '' );
+	assert.equal( kept.rename, undefined );
+	assert.equal( ws.undoInsertion( elsewhere, kept ), named + STATEMENT + '. More. Also<ref name=":0" />.' );
+
+	// A footnote of another text, or a reuse tag away from the statement: not the one added.
+	assert.equal( ws.referenceInText( text.replace( 'Moonlight', 'Sunlight' ), reuseOf( null ), '' ), null );
+	assert.equal( ws.referenceInText( text.replace( STATEMENT + '<ref name=":0" />', STATEMENT + ' x<ref name=":0" />' ),
+		reuseOf( null ), '' ), null );
+} );

@@ -730,7 +730,8 @@ def the_statements_footnote(browser: Any) -> str:
 
 
 @pytest.mark.parametrize("named", [True, False], ids=["named", "unnamed"])
-@pytest.mark.parametrize("mode", ["visual", "source"], ids=["added-in-visual-mode", "added-in-source-mode"])
+@pytest.mark.parametrize("mode", ["visual", "source", "visual-then-source"],
+                         ids=["added-in-visual-mode", "added-in-source-mode", "undone-in-source-mode"])
 def test_a_reference_goes_before_the_full_stop_where_the_article_cites_so(
         en_wiki: LocalMediaWiki, en_service: Any, earthshine: dict[str, Any], browser: Any,
         mode: str, named: bool) -> None:
@@ -740,7 +741,9 @@ def test_a_reference_goes_before_the_full_stop_where_the_article_cites_so(
     footnote in either mode, named or not (the source editors name an unnamed one at both uses,
     VisualEditor on saving), so the saved page has the source once. Added in source mode and
     switched to visual mode, the node before the full stop is the added reference: Undo takes it
-    out there, not the lead's use."""
+    out there, not the lead's use. Added in visual mode and switched to source mode, the reuse
+    tag Parsoid wrote is the added reference: Undo takes it out there, and the name VisualEditor
+    gave an unnamed footnote for it, so the text is the article's again."""
     from selenium.webdriver.common.by import By
 
     editor = earthshine["session"]
@@ -748,8 +751,8 @@ def test_a_reference_goes_before_the_full_stop_where_the_article_cites_so(
     editor.post(action="edit", title=refs_e2e.ARTICLE, token=h.csrf(editor), summary="before the stop",
                 text=article)
     base = h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]
-    items = open_visual_editor(browser, en_wiki, editor, mode=mode, title=refs_e2e.ARTICLE,
-                               user=refs_e2e.EDITOR)
+    items = open_visual_editor(browser, en_wiki, editor, mode="source" if mode == "source" else "visual",
+                               title=refs_e2e.ARTICLE, user=refs_e2e.EDITOR)
     ids = [item.get_attribute("data-id") for item in items]
     rows = h.issued(en_service, ids)
     inserts = [json.loads(rows[i]["details"])["insert"] for i in ids]
@@ -765,18 +768,30 @@ def test_a_reference_goes_before_the_full_stop_where_the_article_cites_so(
     add_and_reject(offered)
     item = items[chosen]
     placed = refs_e2e.STATEMENT[:-1] + added["wikitext"] + ". The effect"
-    if mode == "source":
+    if mode == "visual-then-source":
+        key = the_statements_footnote(browser)
+        item = switched_with_the_reference(browser, offered, "source")
+        written = browser.execute_script(SOURCE)
+        assert refs_e2e.STATEMENT[:-1] + "<ref name=" in written and BODIES[source] in written
+        assert written.count(BODIES[source]) == 1, written  # one footnote, cited twice
+        click_in_view(browser, item.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo"))
+        assert item.get_attribute("data-state") == "pending"
+        assert browser.execute_script(SOURCE).rstrip("\n") == article.rstrip("\n")
+        add_reference(item, "the reference again, in source mode")
         assert placed in browser.execute_script(SOURCE)
-        item = switched_with_the_reference(browser, offered, "visual")
-    key = the_statements_footnote(browser)
-    if named:
-        assert key == f"literal/{source}"
-    click_in_view(browser, item.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo"))
-    assert item.get_attribute("data-state") == "pending"
-    assert len(browser.execute_script(AROUND_REFERENCES)) == 2  # the lead's own
-    assert browser.execute_script(FOUND, refs_e2e.STATEMENT) == 1  # its text whole again
-    add_reference(item, "the reference again")
-    assert the_statements_footnote(browser) == key
+    else:
+        if mode == "source":
+            assert placed in browser.execute_script(SOURCE)
+            item = switched_with_the_reference(browser, offered, "visual")
+        key = the_statements_footnote(browser)
+        if named:
+            assert key == f"literal/{source}"
+        click_in_view(browser, item.find_element(By.CSS_SELECTOR, ".wiki-suggest-undo"))
+        assert item.get_attribute("data-state") == "pending"
+        assert len(browser.execute_script(AROUND_REFERENCES)) == 2  # the lead's own
+        assert browser.execute_script(FOUND, refs_e2e.STATEMENT) == 1  # its text whole again
+        add_reference(item, "the reference again")
+        assert the_statements_footnote(browser) == key
 
     revision = save(browser, en_wiki, "before the stop", base, title=refs_e2e.ARTICLE,
                     user=refs_e2e.EDITOR)
