@@ -228,18 +228,26 @@ class CommunityConfigs:
     # -- reading --------------------------------------------------------------------------------
     def get(self, wiki: Wiki) -> CommunityState:
         """The state in force on ``wiki`` (read at most once per ``COMMUNITY_CONFIG_TTL``)."""
+        state = self.known(wiki)
+        if state is None:
+            state = self._read(wiki)
+            self.cache.set(self.cache.key("community", wiki.id, wiki.api_url), state.as_dict(),
+                           ttl=max(1, int(self.config["COMMUNITY_CONFIG_TTL"])))
+            self._latest[wiki.id] = state
+        return state
+
+    def known(self, wiki: Wiki) -> CommunityState | None:
+        """The state in force on ``wiki`` when it needs no request to the wiki (its page is
+        cached, or it has none); else None, and :meth:`get` reads it."""
         if wiki.api_url is None:  # nothing to read, ever: one state per wiki
             if wiki.id not in self._no_page:
                 self._no_page[wiki.id] = CommunityState(wiki=wiki.id, status="default",
                                                         checked_at=time.time())
             return self._no_page[wiki.id]
-        key = self.cache.key("community", wiki.id, wiki.api_url)
-        cached, _ = self.cache.get(key)
-        if isinstance(cached, dict):
-            state = CommunityState(**cached)
-        else:
-            state = self._read(wiki)
-            self.cache.set(key, state.as_dict(), ttl=max(1, int(self.config["COMMUNITY_CONFIG_TTL"])))
+        cached, _ = self.cache.get(self.cache.key("community", wiki.id, wiki.api_url))
+        if not isinstance(cached, dict):
+            return None
+        state = CommunityState(**cached)
         self._latest[wiki.id] = state
         return state
 

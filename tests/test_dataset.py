@@ -449,3 +449,49 @@ def test_the_community_pages_of_a_page_of_records_are_read_at_once(sqlite_url: s
     assert [r["wiki"] for r in body["records"]] == ["wiki0", "wiki2"]
     assert list(body["withheld"]) == ["wiki1"]
     assert "publish_decisions" in body["withheld"]["wiki1"]
+
+
+def test_a_page_of_records_reads_only_the_community_pages_not_cached(sqlite_url: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a page of records has read its wikis' community pages, the next one reads none and
+    starts no threads for them; with one page gone from the cache, it reads that one alone, in
+    the request's own thread."""
+    from suggest.web import create_app
+    from suggest.web import dataset as dataset_pages
+
+    wikis = {f"wiki{n}": {"api_url": f"http://127.0.0.1:9/wiki{n}/api.php"} for n in range(3)}
+    app = create_app(app_config(sqlite_url, EXTRA_WIKIS=wikis))
+    svc = app.extensions["wiki_suggest"]
+    read: list[str] = []
+
+    def fetch(wiki: Any) -> tuple[int | None, str | None]:
+        read.append(wiki.id)
+        return 7, json.dumps({"publish_decisions": wiki.id != "wiki1"})
+
+    monkeypatch.setattr(svc.community, "_fetch", fetch)
+    svc.store.issue([suggestion(f"w{n}", wiki=f"wiki{n}") for n in range(3)])
+    with svc.store.engine.begin() as conn:
+        for n in range(3):
+            conn.execute(decisions.insert(), decided(f"w{n}", "accept", YESTERDAY, wiki=f"wiki{n}"))
+    first = app.test_client().get("/api/v1/dataset/decisions").get_json()
+    assert sorted(read) == ["wiki0", "wiki1", "wiki2"]
+
+    pools: list[int] = []
+    real_pool = dataset_pages.ThreadPoolExecutor
+
+    def counted_pool(*args: Any, **kwargs: Any) -> Any:
+        pools.append(1)
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(dataset_pages, "ThreadPoolExecutor", counted_pool)
+    read.clear()
+    again = app.test_client().get("/api/v1/dataset/decisions").get_json()
+    assert (read, pools) == ([], [])
+    assert again["records"] == first["records"] and again["withheld"] == first["withheld"]
+    assert [r["wiki"] for r in again["records"]] == ["wiki0", "wiki2"]
+    assert list(again["withheld"]) == ["wiki1"]
+
+    svc.community.invalidate(svc.registry.get("wiki1"))
+    third = app.test_client().get("/api/v1/dataset/decisions").get_json()
+    assert (read, pools) == (["wiki1"], [])
+    assert third["records"] == first["records"] and third["withheld"] == first["withheld"]

@@ -19,7 +19,7 @@ from suggest.services import SuggestionService
 from suggest.store.events import utcnow
 from suggest.web import validation
 from suggest.web.errors import ApiError
-from suggest.wiki.registry import UnknownWiki, valid_wiki_id
+from suggest.wiki.registry import UnknownWiki, Wiki, valid_wiki_id
 
 bp = Blueprint("dataset", __name__)
 
@@ -103,22 +103,31 @@ def _page(name: str) -> Page:
 def _withheld(svc: SuggestionService, wikis: set[str]) -> dict[str, str]:
     """Of ``wikis``, those whose records are not published, with why (each wiki's community
     page, read as for suggestions: cached for COMMUNITY_CONFIG_TTL). The pages not cached are
-    read at the same time, so a page of records waits for the slowest wiki, not for all in turn."""
-    def why(wiki_id: str) -> str | None:
+    read at the same time, so a page of records waits for the slowest wiki, not for all in turn;
+    threads are started only for those."""
+    reasons: dict[str, str | None] = {}
+    unread = []
+    for wiki_id in sorted(wikis):
         try:
-            state = svc.community.get(svc.registry.get(wiki_id))
+            wiki = svc.registry.get(wiki_id)
         except UnknownWiki:
-            return "the wiki is no longer on the tool's list, so its community cannot be asked"
-        return state.withholds_decisions()
+            reasons[wiki_id] = "the wiki is no longer on the tool's list, so its community cannot be asked"
+            continue
+        state = svc.community.known(wiki)
+        if state is None:
+            unread.append(wiki)
+        else:
+            reasons[wiki_id] = state.withholds_decisions()
 
-    ordered = sorted(wikis)
-    if len(ordered) <= 1:
-        reasons = [why(wiki_id) for wiki_id in ordered]
-    else:
-        with ThreadPoolExecutor(max_workers=min(len(ordered), COMMUNITY_READERS)) as pool:
-            reasons = list(pool.map(why, ordered))
-    return {wiki_id: reason for wiki_id, reason in zip(ordered, reasons, strict=True)
-            if reason is not None}
+    def why(wiki: Wiki) -> str | None:
+        return svc.community.get(wiki).withholds_decisions()
+
+    if len(unread) == 1:
+        reasons[unread[0].id] = why(unread[0])
+    elif unread:
+        with ThreadPoolExecutor(max_workers=min(len(unread), COMMUNITY_READERS)) as pool:
+            reasons.update(zip([w.id for w in unread], pool.map(why, unread), strict=True))
+    return {wiki_id: reason for wiki_id, reason in sorted(reasons.items()) if reason is not None}
 
 
 def _json(name: str) -> Response:
