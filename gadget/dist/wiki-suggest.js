@@ -3615,33 +3615,31 @@
 			anchorAt = typeof insert.anchor === 'string' && insert.anchor ?
 				anchorPosition( text, insert.anchor, '' ) : -1,
 			start = anchorAt + String( insert.anchor ).length,
-			reuse = namedRefTags( text, true ).filter( function ( tag ) {
+			reuses = namedRefTags( text, true ),
+			reuse = reuses.filter( function ( tag ) {
 				return tag.start === start;
 			} )[ 0 ],
-			original, definition, end, plan;
+			original, definition, end, defined, plan;
+		function sameName( tag ) {
+			return tag.name === reuse.name;
+		}
 		if ( anchorAt === -1 || !reuse ) {
 			return null;
 		}
 		plan = { start: start, removed: replaced, inserted: reuse.tag };
 		if ( !isPlainObject( naming ) ) {
-			return namedRefTags( String( suggestion.wikitext ), true ).some( function ( tag ) {
-				return tag.name === reuse.name;
-			} ) ? plan : null;
+			return namedRefTags( String( suggestion.wikitext ), true ).some( sameName ) ? plan : null;
 		}
 		original = String( naming.original || '' );
-		definition = namedRefTags( text, false ).filter( function ( tag ) {
-			return tag.name === reuse.name;
-		} )[ 0 ];
+		definition = namedRefTags( text, false ).filter( sameName )[ 0 ];
 		end = definition ? text.indexOf( '</ref>', definition.start ) : -1;
-		if ( end === -1 || !/^<ref\s*>/i.test( original ) ||
-			definition.tag + original.replace( /^<ref\s*>/i, '' ) !== text.slice( definition.start, end + 6 )
-		) {
+		defined = end === -1 ? '' : text.slice( definition.start, end + '</ref>'.length );
+		if ( !defined || !/^<ref\s*>/i.test( original ) ||
+			definition.tag + original.replace( /^<ref\s*>/i, '' ) !== defined ) {
 			return null;
 		}
-		if ( namedRefTags( text, true ).filter( function ( tag ) {
-			return tag.name === reuse.name;
-		} ).length === 1 ) {
-			plan.rename = { start: definition.start, removed: original, inserted: text.slice( definition.start, end + 6 ) };
+		if ( reuses.filter( sameName ).length === 1 ) {
+			plan.rename = { start: definition.start, removed: original, inserted: defined };
 		}
 		return plan;
 	}
