@@ -331,9 +331,10 @@
 		 *   key is not that name: VisualEditor gives a reference it reads next to the document
 		 *   a key of its own ("x2");
 		 * - a reference the article cites without a name (insert.names_reference, which the
-		 *   source editors name at both uses) is the one unnamed footnote with its text, or the
-		 *   footnote of that name when the source editor named it. VisualEditor names both
-		 *   uses of an unnamed footnote on saving, as after its Re-use dialog.
+		 *   source editors name at both uses) is the first unnamed footnote with its text (the
+		 *   one the source editors name when the article has it twice), or the footnote of that
+		 *   name when the source editor named it. VisualEditor names both uses of an unnamed
+		 *   footnote on saving, as after its Re-use dialog.
 		 *
 		 * @param {Object} document The parsed reference (parsed)
 		 * @param {Object} insert The suggestion's insert
@@ -359,7 +360,7 @@
 						node.getAttribute( 'listGroup' ) === made[ 0 ].getAttribute( 'listGroup' ) &&
 						footnoteText( node ) === text;
 				} ) : [];
-				return same.length === 1 ? same[ 0 ] : null;
+				return same[ 0 ] || null;
 			}
 			if ( typeof name !== 'string' || mwData.body || made[ 0 ].getAttribute( 'contentsUsed' ) ) {
 				return null;

@@ -806,3 +806,36 @@ def test_a_reference_goes_before_the_full_stop_where_the_article_cites_so(
     if named:
         assert placed in content or placed.replace(" />", "/>") in content, content
     assert "+ref (suggested by [[toolforge:wiki-suggest|wiki-suggest]])" in revision["comment"]
+
+
+@pytest.mark.parametrize("mode", ["visual", "source"])
+def test_a_copy_of_an_unnamed_reference_the_article_cites_twice_reuses_the_first(
+        en_wiki: LocalMediaWiki, en_service: Any, earthshine: dict[str, Any], browser: Any,
+        mode: str) -> None:
+    """The lead cites the same source twice, in two unnamed footnotes of the same text. A copy
+    suggested for the statement becomes another use of the first of them in visual mode, as the
+    source editors name the first at both uses, not a third footnote with that text."""
+    editor = earthshine["session"]
+    twice = BEFORE_STOP.format(moon="", eye="").replace(BODIES["eye"], BODIES["moon"])
+    editor.post(action="edit", title=refs_e2e.ARTICLE, token=h.csrf(editor), summary="cited twice",
+                text=twice)
+    base = h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]
+    items = open_visual_editor(browser, en_wiki, editor, mode=mode, title=refs_e2e.ARTICLE,
+                               user=refs_e2e.EDITOR)
+    ids = [item.get_attribute("data-id") for item in items]
+    rows = h.issued(en_service, ids)
+    inserts = [json.loads(rows[i]["details"])["insert"] for i in ids]
+    chosen = next(n for n, insert in enumerate(inserts) if insert["statement"] == refs_e2e.STATEMENT)
+    assert "names_reference" in inserts[chosen] and BODIES["moon"] in rows[ids[chosen]]["wikitext"]
+    add_reference(items[chosen], "the reference in the document")
+    if mode == "visual":
+        around = browser.execute_script(AROUND_REFERENCES)
+        assert len(around) == 3 and around[0][2] == around[2][2] != around[1][2]  # the first footnote's
+
+    revision = save(browser, en_wiki, "cited twice", base, title=refs_e2e.ARTICLE, user=refs_e2e.EDITOR)
+    content = revision["slots"]["main"]["content"]
+    assert content.count(BODIES["moon"]) == 2, content  # the lead's two footnotes, no third
+    after = refs.parse_article(content, citation_needed_names("en"))
+    cited = {s.text: [c.key for c in s.citations] for s in after.statements}
+    assert cited[refs_e2e.STATEMENT[:-1]] == next(keys for text, keys in cited.items()
+                                                  if text.startswith("Earthshine is")), cited
