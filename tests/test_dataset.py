@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -424,27 +425,36 @@ def test_records_of_a_wiki_whose_community_cannot_be_asked_are_withheld(sqlite_u
     assert app.test_client().get("/api/v1/dataset/reviews").get_json()["withheld"] == {}
 
 
-def test_the_community_pages_of_a_page_of_records_are_read_at_once(sqlite_url: str,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """A page of records over three wikis whose community pages are not cached reads the three
-    at the same time: each read here answers only once all three are waiting (else it fails
-    after 5 s, and its wiki's records are withheld as unreadable)."""
+def three_wikis_decided(sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+                        fetch: Callable[[Any], object]) -> Any:
+    """The app with three wikis of their own community pages, a decision on each, and
+    ``fetch(wiki)`` called as each page is read from its wiki: wiki1's community withholds its
+    records, the others publish them."""
     from suggest.web import create_app
 
     wikis = {f"wiki{n}": {"api_url": f"http://127.0.0.1:9/wiki{n}/api.php"} for n in range(3)}
     app = create_app(app_config(sqlite_url, EXTRA_WIKIS=wikis))
     svc = app.extensions["wiki_suggest"]
-    together = threading.Barrier(3, timeout=5)
 
-    def fetch(wiki: Any) -> tuple[int | None, str | None]:
-        together.wait()
+    def read(wiki: Any) -> tuple[int | None, str | None]:
+        fetch(wiki)
         return 7, json.dumps({"publish_decisions": wiki.id != "wiki1"})
 
-    monkeypatch.setattr(svc.community, "_fetch", fetch)
+    monkeypatch.setattr(svc.community, "_fetch", read)
     svc.store.issue([suggestion(f"w{n}", wiki=f"wiki{n}") for n in range(3)])
     with svc.store.engine.begin() as conn:
         for n in range(3):
             conn.execute(decisions.insert(), decided(f"w{n}", "accept", YESTERDAY, wiki=f"wiki{n}"))
+    return app
+
+
+def test_the_community_pages_of_a_page_of_records_are_read_at_once(sqlite_url: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page of records over three wikis whose community pages are not cached reads the three
+    at the same time: each read here answers only once all three are waiting (else it fails
+    after 5 s, and its wiki's records are withheld as unreadable)."""
+    together = threading.Barrier(3, timeout=5)
+    app = three_wikis_decided(sqlite_url, monkeypatch, lambda wiki: together.wait())
     body = app.test_client().get("/api/v1/dataset/decisions").get_json()
     assert [r["wiki"] for r in body["records"]] == ["wiki0", "wiki2"]
     assert list(body["withheld"]) == ["wiki1"]
@@ -456,23 +466,11 @@ def test_a_page_of_records_reads_only_the_community_pages_not_cached(sqlite_url:
     """Once a page of records has read its wikis' community pages, the next one reads none and
     starts no threads for them; with one page gone from the cache, it reads that one alone, in
     the request's own thread."""
-    from suggest.web import create_app
     from suggest.web import dataset as dataset_pages
 
-    wikis = {f"wiki{n}": {"api_url": f"http://127.0.0.1:9/wiki{n}/api.php"} for n in range(3)}
-    app = create_app(app_config(sqlite_url, EXTRA_WIKIS=wikis))
-    svc = app.extensions["wiki_suggest"]
     read: list[str] = []
-
-    def fetch(wiki: Any) -> tuple[int | None, str | None]:
-        read.append(wiki.id)
-        return 7, json.dumps({"publish_decisions": wiki.id != "wiki1"})
-
-    monkeypatch.setattr(svc.community, "_fetch", fetch)
-    svc.store.issue([suggestion(f"w{n}", wiki=f"wiki{n}") for n in range(3)])
-    with svc.store.engine.begin() as conn:
-        for n in range(3):
-            conn.execute(decisions.insert(), decided(f"w{n}", "accept", YESTERDAY, wiki=f"wiki{n}"))
+    app = three_wikis_decided(sqlite_url, monkeypatch, lambda wiki: read.append(wiki.id))
+    svc = app.extensions["wiki_suggest"]
     first = app.test_client().get("/api/v1/dataset/decisions").get_json()
     assert sorted(read) == ["wiki0", "wiki1", "wiki2"]
 
