@@ -3581,8 +3581,9 @@
 		return { start: at, removed: replaced, inserted: wikitext };
 	}
 
-	// A <ref> tag with a name and no other attribute: [whole tag, name]; `closed` for a reuse
-	// tag (<ref name="x" />), else the opening tag of a footnote's text.
+	// The <ref> tags with a name and no other attribute, outside comments and nowiki: each
+	// {start, tag, name}; `closed`: reuse tags (<ref name="x" />), else the opening tags of
+	// footnotes' text.
 	function namedRefTags( text, closed ) {
 		var re = new RegExp( '<ref\\s+name\\s*=\\s*(?:"([^"]*)"|\'([^\']*)\'|([^\\s"\'/>]+))\\s*' +
 				( closed ? '/' : '' ) + '>', 'gi' ),
