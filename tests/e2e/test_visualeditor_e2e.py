@@ -729,6 +729,38 @@ def the_statements_footnote(browser: Any) -> str:
     return key
 
 
+class StatementOffers(NamedTuple):
+    """An article opened in VisualEditor, and what its panel offers: the suggestions' rows and
+    places by item, and the item for the stub's statement (chosen)."""
+
+    base: int
+    items: list[Any]
+    ids: list[str]
+    rows: dict[str, dict[str, Any]]
+    inserts: list[dict[str, Any]]
+    chosen: int
+
+
+def open_article(browser: Any, wiki: LocalMediaWiki, service: Any, editor: Any, text: str,
+                 summary: str, mode: str) -> StatementOffers:
+    """``text`` saved as the stub's article, opened in VisualEditor's ``mode``."""
+    editor.post(action="edit", title=refs_e2e.ARTICLE, token=h.csrf(editor), summary=summary, text=text)
+    base = h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]
+    items = open_visual_editor(browser, wiki, editor, mode=mode, title=refs_e2e.ARTICLE,
+                               user=refs_e2e.EDITOR)
+    ids = [item.get_attribute("data-id") for item in items]
+    rows = h.issued(service, ids)
+    inserts = [json.loads(rows[i]["details"])["insert"] for i in ids]
+    chosen = next(n for n, insert in enumerate(inserts) if insert["statement"] == refs_e2e.STATEMENT)
+    return StatementOffers(base, items, ids, rows, inserts, chosen)
+
+
+def citation_keys(content: str) -> dict[str, list[str]]:
+    """The keys of the footnotes each statement of a saved wikitext cites, by its text."""
+    after = refs.parse_article(content, citation_needed_names("en"))
+    return {s.text: [c.key for c in s.citations] for s in after.statements}
+
+
 @pytest.mark.parametrize("named", [True, False], ids=["named", "unnamed"])
 @pytest.mark.parametrize("mode", ["visual", "source", "visual-then-source"],
                          ids=["added-in-visual-mode", "added-in-source-mode", "undone-in-source-mode"])
@@ -746,17 +778,10 @@ def test_a_reference_goes_before_the_full_stop_where_the_article_cites_so(
     gave an unnamed footnote for it, so the text is the article's again."""
     from selenium.webdriver.common.by import By
 
-    editor = earthshine["session"]
     article = BEFORE_STOP.format(**{k: f' name="{k}"' if named else "" for k in BODIES})
-    editor.post(action="edit", title=refs_e2e.ARTICLE, token=h.csrf(editor), summary="before the stop",
-                text=article)
-    base = h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]
-    items = open_visual_editor(browser, en_wiki, editor, mode="source" if mode == "source" else "visual",
-                               title=refs_e2e.ARTICLE, user=refs_e2e.EDITOR)
-    ids = [item.get_attribute("data-id") for item in items]
-    rows = h.issued(en_service, ids)
-    inserts = [json.loads(rows[i]["details"])["insert"] for i in ids]
-    chosen = next(n for n, insert in enumerate(inserts) if insert["statement"] == refs_e2e.STATEMENT)
+    base, items, ids, rows, inserts, chosen = open_article(
+        browser, en_wiki, en_service, earthshine["session"], article, "before the stop",
+        "source" if mode == "source" else "visual")
     # The service's placement: after the statement's text up to its full stop
     assert inserts[chosen]["anchor"] == refs_e2e.STATEMENT[:-1]
     other = 1 if chosen == 0 else 0
@@ -797,8 +822,7 @@ def test_a_reference_goes_before_the_full_stop_where_the_article_cites_so(
                     user=refs_e2e.EDITOR)
     content = revision["slots"]["main"]["content"]
     assert content.count(BODIES[source]) == 1, content  # one footnote
-    after = refs.parse_article(content, citation_needed_names("en"))
-    cited = {s.text: [c.key for c in s.citations] for s in after.statements}
+    cited = citation_keys(content)
     lead = next(keys for text, keys in cited.items()
                 if text.startswith("Earthshine is" if source == "moon" else "It is visible"))
     assert cited[refs_e2e.STATEMENT[:-1]] == lead and lead[0].startswith("name:"), cited
@@ -815,17 +839,9 @@ def test_a_copy_of_an_unnamed_reference_the_article_cites_twice_reuses_the_first
     """The lead cites the same source twice, in two unnamed footnotes of the same text. A copy
     suggested for the statement becomes another use of the first of them in visual mode, as the
     source editors name the first at both uses, not a third footnote with that text."""
-    editor = earthshine["session"]
     twice = BEFORE_STOP.format(moon="", eye="").replace(BODIES["eye"], BODIES["moon"])
-    editor.post(action="edit", title=refs_e2e.ARTICLE, token=h.csrf(editor), summary="cited twice",
-                text=twice)
-    base = h.latest_revision(editor, refs_e2e.ARTICLE)["revid"]
-    items = open_visual_editor(browser, en_wiki, editor, mode=mode, title=refs_e2e.ARTICLE,
-                               user=refs_e2e.EDITOR)
-    ids = [item.get_attribute("data-id") for item in items]
-    rows = h.issued(en_service, ids)
-    inserts = [json.loads(rows[i]["details"])["insert"] for i in ids]
-    chosen = next(n for n, insert in enumerate(inserts) if insert["statement"] == refs_e2e.STATEMENT)
+    base, items, ids, rows, inserts, chosen = open_article(
+        browser, en_wiki, en_service, earthshine["session"], twice, "cited twice", mode)
     assert "names_reference" in inserts[chosen] and BODIES["moon"] in rows[ids[chosen]]["wikitext"]
     add_reference(items[chosen], "the reference in the document")
     if mode == "visual":
@@ -835,7 +851,6 @@ def test_a_copy_of_an_unnamed_reference_the_article_cites_twice_reuses_the_first
     revision = save(browser, en_wiki, "cited twice", base, title=refs_e2e.ARTICLE, user=refs_e2e.EDITOR)
     content = revision["slots"]["main"]["content"]
     assert content.count(BODIES["moon"]) == 2, content  # the lead's two footnotes, no third
-    after = refs.parse_article(content, citation_needed_names("en"))
-    cited = {s.text: [c.key for c in s.citations] for s in after.statements}
+    cited = citation_keys(content)
     assert cited[refs_e2e.STATEMENT[:-1]] == next(keys for text, keys in cited.items()
                                                   if text.startswith("Earthshine is")), cited
