@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,33 @@ def dump_wikis() -> dict[str, dict[str, str]]:
     """The committed fixtures as dump wikis: ``fixture-enwiki``, ``fixture-ukwiki``, ..."""
     return {f"fixture-{lang}wiki": {"path": str(DUMPS / f"{lang}wiki-sample.xml"), "lang": lang}
             for lang in ("en", "uk", "bn", "ja", "vi")}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def dumps_read_once() -> Iterator[None]:
+    """Each dump wiki is read and indexed once per test run, not again by every app a test makes
+    (0.3-1 s each). A loaded DumpSource does not change: what it builds on first use (the
+    similarity index, the category sizes) is the same for every app. Sources are shared by path,
+    wiki id, size and modification time, so a dump a test writes or rewrites is read anew, and a
+    missing one fails as before. DumpSource's own tests construct it directly."""
+    from suggest import services
+    from suggest.wiki.dump_source import DumpSource
+
+    loaded: dict[tuple[str, str | None, int, int], DumpSource] = {}
+
+    def read_once(path: str | Path, wiki_id: str | None = None) -> DumpSource:
+        try:
+            status = os.stat(path)
+        except OSError:
+            return DumpSource(path, wiki_id=wiki_id)
+        key = (os.path.abspath(path), wiki_id, status.st_size, status.st_mtime_ns)
+        if key not in loaded:
+            loaded[key] = DumpSource(path, wiki_id=wiki_id)
+        return loaded[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(services, "DumpSource", read_once)
+        yield
 
 
 @pytest.fixture
