@@ -9,8 +9,9 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import yaml
@@ -95,53 +96,68 @@ def stop_procfile_web(master: subprocess.Popen[bytes]) -> None:
         master.wait(timeout=10)
 
 
-def test_procfile_workers_each_listen_on_their_own_socket(tmp_path: Path) -> None:
+class ProcfileWeb(NamedTuple):
+    master: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    home: Path  # its $HOME and $XDG_RUNTIME_DIR are home / "home" and home / "run"
+
+
+@pytest.fixture(scope="module")
+def procfile_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcfileWeb]:
+    """The Procfile's web command, started once for the tests that look at the real server."""
+    home = tmp_path_factory.mktemp("procfile")
+    master, port, log_path = start_procfile_web(home)
+    try:
+        yield ProcfileWeb(master, port, log_path, home)
+    finally:
+        stop_procfile_web(master)
+
+
+def test_procfile_workers_each_listen_on_their_own_socket(procfile_web: ProcfileWeb) -> None:
     """The Procfile's web command, started for real: with ``--reuse-port`` every worker binds its
     own socket, so the kernel spreads new connections over the workers. On one shared socket the
     first worker awake takes them: in ``make bench`` all 8 keep-alive connections sometimes landed
     on one worker, which then decided at about 60 % of the rate of an even split."""
     web = procfile()["web"]
     workers = int(web[web.index("--workers") + 1])
-    master, port, _ = start_procfile_web(tmp_path)
-    try:
-        wait_for_listeners(port, workers)
-        deadline = time.monotonic() + 60
-        while True:  # workers bind one after the other
-            children = worker_pids(master.pid)
-            listening = listening_sockets(port)
-            per_worker = [sockets_of(pid) & listening for pid in children]
-            if (len(children) == workers and all(per_worker)) or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        assert len(children) == workers
-        assert all(len(found) == 1 for found in per_worker), per_worker
-        assert len(set().union(*per_worker)) == workers == len(listening)
-        assert not sockets_of(master.pid) & listening  # the master holds none
-        # No control socket (gunicornc): none in $XDG_RUNTIME_DIR, none in $HOME/.gunicorn.
-        assert not list((tmp_path / "run").iterdir()) and not (tmp_path / "home" / ".gunicorn").exists()
-    finally:
-        stop_procfile_web(master)
+    master, port = procfile_web.master, procfile_web.port
+    wait_for_listeners(port, workers)
+    deadline = time.monotonic() + 60
+    while True:  # workers bind one after the other
+        children = worker_pids(master.pid)
+        listening = listening_sockets(port)
+        per_worker = [sockets_of(pid) & listening for pid in children]
+        if (len(children) == workers and all(per_worker)) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert len(children) == workers
+    assert all(len(found) == 1 for found in per_worker), per_worker
+    assert len(set().union(*per_worker)) == workers == len(listening)
+    assert not sockets_of(master.pid) & listening  # the master holds none
+    # No control socket (gunicornc): none in $XDG_RUNTIME_DIR, none in $HOME/.gunicorn.
+    home = procfile_web.home
+    assert not list((home / "run").iterdir()) and not (home / "home" / ".gunicorn").exists()
 
 
-def test_procfile_gunicorn_logs_no_client_address(tmp_path: Path) -> None:
+def test_procfile_gunicorn_logs_no_client_address(procfile_web: ProcfileWeb) -> None:
     """gunicorn's own error log names the client of a malformed request ("Invalid request from
     ip=...") and quotes a request line it cannot parse, query string and all; the Procfile's
     server, started for real, writes those lines without the address or the query."""
     import socket
 
-    master, port, log_path = start_procfile_web(tmp_path)
-    try:
-        wait_for_listeners(port, 1)
-        unparsable = "GET /api/v1/suggestions?wiki=enwiki&user=Zoë_Editor HTTP/1.1\r\n\r\n".encode()
-        for request in (b"GARBAGE LINE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", unparsable):
-            with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:  # a worker may still load
-                conn.sendall(request)
-                assert conn.recv(1024).startswith(b"HTTP/1.1 400")
-        deadline = time.monotonic() + 10
-        while "Invalid" not in log_path.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
-    finally:
-        stop_procfile_web(master)
+    port, log_path = procfile_web.port, procfile_web.log_path
+    wait_for_listeners(port, 1)
+    unparsable = "GET /api/v1/suggestions?wiki=enwiki&user=Zoë_Editor HTTP/1.1\r\n\r\n".encode()
+    for request in (b"GARBAGE LINE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", unparsable):
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:  # a worker may still load
+            conn.sendall(request)
+            assert conn.recv(1024).startswith(b"HTTP/1.1 400")
+    deadline = time.monotonic() + 10
+    # The server runs on (the other test shares it): wait for the line of each request.
+    while (log_path.read_text().count("Invalid") < 3 or "?[query]" not in log_path.read_text()) \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
     text = log_path.read_text()
     assert "Invalid request from ip=" in text  # the line is written,
     assert "127.0.0.1" not in text  # without the address
