@@ -100,16 +100,16 @@ class ProcfileWeb(NamedTuple):
     master: subprocess.Popen[bytes]
     port: int
     log_path: Path
-    home: Path  # its $HOME and $XDG_RUNTIME_DIR are home / "home" and home / "run"
+    root: Path  # its $HOME is root / "home", its $XDG_RUNTIME_DIR root / "run"
 
 
 @pytest.fixture(scope="module")
 def procfile_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcfileWeb]:
     """The Procfile's web command, started once for the tests that look at the real server."""
-    home = tmp_path_factory.mktemp("procfile")
-    master, port, log_path = start_procfile_web(home)
+    root = tmp_path_factory.mktemp("procfile")
+    master, port, log_path = start_procfile_web(root)
     try:
-        yield ProcfileWeb(master, port, log_path, home)
+        yield ProcfileWeb(master, port, log_path, root)
     finally:
         stop_procfile_web(master)
 
@@ -136,8 +136,8 @@ def test_procfile_workers_each_listen_on_their_own_socket(procfile_web: Procfile
     assert len(set().union(*per_worker)) == workers == len(listening)
     assert not sockets_of(master.pid) & listening  # the master holds none
     # No control socket (gunicornc): none in $XDG_RUNTIME_DIR, none in $HOME/.gunicorn.
-    home = procfile_web.home
-    assert not list((home / "run").iterdir()) and not (home / "home" / ".gunicorn").exists()
+    root = procfile_web.root
+    assert not list((root / "run").iterdir()) and not (root / "home" / ".gunicorn").exists()
 
 
 def test_procfile_gunicorn_logs_no_client_address(procfile_web: ProcfileWeb) -> None:
@@ -155,10 +155,10 @@ def test_procfile_gunicorn_logs_no_client_address(procfile_web: ProcfileWeb) -> 
             assert conn.recv(1024).startswith(b"HTTP/1.1 400")
     deadline = time.monotonic() + 10
     # The server runs on (the other test shares it): wait for the line of each request.
-    while (log_path.read_text().count("Invalid") < 3 or "?[query]" not in log_path.read_text()) \
-            and time.monotonic() < deadline:
-        time.sleep(0.1)
     text = log_path.read_text()
+    while (text.count("Invalid") < 3 or "?[query]" not in text) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        text = log_path.read_text()
     assert "Invalid request from ip=" in text  # the line is written,
     assert "127.0.0.1" not in text  # without the address
     assert "/api/v1/suggestions?[query]" in text and "Editor" not in text  # nor the query string
